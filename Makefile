@@ -1,0 +1,32 @@
+# Everything installs into .venv/ at the repo root; each target sets it up on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.keras_rr-installed
+EXTRAS := tensorflow,jax,torch,hub,cv,data,dev
+BACKENDS ?= tensorflow jax torch
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test test-fast clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+# The main job: statistics, baseline vs Region Rebalance on the synthetic long-tailed default.
+demo: $(STAMP)
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) -m keras_rr.tools.demo $(DEMO_ARGS)
+
+# The whole suite on every backend; fails if any backend fails.
+test: $(STAMP)
+	@status=0; for b in $(BACKENDS); do \
+	  echo "=== KERAS_BACKEND=$$b"; \
+	  KERAS_BACKEND=$$b $(PY) -m pytest -q -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests || status=1; \
+	done; exit $$status
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# GPU benchmarks (issue 5: items 1, 2 and 5) for sessions lent a GPU machine.
+# Never needed by tests or CI. Runs in well under 8 minutes on one H100/H200.
+#
+# The device image has JAX and torch with CUDA but no Keras or TensorFlow, so the
+# Keras/KerasHub wheels travel in .whl/ (see README "Benchmarks"), e.g.:
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 -d .whl keras==3.15.1 keras-hub==0.32.0 namex \
+#     optree kagglehub kagglesdk
+# Usage (repo root): bash benchmarks/gpu.sh [OUT_DIR]
+set -uo pipefail
+out=${1:-${OUT:-/tmp/keras_rr_gpu}}
+mkdir -p "$out"
+if [ -d .whl ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
+fi
+export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
+
+run() {  # name, timeout, command...
+  local name=$1 limit=$2; shift 2
+  echo "=== $name" | tee -a "$out/results.md"
+  timeout "$limit" "$@" 2>"$out/$name.err" | tee -a "$out/results.md"
+  echo "(exit $?)" >>"$out/results.md"
+}
+
+for backend in jax torch; do
+  export KERAS_BACKEND=$backend
+  for before in ${POOL_BEFORE_UPSAMPLING:-true false}; do
+    run "overhead_r50_${backend}_$before" 150 python3 benchmarks/train_step_overhead.py \
+      --depth=50 --image_size=512 --batch_size=8 --steps=10 --repeats=5 \
+      --pool_before_upsampling=$before
+  done
+  [ -n "${SKIP_POOLING:-}" ] || run "pooling_$backend" 60 python3 benchmarks/region_pooling.py \
+    --batch_size=8 --sizes=128,512 --channels=256 --num_classes=150 --repeats=10
+  run "inference_$backend" 60 python3 benchmarks/inference.py \
+    --depth=50 --image_size=512 --batch_size=8 --steps=5 --repeats=5
+done

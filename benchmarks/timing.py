@@ -1,0 +1,69 @@
+"""Timing helpers shared by the benchmarks: interleaved repeats, median ratios."""
+
+import statistics
+import time
+
+import keras
+
+
+def sync(value=None):
+    """Blocks until device work behind `value` (or all queued work) is done."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        if value is not None:
+            jax.block_until_ready(value)
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+    elif value is not None:
+        keras.ops.convert_to_numpy(keras.ops.sum(value) if hasattr(value, "shape") else value)
+
+
+def time_call(fn, repeats):
+    """Median wall time of `fn()` over `repeats` calls (fn must synchronise itself)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def interleaved_ratio(candidate, baseline, repeats):
+    """Times `candidate` and `baseline` alternately; returns (median ratio, t_cand, t_base).
+
+    Alternating the two inside one process cancels slow drifts (thermal, other load),
+    which is why ratios, not absolute times, are what the benchmarks report.
+    """
+    ratios, cand_times, base_times = [], [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        baseline()
+        t_base = time.perf_counter() - start
+        start = time.perf_counter()
+        candidate()
+        t_cand = time.perf_counter() - start
+        ratios.append(t_cand / t_base)
+        cand_times.append(t_cand)
+        base_times.append(t_base)
+    return statistics.median(ratios), statistics.median(cand_times), statistics.median(base_times)
+
+
+def device_name():
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return str(jax.devices()[0].device_kind)
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return gpus[0].name if gpus else "cpu"

@@ -1,0 +1,79 @@
+r"""Region Rebalance training-step overhead: RR wrapper step time / plain segmenter step.
+
+Same segmenter object, batch, backend and compile settings in one process; the two
+`fit` calls alternate and the median ratio over repeats is reported.
+
+  KERAS_BACKEND=jax python benchmarks/train_step_overhead.py               # CPU setting
+  KERAS_BACKEND=jax python benchmarks/train_step_overhead.py --depth=50 \
+      --image_size=512 --batch_size=8 --steps=20                          # paper setting
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+_DEPTH = flags.DEFINE_integer("depth", 18, "ResNet depth of the KerasHub DeepLabV3+.")
+_IMAGE_SIZE = flags.DEFINE_integer("image_size", 128, "Square crop size.")
+_BATCH = flags.DEFINE_integer("batch_size", 4, "Batch size.")
+_CLASSES = flags.DEFINE_integer("num_classes", 150, "Number of classes (ADE20K: 150).")
+_STEPS = flags.DEFINE_integer("steps", 5, "Training steps per timed fit call.")
+_REPEATS = flags.DEFINE_integer("repeats", 5, "Interleaved repeats.")
+_METHOD = flags.DEFINE_string("pooling_method", "auto", "region_mean method.")
+_RESOLUTION = flags.DEFINE_string("pooling_resolution", "features", "features or labels.")
+_BEFORE_UPSAMPLING = flags.DEFINE_bool("pool_before_upsampling", True, "Tap the decoder map before its 4x upsampling.")
+
+
+def main(argv):
+    del argv
+    import keras
+    import numpy as np
+
+    import keras_rr
+    from benchmarks import timing
+    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+
+    k, size, batch = _CLASSES.value, _IMAGE_SIZE.value, _BATCH.value
+    rng = np.random.default_rng(0)
+    n = batch * _STEPS.value
+    images = rng.uniform(0, 255, size=(n, size, size, 3)).astype("float32")
+    # ~10 regions per image: blocky label maps, like real scenes (not per-pixel noise).
+    blocks = rng.integers(0, k, size=(n, 4, 4))
+    labels = np.kron(blocks, np.ones((size // 4, size // 4), "int64")).astype("int32")
+
+    segmenter = deeplab_v3_plus_resnet(k, depth=_DEPTH.value, image_size=size)
+    # The baseline is the same layers in a plain functional keras.Model, so both sides go
+    # through the same Keras `fit` (KerasHub tasks add their own preprocessing wrapper).
+    plain = keras.Model(segmenter.inputs, segmenter.outputs, name="plain")
+    plain_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255)
+    plain.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss=plain_loss)
+    freq = rng.integers(1, 1000, size=k)
+    rr = keras_rr.models.RegionRebalanceSegmenter(
+        segmenter,
+        k,
+        region_frequency=freq,
+        pooling_method=_METHOD.value,
+        pooling_resolution=_RESOLUTION.value,
+        pool_before_upsampling=_BEFORE_UPSAMPLING.value,
+    )
+    rr.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
+
+    def run(model):
+        return lambda: model.fit(images, labels, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+
+    run(plain)()  # compile both step functions before timing
+    run(rr)()
+    ratio, t_rr, t_plain = timing.interleaved_ratio(run(rr), run(plain), _REPEATS.value)
+    steps = _STEPS.value
+    print(
+        f"| {keras.backend.backend()} | {timing.device_name()} | R{_DEPTH.value} {size}px b{batch} K={k} "
+        f"| {'before upsampling' if _BEFORE_UPSAMPLING.value else 'classifier input'} "
+        f"| {1000 * t_plain / steps:.1f} ms | {1000 * t_rr / steps:.1f} ms | **{ratio:.3f}x** |"
+    )
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,39 @@
+"""keras_rr.data: class statistics, dataset loaders, augmentation, synthetic data.
+
+- `compute_class_statistics` / `ClassStatistics`: per-class pixel counts and region
+  frequencies F(k) (images containing class k), the prior of Region Rebalance, saved as
+  JSON with provenance (`python -m keras_rr.tools.dataset_stats`).
+- Loaders returning `tf.data.Dataset` of `(image float32 (H, W, 3), label int32
+  (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
+  `load_segmentation_directory`, `load_dataset` (by name).
+- Augmentation after the paper's mmsegmentation recipe: `random_resize`,
+  `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
+  `TrainAugmentation`.
+- `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
+
+TensorFlow is imported only by the functions that build tf.data pipelines or augment;
+TensorFlow Datasets only by `load_ade20k_tfds`.
+"""
+
+from keras_rr.data.ade20k import ade20k_raw_to_contiguous_lut
+from keras_rr.data.ade20k import load_ade20k
+from keras_rr.data.ade20k import load_ade20k_tfds
+from keras_rr.data.augmentation import pad_to_size
+from keras_rr.data.augmentation import photometric_distortion
+from keras_rr.data.augmentation import random_crop
+from keras_rr.data.augmentation import random_flip
+from keras_rr.data.augmentation import random_resize
+from keras_rr.data.class_names import ADE20K_CLASS_NAMES
+from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
+from keras_rr.data.class_names import read_class_names
+from keras_rr.data.class_statistics import ClassStatistics
+from keras_rr.data.coco_stuff import coco_stuff_raw_to_contiguous_lut
+from keras_rr.data.coco_stuff import load_coco_stuff164k
+from keras_rr.data.datasets import compute_dataset_statistics
+from keras_rr.data.datasets import load_dataset
+from keras_rr.data.directory import load_segmentation_directory
+from keras_rr.data.statistics import compute_class_statistics
+from keras_rr.data.synthetic import synthetic_long_tailed
+from keras_rr.data.synthetic import synthetic_long_tailed_dataset
+from keras_rr.data.synthetic_spec import SyntheticSpec
+from keras_rr.data.train_augmentation import TrainAugmentation

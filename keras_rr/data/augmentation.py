@@ -1,0 +1,371 @@
+"""Training augmentation for segmentation, after mmsegmentation's pipeline.
+
+Every function takes and returns one un-batched `(image, label)` pair, so it can be used
+in `tf.data.Dataset.map`: image `(H, W, C)` (returned as float32, pixel values in
+[0, 255]), label `(H, W)` or `(H, W, 1)` integer class ids (returned in the same rank
+and dtype). Labels are only ever resized with nearest-neighbour sampling, cropped,
+flipped or padded with the ignore value, so no new label value appears.
+
+Randomness: with `seed=None` each call draws fresh random numbers; with a seed (an int
+or a shape `(2,)` integer tensor, as `tf.random.stateless_*` takes) the result is a
+pure function of the inputs and the seed. The loaders pass a different seed pair per
+example (see `keras_rr.data.TrainAugmentation`).
+
+The order and defaults follow the mmsegmentation config used by the Region Rebalance
+paper: `random_resize` (scale (2048, 512), ratio 0.5-2.0), `random_crop`
+(cat_max_ratio 0.75), `random_flip` (0.5), `photometric_distortion`, `pad_to_size`.
+"""
+
+INT32_MAX = 2**31 - 1
+
+
+def _tf():
+    import tensorflow as tf  # lazy: importing keras_rr.data must not import TF
+
+    return tf
+
+
+def _as_seed(seed):
+    """Returns a shape (2,) int64 seed tensor; draws one when `seed` is None."""
+    tf = _tf()
+    if seed is None:
+        return tf.random.uniform([2], 0, INT32_MAX, dtype=tf.int64)
+    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+    if seed.shape.rank == 0:
+        seed = tf.stack([seed, tf.constant(0, tf.int64)])
+    return tf.reshape(seed, [2])
+
+
+def _split(seed, num):
+    return _tf().random.experimental.stateless_split(_as_seed(seed), num=num)
+
+
+def _prepare(image, label):
+    """Converts to tensors; returns the image (float32), a (H, W, 1) label and its rank."""
+    tf = _tf()
+    image = tf.convert_to_tensor(image)
+    label = tf.convert_to_tensor(label)
+    if image.shape.rank is not None and image.shape.rank != 3:
+        raise ValueError(
+            "Augmentations work on one un-batched image (H, W, C); map them before "
+            f"`batch`. Received: image with shape {image.shape}"
+        )
+    if not label.dtype.is_integer:
+        raise ValueError(f"Labels must be integer class ids. Received: label dtype {label.dtype}")
+    rank = label.shape.rank
+    if rank == 2:
+        label = label[..., None]
+    elif rank != 3:
+        raise ValueError(f"Labels must be (H, W) or (H, W, 1). Received: label with shape {label.shape}")
+    if image.dtype != tf.float32:
+        image = tf.cast(image, tf.float32)
+    return image, label, rank
+
+
+def _finish(image, label, rank):
+    return image, (label[..., 0] if rank == 2 else label)
+
+
+def _pair(size, name):
+    if isinstance(size, int):
+        size = (size, size)
+    size = tuple(int(s) for s in size)
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"`{name}` must be an int or (height, width) of positive ints. Received: {name}={size}")
+    return size
+
+
+def random_resize(
+    image,
+    label,
+    scale=(2048, 512),
+    ratio_range=(0.5, 2.0),
+    image_interpolation="bilinear",
+    seed=None,
+):
+    """Rescales image and label by a random ratio, keeping the aspect ratio.
+
+    As mmsegmentation's `Resize(img_scale=scale, ratio_range=ratio_range)`: draw
+    r ~ U(ratio_range), then scale the image so it fits inside
+    (max(scale)·r, min(scale)·r) on its (long, short) sides. With `scale=None` the
+    image is simply resized by r.
+
+    Args:
+        image: `(H, W, C)` tensor.
+        label: `(H, W)` or `(H, W, 1)` integer tensor, same H and W.
+        scale: (long, short) pair of ints, or None. Defaults to `(2048, 512)`.
+        ratio_range: (min, max) floats. Defaults to `(0.5, 2.0)`.
+        image_interpolation: str. `tf.image.resize` method for the image. Labels
+            always use `"nearest"`. Defaults to `"bilinear"`.
+        seed: int, shape `(2,)` tensor or None. Defaults to `None`.
+
+    Returns:
+        `(image, label)` resized to the same new size.
+
+    Example:
+
+    ```python
+    ds = ds.map(lambda x, y: keras_rr.data.random_resize(x, y, scale=(2048, 512)))
+    ```
+    """
+    tf = _tf()
+    low, high = (float(r) for r in ratio_range)
+    if not 0 < low <= high:
+        raise ValueError(f"`ratio_range` must be 0 < min <= max. Received: ratio_range={ratio_range}")
+    image, label, rank = _prepare(image, label)
+    ratio = tf.random.stateless_uniform([], _as_seed(seed), minval=low, maxval=high)
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    if scale is None:
+        factor = ratio
+    else:
+        long_side, short_side = max(scale), min(scale)
+        # mmseg truncates the scaled target to ints before fitting the image inside it.
+        target_long = tf.floor(long_side * ratio)
+        target_short = tf.floor(short_side * ratio)
+        factor = tf.minimum(
+            target_long / tf.reduce_max(shape), target_short / tf.reduce_min(shape)
+        )
+    new_size = tf.maximum(tf.cast(tf.floor(shape * factor + 0.5), tf.int32), 1)
+    resized = tf.image.resize(image, new_size, method=image_interpolation)
+    image = tf.cast(resized, tf.float32)
+    label = tf.image.resize(label, new_size, method="nearest")
+    return _finish(image, label, rank)
+
+
+def _class_ratio_ok(crop, cat_max_ratio, ignore_class):
+    """mmseg's test: more than one class, and none over `cat_max_ratio` of labeled pixels."""
+    tf = _tf()
+    values = tf.reshape(tf.cast(crop, tf.int32), [-1])
+    if ignore_class is None:
+        valid = tf.ones_like(values, dtype=tf.bool)
+    else:
+        valid = tf.not_equal(values, ignore_class)
+    counts = tf.math.bincount(
+        tf.where(valid, values, 0), weights=tf.cast(valid, tf.float32), minlength=1
+    )
+    total = tf.reduce_sum(counts)
+    present = tf.math.count_nonzero(counts)
+    return tf.logical_and(
+        present > 1, tf.reduce_max(counts) < cat_max_ratio * tf.maximum(total, 1.0)
+    )
+
+
+def random_crop(
+    image,
+    label,
+    crop_size,
+    cat_max_ratio=1.0,
+    ignore_class=255,
+    max_attempts=10,
+    seed=None,
+):
+    """Crops a random window of `crop_size` (smaller images are kept whole on that side).
+
+    With `cat_max_ratio < 1`, as mmsegmentation's `RandomCrop`: up to `max_attempts`
+    times, a window is rejected and redrawn when it holds fewer than two classes or
+    one class covers `cat_max_ratio` or more of its labeled (non-ignored) pixels; the
+    last draw is kept if none passes.
+
+    Args:
+        image: `(H, W, C)` tensor.
+        label: `(H, W)` or `(H, W, 1)` integer tensor.
+        crop_size: int or (height, width).
+        cat_max_ratio: float in (0, 1]. Defaults to `1.0` (no check).
+        ignore_class: int or None. Not counted by the check. Defaults to `255`.
+        max_attempts: int. Redraws allowed by the check. Defaults to `10`.
+        seed: int, shape `(2,)` tensor or None. Defaults to `None`.
+
+    Returns:
+        `(image, label)` of size `min(crop_size, input size)` per side.
+
+    Example:
+
+    ```python
+    image, label = keras_rr.data.random_crop(image, label, 512, cat_max_ratio=0.75)
+    ```
+    """
+    tf = _tf()
+    crop_h, crop_w = _pair(crop_size, "crop_size")
+    if not 0 < cat_max_ratio <= 1:
+        raise ValueError(f"`cat_max_ratio` must be in (0, 1]. Received: cat_max_ratio={cat_max_ratio}")
+    image, label, rank = _prepare(image, label)
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+    size_h, size_w = tf.minimum(crop_h, height), tf.minimum(crop_w, width)
+    margin_h, margin_w = height - size_h, width - size_w
+    seeds = _split(seed, max_attempts + 1)
+
+    def offsets(i):
+        pair = tf.random.stateless_uniform([2], seeds[i], minval=0, maxval=INT32_MAX, dtype=tf.int32)
+        return pair[0] % (margin_h + 1), pair[1] % (margin_w + 1)
+
+    def window(tensor, top, left):
+        return tensor[top : top + size_h, left : left + size_w]
+
+    top, left = offsets(0)
+    if cat_max_ratio < 1.0:
+
+        def retry(i, top, left):
+            return tf.logical_and(
+                i < max_attempts,
+                tf.logical_not(_class_ratio_ok(window(label, top, left), cat_max_ratio, ignore_class)),
+            )
+
+        def redraw(i, top, left):
+            new_top, new_left = offsets(i + 1)
+            return i + 1, new_top, new_left
+
+        _, top, left = tf.while_loop(retry, redraw, [tf.constant(0), top, left])
+    return _finish(window(image, top, left), window(label, top, left), rank)
+
+
+def random_flip(image, label, probability=0.5, seed=None):
+    """Flips image and label left-right with `probability`.
+
+    Args:
+        image: `(H, W, C)` tensor.
+        label: `(H, W)` or `(H, W, 1)` integer tensor.
+        probability: float in [0, 1]. Defaults to `0.5`.
+        seed: int, shape `(2,)` tensor or None. Defaults to `None`.
+
+    Returns:
+        `(image, label)`.
+
+    Example:
+
+    ```python
+    image, label = keras_rr.data.random_flip(image, label)
+    ```
+    """
+    tf = _tf()
+    if not 0 <= probability <= 1:
+        raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+    image, label, rank = _prepare(image, label)
+    flip = tf.random.stateless_uniform([], _as_seed(seed)) < probability
+    image = tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
+    label = tf.cond(flip, lambda: tf.reverse(label, [1]), lambda: label)
+    return _finish(image, label, rank)
+
+
+def photometric_distortion(
+    image,
+    label,
+    brightness_delta=32,
+    contrast_range=(0.5, 1.5),
+    saturation_range=(0.5, 1.5),
+    hue_delta=18,
+    seed=None,
+):
+    """Random brightness, contrast, saturation and hue, as mmseg's PhotoMetricDistortion.
+
+    Each step happens with probability 0.5: add U(-brightness_delta, brightness_delta);
+    multiply by U(contrast_range) (before or after the colour steps, at random);
+    multiply HSV saturation by U(saturation_range); shift hue by an integer in
+    [-hue_delta, hue_delta] on OpenCV's 0..180 hue scale. Values are clipped to
+    [0, 255]. The label passes through unchanged.
+
+    Args:
+        image: `(H, W, 3)` tensor with values in [0, 255].
+        label: label tensor, returned as is.
+        brightness_delta: float. Defaults to `32`.
+        contrast_range: (low, high). Defaults to `(0.5, 1.5)`.
+        saturation_range: (low, high). Defaults to `(0.5, 1.5)`.
+        hue_delta: int. Defaults to `18`.
+        seed: int, shape `(2,)` tensor or None. Defaults to `None`.
+
+    Returns:
+        `(image, label)`.
+
+    Example:
+
+    ```python
+    image, label = keras_rr.data.photometric_distortion(image, label)
+    ```
+    """
+    tf = _tf()
+    image = tf.cast(tf.convert_to_tensor(image), tf.float32)
+    seeds = _split(seed, 9)
+
+    def coin(i):
+        return tf.random.stateless_uniform([], seeds[i]) < 0.5
+
+    def uniform(i, low, high):
+        return tf.random.stateless_uniform([], seeds[i], minval=float(low), maxval=float(high))
+
+    def clip(x):
+        return tf.clip_by_value(x, 0.0, 255.0)
+
+    def maybe(flag, fn, x):
+        return tf.cond(flag, lambda: fn(x), lambda: x)
+
+    delta = uniform(1, -brightness_delta, brightness_delta)
+    image = maybe(coin(0), lambda x: clip(x + delta), image)
+    contrast_first = coin(2)
+    apply_contrast = coin(3)
+    alpha = uniform(4, *contrast_range)
+
+    def contrast(x):
+        return maybe(apply_contrast, lambda y: clip(y * alpha), x)
+
+    image = maybe(contrast_first, contrast, image)
+
+    saturation = uniform(6, *saturation_range)
+
+    def saturate(x):
+        hsv = tf.image.rgb_to_hsv(x / 255.0)
+        hsv = tf.concat(
+            [hsv[..., :1], tf.clip_by_value(hsv[..., 1:2] * saturation, 0.0, 1.0), hsv[..., 2:]],
+            axis=-1,
+        )
+        return clip(tf.image.hsv_to_rgb(hsv) * 255.0)
+
+    image = maybe(coin(5), saturate, image)
+    shift = tf.cast(
+        tf.random.stateless_uniform(
+            [], seeds[8], minval=-int(hue_delta), maxval=int(hue_delta) + 1, dtype=tf.int32
+        ),
+        tf.float32,
+    ) / 180.0
+
+    def rotate_hue(x):
+        hsv = tf.image.rgb_to_hsv(x / 255.0)
+        hue = tf.math.floormod(hsv[..., :1] + shift, 1.0)
+        return clip(tf.image.hsv_to_rgb(tf.concat([hue, hsv[..., 1:]], axis=-1)) * 255.0)
+
+    image = maybe(coin(7), rotate_hue, image)
+    image = maybe(tf.logical_not(contrast_first), contrast, image)
+    return image, label
+
+
+def pad_to_size(image, label, size, image_pad_value=0.0, label_pad_value=255):
+    """Pads image and label at the bottom and right up to `size`.
+
+    Sides already at least `size` are left as they are. Labels are padded with
+    `label_pad_value` (the ignore value), so padding is never trained as a class.
+
+    Args:
+        image: `(H, W, C)` tensor.
+        label: `(H, W)` or `(H, W, 1)` integer tensor.
+        size: int or (height, width).
+        image_pad_value: float. Defaults to `0.0`.
+        label_pad_value: int. Defaults to `255`.
+
+    Returns:
+        `(image, label)` of size `max(size, input size)` per side.
+
+    Example:
+
+    ```python
+    image, label = keras_rr.data.pad_to_size(image, label, 512)
+    ```
+    """
+    tf = _tf()
+    target_h, target_w = _pair(size, "size")
+    image, label, rank = _prepare(image, label)
+    shape = tf.shape(image)
+    pad_h = tf.maximum(target_h - shape[0], 0)
+    pad_w = tf.maximum(target_w - shape[1], 0)
+    paddings = [[0, pad_h], [0, pad_w], [0, 0]]
+    image = tf.pad(image, paddings, constant_values=float(image_pad_value))
+    label = tf.pad(label, paddings, constant_values=tf.cast(label_pad_value, label.dtype))
+    return _finish(image, label, rank)

@@ -1,0 +1,506 @@
+"""`ClassStatistics`: per-class pixel and region counts of a segmentation dataset."""
+
+import json
+import math
+import os
+
+import numpy as np
+
+# Bump when the JSON layout changes; `load` refuses files from a newer format.
+FORMAT_NAME = "keras_rr.ClassStatistics"
+FORMAT_VERSION = 1
+
+
+def _imbalance_factor(counts):
+    positive = counts[counts > 0]
+    if positive.size == 0:
+        return float("nan")
+    return float(positive.max()) / float(positive.min())
+
+
+def _as_count_vector(values, name):
+    """Validates a 1-D vector of non-negative integers and returns it as int64."""
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be a 1-D sequence of per-class counts. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError(f"`{name}` must hold at least one class. Received: {name}=[]")
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{name}` must hold non-negative integers. Received: {name} with dtype "
+            f"{array.dtype}"
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+            raise ValueError(
+                f"`{name}` must hold non-negative integers. Received: {name}={array.tolist()}"
+            )
+    if np.any(array < 0):
+        bad = np.flatnonzero(array < 0)[:5].tolist()
+        raise ValueError(
+            f"`{name}` must be non-negative; classes {bad} are negative. "
+            f"Received: {name}={array.tolist()}"
+        )
+    array = array.astype(np.int64)
+    array.setflags(write=False)
+    return array
+
+
+class ClassStatistics:
+    """Per-class pixel and region counts of a segmentation dataset, with provenance.
+
+    Region Rebalance needs the region frequency F(k) of every class: the number of
+    training images whose label map contains class k (paper eq. 7). This container
+    holds F(k) next to the pixel counts n_k, the number of images, and where the numbers
+    came from (dataset, split, class names), and round-trips through a small JSON file
+    so a long pass over a dataset is done once (`python -m keras_rr.tools.dataset_stats`).
+
+    Compute it with `keras_rr.data.compute_class_statistics`, build it from known numbers
+    with `ClassStatistics.from_counts`, or read it with `ClassStatistics.load`.
+
+    Imbalance factors follow the paper: max_k N_k / min_k N_k over the classes with
+    N_k > 0 (absent classes are skipped); `nan` when no class has a positive count, and
+    1.0 when exactly one class does.
+
+    Args:
+        pixel_counts: array-like `(K,)` of non-negative ints. Labeled pixels per class.
+        region_counts: array-like `(K,)` of non-negative ints. Images containing each
+            class, F(k). Each must be `<= num_images`, and positive exactly where the
+            pixel count is positive (a region is a non-empty set of pixels).
+        num_images: int. Number of label maps counted.
+        class_names: sequence of `K` str or None. Defaults to `None`.
+        dataset_name: str or None. Provenance, e.g. `"ade20k"`. Defaults to `None`.
+        split: str or None. Provenance, e.g. `"training"`. Defaults to `None`.
+        ignore_class: int or None. The label value that was not counted. Defaults to
+            `255`.
+        num_ignored_pixels: int or None. Pixels equal to `ignore_class`. Defaults to
+            `None` (unknown).
+
+    Example:
+
+    ```python
+    stats = keras_rr.data.compute_class_statistics(train_ds, num_classes=150)
+    stats.save("stats/ade20k_training.json")
+    stats = keras_rr.data.ClassStatistics.load("stats/ade20k_training.json")
+    print(stats.pixel_imbalance_factor, stats.region_imbalance_factor)
+    model = keras_rr.models.RegionRebalanceSegmenter(
+        segmenter, num_classes=150, region_frequency=stats)
+    ```
+    """
+
+    def __init__(
+        self,
+        pixel_counts,
+        region_counts,
+        num_images,
+        class_names=None,
+        dataset_name=None,
+        split=None,
+        ignore_class=255,
+        num_ignored_pixels=None,
+    ):
+        pixel_counts = _as_count_vector(pixel_counts, "pixel_counts")
+        region_counts = _as_count_vector(region_counts, "region_counts")
+        if pixel_counts.shape != region_counts.shape:
+            raise ValueError(
+                "`pixel_counts` and `region_counts` must have one entry per class. "
+                f"Received: len(pixel_counts)={pixel_counts.size}, "
+                f"len(region_counts)={region_counts.size}"
+            )
+        if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)):
+            raise ValueError(
+                f"`num_images` must be a non-negative int. Received: num_images={num_images!r}"
+            )
+        num_images = int(num_images)
+        if num_images < 0:
+            raise ValueError(
+                f"`num_images` must be a non-negative int. Received: num_images={num_images}"
+            )
+        too_many = np.flatnonzero(region_counts > num_images)
+        if too_many.size:
+            k = int(too_many[0])
+            raise ValueError(
+                "A region count cannot exceed the number of images (a class is counted at "
+                f"most once per image). Class {k} has region count {int(region_counts[k])} "
+                f"> num_images={num_images}."
+            )
+        inconsistent = np.flatnonzero((pixel_counts > 0) != (region_counts > 0))
+        if inconsistent.size:
+            k = int(inconsistent[0])
+            raise ValueError(
+                "Pixel and region counts disagree on which classes occur: class "
+                f"{k} has pixel count {int(pixel_counts[k])} but region count "
+                f"{int(region_counts[k])}."
+            )
+        if class_names is not None:
+            if isinstance(class_names, str):
+                raise ValueError(
+                    f"`class_names` must be a sequence of str. Received: class_names={class_names!r}"
+                )
+            class_names = tuple(class_names)
+            if len(class_names) != pixel_counts.size or not all(
+                isinstance(n, str) for n in class_names
+            ):
+                raise ValueError(
+                    f"`class_names` must be {pixel_counts.size} strings, one per class. "
+                    f"Received: {len(class_names)} names"
+                )
+        if ignore_class is not None and (
+            isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer))
+        ):
+            raise ValueError(
+                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class!r}"
+            )
+        if num_ignored_pixels is not None:
+            if isinstance(num_ignored_pixels, bool) or not isinstance(
+                num_ignored_pixels, (int, np.integer)
+            ) or num_ignored_pixels < 0:
+                raise ValueError(
+                    "`num_ignored_pixels` must be a non-negative int or None. "
+                    f"Received: num_ignored_pixels={num_ignored_pixels!r}"
+                )
+            num_ignored_pixels = int(num_ignored_pixels)
+        self._pixel_counts = pixel_counts
+        self._region_counts = region_counts
+        self._num_images = num_images
+        self._class_names = class_names
+        self._dataset_name = None if dataset_name is None else str(dataset_name)
+        self._split = None if split is None else str(split)
+        self._ignore_class = None if ignore_class is None else int(ignore_class)
+        self._num_ignored_pixels = num_ignored_pixels
+
+    @classmethod
+    def from_counts(
+        cls,
+        pixel_counts,
+        region_counts,
+        num_images=None,
+        class_names=None,
+        dataset_name=None,
+        split=None,
+        ignore_class=255,
+        num_ignored_pixels=None,
+    ):
+        """Builds statistics from known counts (lists, tuples or arrays).
+
+        Args:
+            pixel_counts: array-like `(K,)` of non-negative ints.
+            region_counts: array-like `(K,)` of non-negative ints.
+            num_images: int or None. Defaults to `max(region_counts)`, the smallest
+                image count the region counts allow.
+            class_names, dataset_name, split, ignore_class, num_ignored_pixels: as in
+                the constructor.
+
+        Returns:
+            A `ClassStatistics`.
+
+        Example:
+
+        ```python
+        stats = keras_rr.data.ClassStatistics.from_counts(
+            pixel_counts=[9000, 300, 12], region_counts=[40, 10, 2], num_images=40)
+        ```
+        """
+        region_array = _as_count_vector(region_counts, "region_counts")
+        if num_images is None:
+            num_images = int(region_array.max())
+        return cls(
+            pixel_counts=pixel_counts,
+            region_counts=region_array,
+            num_images=num_images,
+            class_names=class_names,
+            dataset_name=dataset_name,
+            split=split,
+            ignore_class=ignore_class,
+            num_ignored_pixels=num_ignored_pixels,
+        )
+
+    @property
+    def pixel_counts(self):
+        """int64 array `(K,)`: labeled pixels of each class, n_k (read-only)."""
+        return self._pixel_counts
+
+    @property
+    def region_counts(self):
+        """int64 array `(K,)`: images containing each class, F(k) (read-only)."""
+        return self._region_counts
+
+    @property
+    def num_images(self):
+        """int: number of label maps counted."""
+        return self._num_images
+
+    @property
+    def num_classes(self):
+        """int: number of classes K."""
+        return int(self._pixel_counts.size)
+
+    @property
+    def class_names(self):
+        """tuple of str or None."""
+        return self._class_names
+
+    @property
+    def dataset_name(self):
+        """str or None."""
+        return self._dataset_name
+
+    @property
+    def split(self):
+        """str or None."""
+        return self._split
+
+    @property
+    def ignore_class(self):
+        """int or None: the label value that was not counted."""
+        return self._ignore_class
+
+    @property
+    def num_ignored_pixels(self):
+        """int or None: pixels equal to `ignore_class` (None when unknown)."""
+        return self._num_ignored_pixels
+
+    @property
+    def num_labeled_pixels(self):
+        """int: total of `pixel_counts`."""
+        return int(self._pixel_counts.sum())
+
+    @property
+    def pixel_imbalance_factor(self):
+        """float: PIF, max/min pixel count over present classes (nan if none)."""
+        return _imbalance_factor(self._pixel_counts)
+
+    @property
+    def region_imbalance_factor(self):
+        """float: RIF, max/min region count over present classes (nan if none)."""
+        return _imbalance_factor(self._region_counts)
+
+    @property
+    def pixel_frequencies(self):
+        """float64 array `(K,)`: share of labeled pixels per class (zeros if none)."""
+        total = self._pixel_counts.sum()
+        if total == 0:
+            return np.zeros(self.num_classes, dtype=np.float64)
+        return self._pixel_counts / float(total)
+
+    @property
+    def region_frequencies(self):
+        """float64 array `(K,)`: share of images containing each class, F(k)/N."""
+        if self._num_images == 0:
+            return np.zeros(self.num_classes, dtype=np.float64)
+        return self._region_counts / float(self._num_images)
+
+    @property
+    def absent_classes(self):
+        """int array: classes that never occur (count 0)."""
+        return np.flatnonzero(self._region_counts == 0)
+
+    def to_dict(self):
+        """Returns the JSON-ready dict that `save` writes (plain Python types)."""
+        from keras_rr.version import __version__
+
+        def _finite_or_none(value):
+            return None if math.isnan(value) else value
+
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "keras_rr_version": __version__,
+            "dataset": self._dataset_name,
+            "split": self._split,
+            "num_images": self._num_images,
+            "num_classes": self.num_classes,
+            "ignore_class": self._ignore_class,
+            "num_ignored_pixels": self._num_ignored_pixels,
+            "class_names": None if self._class_names is None else list(self._class_names),
+            "pixel_counts": [int(c) for c in self._pixel_counts],
+            "region_counts": [int(c) for c in self._region_counts],
+            # Derived, written for people reading the file; `load` recomputes them.
+            "pixel_imbalance_factor": _finite_or_none(self.pixel_imbalance_factor),
+            "region_imbalance_factor": _finite_or_none(self.region_imbalance_factor),
+        }
+
+    @classmethod
+    def from_dict(cls, config, num_classes=None, source="dict"):
+        """Builds statistics from a dict written by `to_dict`, validating every field.
+
+        Args:
+            config: dict, as written by `to_dict` / `save`.
+            num_classes: int or None. When given, the class count the caller expects;
+                a different count raises. Defaults to `None`.
+            source: str. Named in error messages (the file path for `load`).
+
+        Returns:
+            A `ClassStatistics`.
+        """
+        if not isinstance(config, dict):
+            raise ValueError(
+                f"Class statistics in {source} must be a JSON object. "
+                f"Received: {type(config).__name__}"
+            )
+        fmt = config.get("format", FORMAT_NAME)
+        if fmt != FORMAT_NAME:
+            raise ValueError(
+                f"{source} is not a keras_rr class statistics file. "
+                f"Received: format={fmt!r}, expected {FORMAT_NAME!r}"
+            )
+        version = config.get("format_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ValueError(
+                f"{source} has no valid `format_version`. Received: format_version={version!r}"
+            )
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{source} uses format_version={version}, newer than this keras_rr "
+                f"understands ({FORMAT_VERSION}). Upgrade keras_rr."
+            )
+        for key in ("pixel_counts", "region_counts", "num_images"):
+            if key not in config or config[key] is None:
+                raise ValueError(f"{source} is missing `{key}`.")
+        for key in ("pixel_counts", "region_counts"):
+            values = config[key]
+            if not isinstance(values, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values
+            ):
+                raise ValueError(
+                    f"`{key}` in {source} must be a list of non-negative integers. "
+                    f"Received: {key}={values!r}"
+                )
+        pixel_counts = config["pixel_counts"]
+        region_counts = config["region_counts"]
+        stored_classes = config.get("num_classes", len(pixel_counts))
+        if isinstance(stored_classes, bool) or not isinstance(stored_classes, int):
+            raise ValueError(
+                f"`num_classes` in {source} must be an int. Received: num_classes={stored_classes!r}"
+            )
+        for key, values in (("pixel_counts", pixel_counts), ("region_counts", region_counts)):
+            if len(values) != stored_classes:
+                raise ValueError(
+                    f"{source} declares num_classes={stored_classes} but `{key}` has "
+                    f"{len(values)} entries."
+                )
+        if num_classes is not None and stored_classes != num_classes:
+            raise ValueError(
+                f"{source} holds statistics for {stored_classes} classes, but "
+                f"num_classes={num_classes} was expected."
+            )
+        try:
+            return cls(
+                pixel_counts=np.asarray(pixel_counts, dtype=np.int64),
+                region_counts=np.asarray(region_counts, dtype=np.int64),
+                num_images=config["num_images"],
+                class_names=config.get("class_names"),
+                dataset_name=config.get("dataset"),
+                split=config.get("split"),
+                ignore_class=config.get("ignore_class", 255),
+                num_ignored_pixels=config.get("num_ignored_pixels"),
+            )
+        except ValueError as error:
+            raise ValueError(f"Invalid class statistics in {source}: {error}") from None
+
+    def save(self, path):
+        """Writes the statistics and their provenance to a JSON file.
+
+        Creates missing parent directories.
+
+        Args:
+            path: str or path-like. Destination `.json` file.
+
+        Returns:
+            The path written, as a str.
+
+        Example:
+
+        ```python
+        stats.save("stats/ade20k_training.json")
+        ```
+        """
+        path = os.fspath(path)
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2)
+            f.write("\n")
+        return path
+
+    @classmethod
+    def load(cls, path, num_classes=None):
+        """Reads and validates a statistics JSON file written by `save`.
+
+        Args:
+            path: str or path-like.
+            num_classes: int or None. Expected class count; a file with another count
+                raises. Defaults to `None` (any count).
+
+        Returns:
+            A `ClassStatistics`.
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            ValueError: the file is not valid JSON, misses counts, has a wrong class
+                count, negative counts, or a region count above the image count.
+
+        Example:
+
+        ```python
+        stats = keras_rr.data.ClassStatistics.load("stats/ade20k_training.json",
+                                                   num_classes=150)
+        ```
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"Class statistics file not found: {path}. Write one with "
+                "`python -m keras_rr.tools.dataset_stats --output=...`."
+            )
+        with open(path, "r", encoding="utf-8") as f:
+            text = f.read()
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"Class statistics file {path} is not valid JSON: {error}") from None
+        return cls.from_dict(config, num_classes=num_classes, source=path)
+
+    def summary(self, max_rows=None):
+        """Returns a short human-readable report (provenance, PIF/RIF, per-class rows).
+
+        Args:
+            max_rows: int or None. Print at most this many class rows, most frequent
+                first. Defaults to `None` (all classes).
+
+        Returns:
+            str.
+        """
+        lines = [
+            f"dataset={self._dataset_name} split={self._split} images={self._num_images} "
+            f"classes={self.num_classes} ignore_class={self._ignore_class}",
+            f"pixel imbalance factor (PIF): {self.pixel_imbalance_factor:.1f}",
+            f"region imbalance factor (RIF): {self.region_imbalance_factor:.1f}",
+        ]
+        if self.absent_classes.size:
+            lines.append(f"absent classes: {self.absent_classes.tolist()}")
+        order = np.argsort(-self._pixel_counts, kind="stable")
+        if max_rows is not None:
+            order = order[:max_rows]
+        lines.append(f"{'class':>5}  {'name':<24} {'pixels':>14} {'regions':>9}")
+        for k in order:
+            name = self._class_names[k] if self._class_names else ""
+            lines.append(
+                f"{int(k):>5}  {name[:24]:<24} {int(self._pixel_counts[k]):>14} "
+                f"{int(self._region_counts[k]):>9}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (
+            f"ClassStatistics(dataset_name={self._dataset_name!r}, split={self._split!r}, "
+            f"num_classes={self.num_classes}, num_images={self._num_images}, "
+            f"pixel_imbalance_factor={self.pixel_imbalance_factor:.4g}, "
+            f"region_imbalance_factor={self.region_imbalance_factor:.4g})"
+        )

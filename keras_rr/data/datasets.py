@@ -1,0 +1,145 @@
+"""Datasets by name, for the statistics CLI and configs."""
+
+from keras_rr.data.class_names import ADE20K_CLASS_NAMES
+from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
+from keras_rr.data.class_names import read_class_names
+
+# name -> (default split, default num_classes, class names or None)
+DATASETS = {
+    "ade20k": ("training", 150, ADE20K_CLASS_NAMES),
+    "ade20k_tfds": ("train", 150, None),
+    "coco_stuff164k": ("train2017", 171, COCO_STUFF_CLASS_NAMES),
+    "directory": (None, None, None),
+    "synthetic": ("train", None, None),
+}
+
+
+def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
+    """Loads a dataset by name: `ade20k`, `ade20k_tfds`, `coco_stuff164k`, `directory`,
+    `synthetic`.
+
+    Args:
+        name: str. One of `keras_rr.data.datasets.DATASETS`.
+        data_dir: str or None. Dataset root (TFDS data dir for `ade20k_tfds`; unused
+            for `directory`, which takes `image_dir`/`label_dir`, and `synthetic`).
+        split: str or None. Defaults to the dataset's training split.
+        labels_only: bool. Yield labels only. Defaults to `False`.
+        **kwargs: passed to the loader (`load_ade20k`, `load_ade20k_tfds`,
+            `load_coco_stuff164k`, `load_segmentation_directory`,
+            `synthetic_long_tailed_dataset`).
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Example:
+
+    ```python
+    ds = keras_rr.data.load_dataset("ade20k", "/data/ADEChallengeData2016", "validation")
+    ```
+    """
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: name={name!r}")
+    default_split = DATASETS[name][0]
+    split = default_split if split is None else split
+    if name == "ade20k":
+        from keras_rr.data.ade20k import load_ade20k
+
+        return load_ade20k(data_dir, split, labels_only=labels_only, **kwargs)
+    if name == "ade20k_tfds":
+        from keras_rr.data.ade20k import load_ade20k_tfds
+
+        return load_ade20k_tfds(split, data_dir=data_dir, labels_only=labels_only, **kwargs)
+    if name == "coco_stuff164k":
+        from keras_rr.data.coco_stuff import load_coco_stuff164k
+
+        return load_coco_stuff164k(data_dir, split, labels_only=labels_only, **kwargs)
+    if name == "directory":
+        from keras_rr.data.directory import load_segmentation_directory
+
+        return load_segmentation_directory(labels_only=labels_only, **kwargs)
+    from keras_rr.data.synthetic import synthetic_long_tailed_dataset
+
+    dataset = synthetic_long_tailed_dataset(**kwargs)
+    return dataset.map(lambda image, label: label) if labels_only else dataset
+
+
+def compute_dataset_statistics(
+    name,
+    data_dir=None,
+    split=None,
+    num_classes=None,
+    ignore_class=255,
+    max_images=None,
+    progress=True,
+    **kwargs,
+):
+    """Loads a dataset by name and counts its per-class pixels and regions.
+
+    Reads labels only (no image decoding). The result carries the dataset name, split
+    and class names (when known) as provenance.
+
+    Args:
+        name: str. See `load_dataset`.
+        data_dir: str or None. See `load_dataset`.
+        split: str or None. Defaults to the dataset's training split.
+        num_classes: int or None. Defaults to the dataset's class count (150 ADE20K,
+            171 COCO-Stuff, the names file for `directory`, the generator's for
+            `synthetic`).
+        ignore_class: int. Defaults to `255`.
+        max_images: int or None. Count only the first images. Defaults to `None`.
+        progress: bool. Defaults to `True`.
+        **kwargs: loader arguments (e.g. `image_dir`, `label_dir`, `class_names_file`
+            for `directory`; `num_images`, `image_size`, `imbalance`, `seed` for
+            `synthetic`; `raw_ids` for `coco_stuff164k`).
+
+    Returns:
+        A `keras_rr.data.ClassStatistics`.
+
+    Example:
+
+    ```python
+    stats = keras_rr.data.compute_dataset_statistics("ade20k", "/data/ADEChallengeData2016")
+    ```
+    """
+    from keras_rr.data.statistics import compute_class_statistics
+
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: name={name!r}")
+    default_split, default_classes, class_names = DATASETS[name]
+    split = default_split if split is None else split
+    if name == "synthetic":
+        from keras_rr.data.synthetic import synthetic_long_tailed
+
+        if num_classes is not None:
+            kwargs["num_classes"] = num_classes
+        _, labels, spec = synthetic_long_tailed(return_spec=True, **kwargs)
+        labels_or_dataset, num_classes, class_names = labels, spec.num_classes, spec.class_names
+    else:
+        if name == "directory":
+            names_file = kwargs.get("class_names_file")
+            if names_file is not None:
+                class_names = read_class_names(names_file)
+                default_classes = len(class_names)
+        if num_classes is None:
+            num_classes = default_classes
+        if num_classes is None:
+            raise ValueError(
+                f"`num_classes` is required for dataset {name!r} (or a class-names file). "
+                "Received: num_classes=None"
+            )
+        if class_names is not None and len(class_names) != num_classes:
+            class_names = None
+        if name == "directory":
+            kwargs.setdefault("num_classes", num_classes)
+            kwargs.setdefault("ignore_class", ignore_class)
+        labels_or_dataset = load_dataset(name, data_dir, split, labels_only=True, **kwargs)
+    return compute_class_statistics(
+        labels_or_dataset,
+        num_classes=num_classes,
+        ignore_class=ignore_class,
+        dataset_name=name,
+        split=split,
+        class_names=class_names,
+        progress=progress,
+        max_images=max_images,
+    )

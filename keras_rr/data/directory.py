@@ -1,0 +1,100 @@
+"""Generic loader: an image folder and a label folder paired by file name."""
+
+import os
+
+import numpy as np
+
+from keras_rr.data import _pipeline
+from keras_rr.data.class_names import read_class_names
+
+
+def load_segmentation_directory(
+    image_dir,
+    label_dir,
+    class_names_file=None,
+    num_classes=None,
+    image_suffix=(".jpg", ".png", ".jpeg"),
+    label_suffix=".png",
+    ignore_class=255,
+    shuffle=False,
+    seed=None,
+    augment=None,
+    batch_size=None,
+    labels_only=False,
+    validate_labels=True,
+):
+    """Loads any segmentation dataset stored as two folders of files paired by stem.
+
+    `image_dir/abc.jpg` pairs with `label_dir/abc.png` (the stem is the name without
+    `image_suffix` / `label_suffix`). Labels are 8-bit grayscale PNGs whose values are
+    the class ids, with `ignore_class` for unlabeled pixels; they are used as stored.
+
+    Args:
+        image_dir: str or path-like. Folder of images (JPEG or PNG).
+        label_dir: str or path-like. Folder of label PNGs.
+        class_names_file: str or None. Text file with one class name per line; when
+            given, `num_classes` defaults to its length (read the names with
+            `keras_rr.data.read_class_names`). Defaults to `None`.
+        num_classes: int or None. When known (directly or from the names file),
+            values outside `[0, num_classes)` other than `ignore_class` raise.
+            Defaults to `None`.
+        image_suffix: str or tuple of str. Image file suffixes. Defaults to
+            `(".jpg", ".png", ".jpeg")`.
+        label_suffix: str. Label file suffix. Defaults to `".png"`.
+        ignore_class: int. Unlabeled value. Defaults to `255`.
+        shuffle, seed, augment, batch_size, labels_only, validate_labels: as in
+            `keras_rr.data.load_ade20k`.
+
+    Returns:
+        A `tf.data.Dataset` of `(image float32 (H, W, 3) in [0, 255], label int32 (H, W))`.
+
+    Example:
+
+    ```python
+    ds = keras_rr.data.load_segmentation_directory(
+        "data/images", "data/labels", class_names_file="data/classes.txt")
+    ```
+    """
+    if class_names_file is not None:
+        names = read_class_names(class_names_file)
+        if num_classes is not None and num_classes != len(names):
+            raise ValueError(
+                f"`num_classes` disagrees with {class_names_file} ({len(names)} names). "
+                f"Received: num_classes={num_classes}"
+            )
+        num_classes = len(names)
+    if num_classes is not None and (
+        isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
+        or not 1 <= num_classes <= 256
+    ):
+        raise ValueError(
+            "`num_classes` must be an int in [1, 256] (8-bit label PNGs). "
+            f"Received: num_classes={num_classes!r}"
+        )
+    image_dir = os.path.abspath(os.path.expanduser(os.fspath(image_dir)))
+    label_dir = os.path.abspath(os.path.expanduser(os.fspath(label_dir)))
+    if isinstance(image_suffix, str):
+        image_suffix = (image_suffix,)
+    missing = (
+        f"Segmentation data not found: expected images ({', '.join('*' + s for s in image_suffix)}) "
+        f"in {image_dir} and labels (*{label_suffix}) in {label_dir}."
+    )
+    image_paths, label_paths = _pipeline.list_pairs(
+        image_dir, label_dir, tuple(image_suffix), label_suffix, missing
+    )
+    lut, valid = _pipeline.identity_lut(num_classes, ignore_class)
+    hint = "" if num_classes is None else f" [0, {num_classes}) (and {ignore_class})"
+    return _pipeline.file_dataset(
+        image_paths,
+        label_paths,
+        lut,
+        valid,
+        "segmentation directory",
+        shuffle=shuffle,
+        seed=seed,
+        augment=augment,
+        batch_size=batch_size,
+        labels_only=labels_only,
+        validate_labels=validate_labels,
+        hint=hint,
+    )

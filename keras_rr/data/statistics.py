@@ -1,0 +1,326 @@
+"""Streaming per-class pixel and region counts over a segmentation dataset."""
+
+import numpy as np
+
+from keras_rr.data.class_statistics import ClassStatistics
+
+# Keys looked up, in this order, when dataset elements are dicts.
+LABEL_KEYS = ("label", "labels", "segmentation_mask", "annotation")
+
+# NumPy arrays are counted in chunks so the temporary copies stay small.
+_NUMPY_CHUNK = 64
+
+
+def extract_label(element):
+    """Returns the label part of one dataset element.
+
+    `(image, label)` and `(image, label, sample_weight)` tuples give `label`; dicts give
+    the first of `"label"`, `"labels"`, `"segmentation_mask"`, `"annotation"`;
+    anything else is taken to be the label itself.
+
+    Args:
+        element: a tuple, dict, or array-like.
+
+    Returns:
+        The label, unconverted.
+
+    Example:
+
+    ```python
+    label = keras_rr.data.statistics.extract_label((image, label))
+    ```
+    """
+    if isinstance(element, dict):
+        for key in LABEL_KEYS:
+            if key in element:
+                return element[key]
+        raise ValueError(
+            f"Dataset elements are dicts without a label key; expected one of {LABEL_KEYS}. "
+            f"Received: keys={sorted(element)}"
+        )
+    if isinstance(element, tuple):
+        if not element:
+            raise ValueError("Dataset elements are empty tuples. Received: element=()")
+        label = element[1] if len(element) >= 2 else element[0]
+        if isinstance(label, dict):
+            return extract_label(label)
+        return label
+    return element
+
+
+def as_label_batch(label):
+    """Converts one label element to a NumPy batch `(B, H, W)`.
+
+    Rank 2 is one image `(H, W)`; rank 3 is a batch `(B, H, W)`, except a trailing
+    dimension of 1, which is one image `(H, W, 1)`; rank 4 must be `(B, H, W, 1)`.
+
+    Args:
+        label: array-like (NumPy, tf, torch or jax array).
+
+    Returns:
+        NumPy array `(B, H, W)`.
+    """
+    array = np.asarray(label)
+    if array.ndim == 2:
+        return array[None]
+    if array.ndim == 3:
+        # (H, W, 1) is far more common than a batch of 1-pixel-wide label maps.
+        return array[None, ..., 0] if array.shape[-1] == 1 else array
+    if array.ndim == 4 and array.shape[-1] == 1:
+        return array[..., 0]
+    raise ValueError(
+        "Labels must be (H, W), (H, W, 1), (B, H, W) or (B, H, W, 1) integer class "
+        f"maps. Received: label with shape {array.shape}"
+    )
+
+
+class _Counter:
+    """Accumulates per-class histograms one label batch at a time (constant memory)."""
+
+    def __init__(self, num_classes, ignore_class):
+        self.num_classes = num_classes
+        self.ignore_class = ignore_class
+        # Histogram bins cover [low, high]: the classes plus the ignore value.
+        self.low = 0 if ignore_class is None else min(0, ignore_class)
+        self.high = num_classes - 1 if ignore_class is None else max(num_classes - 1, ignore_class)
+        self.length = self.high - self.low + 1
+        self.histogram = np.zeros(self.length, dtype=np.int64)
+        self.region_counts = np.zeros(num_classes, dtype=np.int64)
+        self.num_images = 0
+        self.class_slice = slice(-self.low, -self.low + num_classes)
+
+    def _bad_values_error(self, values):
+        values = sorted(int(v) for v in values)
+        allowed = f"[0, {self.num_classes})"
+        if self.ignore_class is not None:
+            allowed += f" or ignore_class={self.ignore_class}"
+        return ValueError(
+            f"Found label values outside {allowed}: {values[:10]}"
+            f"{' ...' if len(values) > 10 else ''}. Map them to valid class ids or to the "
+            "ignore value before counting."
+        )
+
+    def _check_range(self, batch):
+        """Rejects values the histogram cannot hold, before `bincount` sees them."""
+        if batch.dtype == np.uint8 and self.low == 0:
+            return  # every uint8 value fits a 256-bin histogram; checked afterwards.
+        low, high = batch.min(), batch.max()
+        if low < self.low or high > self.high:
+            out = batch[(batch < self.low) | (batch > self.high)]
+            raise self._bad_values_error(np.unique(out)[:11])
+
+    def update(self, batch):
+        if batch.dtype == bool:
+            batch = batch.astype(np.uint8)
+        elif np.issubdtype(batch.dtype, np.floating):
+            as_int = batch.astype(np.int64)
+            if not np.array_equal(as_int, batch):
+                raise ValueError(
+                    "Labels must be integer class ids; found non-integer float values. "
+                    f"Received: label dtype {batch.dtype}"
+                )
+            batch = as_int
+        elif not np.issubdtype(batch.dtype, np.integer):
+            raise ValueError(
+                f"Labels must be integer class ids. Received: label dtype {batch.dtype}"
+            )
+        if batch.size == 0:
+            self.num_images += batch.shape[0]
+            return
+        self._check_range(batch)
+        if self.low < 0:
+            batch = batch.astype(np.int64) - self.low
+        minlength = max(self.length, 256) if batch.dtype == np.uint8 else self.length
+        class_slice = self.class_slice
+        for image in batch:
+            # One bincount per image is the fast path: it costs about as much as
+            # reading the pixels once, and "class present" is simply count > 0.
+            counts = np.bincount(image.ravel(), minlength=minlength)
+            if counts.size > self.length:
+                extra = np.flatnonzero(counts[self.length :]) + self.length + self.low
+                if extra.size:
+                    raise self._bad_values_error(extra)
+                counts = counts[: self.length]
+            self.histogram += counts
+            self.region_counts += counts[class_slice] > 0
+        self.num_images += batch.shape[0]
+        # Values between the last class and the ignore value (e.g. 150..254 with
+        # K=150, ignore 255) are invalid too; checking the running total is cheap.
+        invalid = self.histogram.copy()
+        invalid[class_slice] = 0
+        if self.ignore_class is not None:
+            invalid[self.ignore_class - self.low] = 0
+        if invalid.any():
+            raise self._bad_values_error(np.flatnonzero(invalid) + self.low)
+
+    @property
+    def pixel_counts(self):
+        return self.histogram[self.class_slice].copy()
+
+    @property
+    def num_ignored_pixels(self):
+        if self.ignore_class is None:
+            return 0
+        return int(self.histogram[self.ignore_class - self.low])
+
+
+def _progress_bar(progress, total):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional (extra "tools"); counting works without it.
+        return None
+    return tqdm(total=total, unit="img", desc="class statistics", dynamic_ncols=True)
+
+
+def _tf_dataset_total(dataset):
+    """Image count of an un-batched tf.data dataset when TF knows it, else None."""
+    try:
+        spec = extract_label(dataset.element_spec)
+        rank = spec.shape.rank
+        cardinality = int(dataset.cardinality())
+    except Exception:  # unknown structures only lose the progress total
+        return None
+    unbatched = rank == 2 or (rank == 3 and spec.shape[-1] == 1)
+    return cardinality if unbatched and cardinality >= 0 else None
+
+
+def _label_batches(dataset):
+    """Yields `(B, H, W)` NumPy label batches and the total image count (or None)."""
+    if isinstance(dataset, np.ndarray):
+        batch = as_label_batch(dataset)
+
+        def numpy_chunks():
+            for start in range(0, batch.shape[0], _NUMPY_CHUNK):
+                yield batch[start : start + _NUMPY_CHUNK]
+
+        return numpy_chunks(), batch.shape[0]
+    if hasattr(dataset, "as_numpy_iterator"):  # tf.data, without importing tensorflow
+        total = _tf_dataset_total(dataset)
+        elements = dataset.as_numpy_iterator()
+    else:
+        try:
+            elements = iter(dataset)
+        except TypeError:
+            raise ValueError(
+                "`dataset` must be a tf.data.Dataset, a NumPy array or an iterable of "
+                f"label arrays. Received: dataset of type {type(dataset).__name__}"
+            ) from None
+        total = None
+    return (as_label_batch(extract_label(e)) for e in elements), total
+
+
+def compute_class_statistics(
+    dataset,
+    num_classes,
+    ignore_class=255,
+    dataset_name=None,
+    split=None,
+    class_names=None,
+    progress=True,
+    max_images=None,
+):
+    """Counts labeled pixels and regions (images containing a class) per class.
+
+    One streaming pass, constant memory: each label map is reduced to a
+    `np.bincount` histogram, its pixel counts are summed into n_k and its present
+    classes (count > 0) add one to the region frequency F(k) (paper eq. 7). Pixels
+    equal to `ignore_class` are counted separately and belong to no class.
+
+    Any label value outside `[0, num_classes)` other than `ignore_class` raises (naming
+    the value) instead of being dropped, so a wrong label mapping (e.g. ADE20K's 0
+    "other" not mapped to 255) shows up here.
+
+    Args:
+        dataset: the labels to count. One of: a `tf.data.Dataset` whose elements are
+            `(image, label)` tuples, labels alone, or dicts with a `"label"`,
+            `"labels"`, `"segmentation_mask"` or `"annotation"` key; a NumPy array of
+            labels; or any iterable of such elements (NumPy/tf/torch/jax arrays).
+            Labels are integer maps `(H, W)`, `(H, W, 1)`, or batches `(B, H, W)`,
+            `(B, H, W, 1)`: batched and un-batched inputs give the same result, and
+            images of different sizes are fine un-batched.
+        num_classes: int. Number of classes `K`.
+        ignore_class: int or None. Label value that is not a class (void). Must lie
+            outside `[0, K)`. Defaults to `255`.
+        dataset_name: str or None. Provenance stored in the result. Defaults to `None`.
+        split: str or None. Provenance stored in the result. Defaults to `None`.
+        class_names: sequence of `K` str or None. Defaults to `None`.
+        progress: bool. Show a tqdm progress bar (when tqdm is installed). Defaults to
+            `True`.
+        max_images: int or None. Stop after this many images. Defaults to `None` (all).
+
+    Returns:
+        A `keras_rr.data.ClassStatistics`.
+
+    Example:
+
+    ```python
+    train_ds = keras_rr.data.load_ade20k("/data/ADEChallengeData2016", "training",
+                                         labels_only=True)
+    stats = keras_rr.data.compute_class_statistics(
+        train_ds, num_classes=150, dataset_name="ade20k", split="training",
+        class_names=keras_rr.data.ADE20K_CLASS_NAMES)
+    stats.save("stats/ade20k_training.json")
+    ```
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or (
+        num_classes < 1
+    ):
+        raise ValueError(
+            f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"
+        )
+    num_classes = int(num_classes)
+    if ignore_class is not None:
+        if isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer)):
+            raise ValueError(
+                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class!r}"
+            )
+        ignore_class = int(ignore_class)
+        if 0 <= ignore_class < num_classes:
+            raise ValueError(
+                "`ignore_class` must not be a class id in [0, num_classes). Received: "
+                f"ignore_class={ignore_class}, num_classes={num_classes}"
+            )
+    if max_images is not None and (
+        isinstance(max_images, bool) or not isinstance(max_images, (int, np.integer))
+        or max_images < 0
+    ):
+        raise ValueError(
+            f"`max_images` must be a non-negative int or None. Received: max_images={max_images!r}"
+        )
+    if class_names is not None and len(class_names) != num_classes:
+        raise ValueError(
+            f"`class_names` must hold num_classes={num_classes} names. "
+            f"Received: {len(class_names)} names"
+        )
+
+    batches, total = _label_batches(dataset)
+    if max_images is not None:
+        total = max_images if total is None else min(total, max_images)
+    counter = _Counter(num_classes, ignore_class)
+    bar = _progress_bar(progress, total)
+    try:
+        for batch in batches:
+            if max_images is not None:
+                remaining = max_images - counter.num_images
+                if remaining <= 0:
+                    break
+                batch = batch[:remaining]
+            counter.update(batch)
+            if bar is not None:
+                bar.update(batch.shape[0])
+    finally:
+        if bar is not None:
+            bar.close()
+
+    return ClassStatistics(
+        pixel_counts=counter.pixel_counts,
+        region_counts=counter.region_counts,
+        num_images=counter.num_images,
+        class_names=class_names,
+        dataset_name=dataset_name,
+        split=split,
+        ignore_class=ignore_class,
+        num_ignored_pixels=counter.num_ignored_pixels if ignore_class is not None else None,
+    )

@@ -1,0 +1,108 @@
+"""Export the inference model (the plain segmenter, without the region branch)."""
+
+import os
+
+import keras
+import numpy as np
+
+EXPORT_FORMATS = ("keras", "tf_saved_model")
+
+
+def _plain_segmenter(model):
+    # Duck-typed so this module does not import the wrapper (and stays light).
+    return getattr(model, "segmenter", model)
+
+
+def _sample_images(segmenter, sample_images, seed=0):
+    if sample_images is not None:
+        return np.asarray(sample_images, dtype="float32")
+    shape = segmenter.inputs[0].shape
+    if any(d is None for d in shape[1:]):
+        raise ValueError(
+            "The segmenter has a dynamic input size; pass `sample_images` to verify the "
+            f"export. Received input shape: {tuple(shape)}"
+        )
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, size=(2,) + tuple(shape[1:])).astype("float32")
+
+
+def _forward(model, images, batch_size=8):
+    """Outputs of `model` on `images` by direct calls (KerasHub tasks' `predict` needs
+    TensorFlow or Grain for its input pipeline; a direct call needs neither)."""
+    outputs = [
+        keras.ops.convert_to_numpy(model(images[i : i + batch_size], training=False))
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(outputs, axis=0)
+
+
+def _check_no_region_weights(names, where):
+    leaked = [n for n in names if "region" in n.lower()]
+    if leaked:
+        raise AssertionError(f"Region branch weights leaked into the {where}: {leaked[:5]}")
+
+
+def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5):
+    """Writes the inference model without the region branch and verifies it.
+
+    The exported model is `model.segmenter` (or `model` itself if it is already a plain
+    segmenter): same weights, same outputs, no extra cost. After writing, the file is
+    loaded back and its outputs are compared with the wrapper's `predict` on
+    `sample_images` (random images of the input size if None), and its weights are
+    checked to hold nothing of the region branch.
+
+    Args:
+        model: a `keras_rr.models.RegionRebalanceSegmenter` or a plain `keras.Model`.
+        path: str. Output path: a `.keras` file for `format="keras"`, a directory for
+            `format="tf_saved_model"` (needs TensorFlow installed).
+        format: `"keras"` or `"tf_saved_model"`. Defaults to `"keras"`.
+        sample_images: array `(N, H, W, 3)` or None. Images used for the check.
+        atol: float. Largest absolute output difference accepted. Defaults to `1e-5`.
+
+    Returns:
+        dict with `path`, `format`, `max_abs_diff` (exported vs wrapper outputs) and
+        `num_weights` (number of weight tensors in the export).
+
+    Example:
+
+    >>> keras_rr.export.export_segmenter(rr_model, "deeplab_rr.keras")
+    {'path': 'deeplab_rr.keras', 'format': 'keras', 'max_abs_diff': 0.0, ...}
+    """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"`format` must be one of {EXPORT_FORMATS}. Received: format={format!r}")
+    path = os.fspath(path)
+    segmenter = _plain_segmenter(model)
+    images = _sample_images(segmenter, sample_images)
+    expected = _forward(model, images)
+
+    if format == "keras":
+        if not path.endswith(".keras"):
+            raise ValueError(f"A Keras export path must end with '.keras'. Received: path={path!r}")
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        segmenter.save(path)
+        exported = keras.saving.load_model(path)
+        names = [w.path for w in exported.weights]
+        actual = _forward(exported, images)
+        num_weights = len(exported.weights)
+        if num_weights != len(segmenter.weights):
+            raise AssertionError(
+                f"The export holds {num_weights} weights, the segmenter {len(segmenter.weights)}."
+            )
+    else:
+        try:
+            import tensorflow as tf
+        except ImportError as error:
+            raise ImportError("`format='tf_saved_model'` needs TensorFlow: pip install tensorflow") from error
+        segmenter.export(path, format="tf_saved_model", verbose=False)
+        reloaded = tf.saved_model.load(path)
+        names = [v.name for v in reloaded.variables]
+        actual = reloaded.serve(tf.constant(images)).numpy()
+        num_weights = len(reloaded.variables)
+
+    _check_no_region_weights(names, f"export at {path}")
+    max_abs_diff = float(np.max(np.abs(actual.astype("float64") - expected.astype("float64"))))
+    if not max_abs_diff <= atol:
+        raise AssertionError(
+            f"Exported outputs differ from the model's by {max_abs_diff} (atol={atol}) at {path}"
+        )
+    return {"path": path, "format": format, "max_abs_diff": max_abs_diff, "num_weights": num_weights}

@@ -1,0 +1,14 @@
+"""Losses: balanced softmax cross-entropy and the Region Rebalance loss."""
+
+from keras_rr.losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
+from keras_rr.losses.balanced_softmax_cross_entropy import balanced_softmax_cross_entropy
+from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
+from keras_rr.losses.region_rebalance_loss import RegionRebalanceLoss
+from keras_rr.losses.region_rebalance_loss import region_cross_entropy
+from keras_rr.losses.region_rebalance_loss import region_rebalance_loss
+from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
+from keras_rr.losses.class_weighted_cross_entropy import inverse_frequency_weights
+from keras_rr.losses.dice_loss import DiceCrossEntropy
+from keras_rr.losses.dice_loss import DiceLoss
+from keras_rr.losses.pixel_losses import PIXEL_LOSSES
+from keras_rr.losses.pixel_losses import make_pixel_loss

@@ -1,0 +1,68 @@
+"""Pixel losses by name: the baseline and the pixel-rebalancing ablations (paper Table 1)."""
+
+import keras
+
+from keras_rr.losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
+from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
+from keras_rr.losses.class_weighted_cross_entropy import inverse_frequency_weights
+from keras_rr.losses.dice_loss import DiceCrossEntropy
+from keras_rr.losses.dice_loss import DiceLoss
+
+PIXEL_LOSSES = (
+    "cross_entropy",
+    "reweighting",
+    "pixel_balanced_softmax",
+    "region_balanced_softmax",
+    "dice",
+    "dice_cross_entropy",
+)
+
+
+def make_pixel_loss(name, num_classes, statistics=None, ignore_class=255):
+    """Builds a pixel loss (on logits) by name.
+
+    Args:
+        name: one of `PIXEL_LOSSES`:
+            `"cross_entropy"` (baseline), `"reweighting"` (CE with inverse pixel
+            frequency class weights), `"pixel_balanced_softmax"` (logits + log pixel
+            prior), `"region_balanced_softmax"` (logits + log region prior, the paper's
+            "pixel balanced softmax*"), `"dice"`, `"dice_cross_entropy"`.
+        num_classes: int. Number of classes.
+        statistics: object with `pixel_counts` and `region_counts` (a
+            `keras_rr.data.ClassStatistics`); needed by the rebalancing losses.
+        ignore_class: int or None. Defaults to `255`.
+
+    Returns:
+        A `keras.losses.Loss` taking `(labels, logits)`.
+
+    Example:
+
+    >>> loss = make_pixel_loss("reweighting", 150, statistics=stats)
+    """
+    if name not in PIXEL_LOSSES:
+        raise ValueError(f"`name` must be one of {PIXEL_LOSSES}. Received: name={name!r}")
+    needs_stats = name in ("reweighting", "pixel_balanced_softmax", "region_balanced_softmax")
+    if needs_stats:
+        if statistics is None:
+            raise ValueError(
+                f"The pixel loss {name!r} needs class `statistics` (pixel and region counts). "
+                "Received: statistics=None"
+            )
+        for field in ("pixel_counts", "region_counts"):
+            counts = getattr(statistics, field, None)
+            if counts is None or len(counts) != num_classes:
+                raise ValueError(
+                    f"`statistics.{field}` must have one entry per class ({num_classes}). "
+                    f"Received: {None if counts is None else len(counts)} entries"
+                )
+    if name == "cross_entropy":
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=ignore_class)
+    if name == "reweighting":
+        return ClassWeightedCrossEntropy(inverse_frequency_weights(statistics.pixel_counts), ignore_class)
+    if name == "pixel_balanced_softmax":
+        return BalancedSoftmaxCrossEntropy(statistics.pixel_counts, ignore_class=ignore_class)
+    if name == "region_balanced_softmax":
+        return BalancedSoftmaxCrossEntropy(statistics.region_counts, ignore_class=ignore_class)
+    if name == "dice":
+        return DiceLoss(num_classes, ignore_class)
+    return DiceCrossEntropy(num_classes, ignore_class)

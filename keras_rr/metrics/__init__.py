@@ -1,0 +1,20 @@
+"""keras_rr.metrics: segmentation confusion matrix, mIoU/mAcc/aAcc and per-class reports.
+
+`SegmentationConfusionMatrix` is the streaming Keras metric (use it in `compile`); the
+NumPy functions give the same numbers outside a graph and compare runs (paper §5,
+Fig. 3/5/6, Table 2). Plot helpers import matplotlib only when called.
+"""
+
+from keras_rr.metrics.analysis import delta_per_class
+from keras_rr.metrics.analysis import frequency_order
+from keras_rr.metrics.analysis import head_body_tail_split
+from keras_rr.metrics.analysis import head_body_tail_summary
+from keras_rr.metrics.analysis import imbalance_factor
+from keras_rr.metrics.analysis import pearson_r
+from keras_rr.metrics.analysis import per_class_table
+from keras_rr.metrics.plotting import plot_frequency_histogram
+from keras_rr.metrics.plotting import plot_per_class_delta
+from keras_rr.metrics.segmentation_confusion_matrix import SegmentationConfusionMatrix
+from keras_rr.metrics.segmentation_metrics import SegmentationMetrics
+from keras_rr.metrics.segmentation_metrics import confusion_matrix_numpy
+from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix

@@ -1,0 +1,181 @@
+"""PNG plots of per-class results (paper Fig. 3/5/6).
+
+matplotlib is imported inside each function, with the non-interactive Agg backend, so
+`import keras_rr` never needs it and plots work on headless machines.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+from keras_rr.metrics.analysis import frequency_order
+from keras_rr.metrics.analysis import imbalance_factor
+
+# Class names on the x axis only while they stay readable.
+_MAX_TICK_LABELS = 60
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Plotting needs matplotlib: `pip install matplotlib` (extra `tools`)."
+        ) from e
+    # Select Agg only before pyplot is first imported, so a backend the caller already
+    # chose (e.g. inline in a notebook) is kept; savefig works with any backend.
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _check_vector(name, value, k=None):
+    value = np.asarray(value, dtype=np.float64).reshape(-1)
+    if k is not None and value.shape != (k,):
+        raise ValueError(
+            f"`{name}` must have shape ({k},). Received: {name}.shape={value.shape}"
+        )
+    return value
+
+
+def _prepare_path(path):
+    path = os.fspath(path)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    return path
+
+
+def plot_per_class_delta(
+    delta_iou, delta_acc, pixel_counts, path, class_names=None, title=None
+):
+    """Writes a PNG with per-class ΔIoU and ΔAcc bars sorted by pixel frequency.
+
+    Classes run from most to least frequent (left to right), as in paper Fig. 3 and 6;
+    gains are green, losses red. Values are fractions, drawn in percentage points.
+
+    Args:
+        delta_iou: array-like `(K,)` ΔIoU per class (NaN bars are left empty).
+        delta_acc: array-like `(K,)` ΔAcc per class.
+        pixel_counts: array-like `(K,)` used for the order (training-set counts match
+            the paper).
+        path: str or path-like, the PNG file to write (parent folders are created).
+        class_names: optional sequence of `K` names for the x axis (shown when
+            `K <= 60`).
+        title: optional figure title.
+
+    Returns:
+        The path written, as a str.
+
+    Example:
+
+    ```python
+    d = keras_rr.metrics.delta_per_class(baseline, rr)
+    keras_rr.metrics.plot_per_class_delta(
+        d["iou"], d["acc"], train_pixel_counts, "runs/delta.png")
+    ```
+    """
+    delta_iou = _check_vector("delta_iou", delta_iou)
+    k = delta_iou.shape[0]
+    delta_acc = _check_vector("delta_acc", delta_acc, k)
+    pixel_counts = _check_vector("pixel_counts", pixel_counts, k)
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(
+            f"`class_names` must have {k} entries. Received: len(class_names)="
+            f"{len(class_names)}"
+        )
+    path = _prepare_path(path)
+    plt = _pyplot()
+    order = frequency_order(pixel_counts)
+    x = np.arange(k)
+    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(0.12 * k + 2, 24.0)), 6), sharex=True)
+    for ax, values, label in ((axes[0], delta_iou, "ΔIoU"), (axes[1], delta_acc, "ΔAcc")):
+        v = 100.0 * values[order]
+        colors = np.where(np.nan_to_num(v) >= 0, "tab:green", "tab:red")
+        ax.bar(x, np.nan_to_num(v), color=colors, width=0.8)
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.set_ylabel(f"{label} (points)")
+        ax.grid(axis="y", alpha=0.3)
+    if class_names is not None and k <= _MAX_TICK_LABELS:
+        axes[1].set_xticks(x)
+        axes[1].set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+    axes[1].set_xlabel("classes, sorted by pixel frequency (descending)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_frequency_histogram(
+    pixel_counts, region_counts, path, class_names=None, title=None
+):
+    """Writes a PNG of per-class pixel vs region frequency (paper Fig. 5).
+
+    Both curves are normalised by their largest value and drawn on a log scale, with
+    classes sorted by descending pixel frequency, so the right end of each curve sits
+    at 1 / imbalance factor. The legend gives PIF and RIF (max / min over classes with a
+    positive count).
+
+    Args:
+        pixel_counts: array-like `(K,)` labeled pixels per class.
+        region_counts: array-like `(K,)` regions (images containing the class) per class.
+        path: str or path-like, the PNG file to write.
+        class_names: optional sequence of `K` names for the x axis (shown when
+            `K <= 60`).
+        title: optional figure title.
+
+    Returns:
+        The path written, as a str.
+
+    Example:
+
+    ```python
+    keras_rr.metrics.plot_frequency_histogram(
+        stats.pixel_counts, stats.region_counts, "runs/freq.png")
+    ```
+    """
+    pixel_counts = _check_vector("pixel_counts", pixel_counts)
+    k = pixel_counts.shape[0]
+    region_counts = _check_vector("region_counts", region_counts, k)
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(
+            f"`class_names` must have {k} entries. Received: len(class_names)="
+            f"{len(class_names)}"
+        )
+    path = _prepare_path(path)
+    plt = _pyplot()
+    order = frequency_order(pixel_counts)
+    x = np.arange(k)
+
+    def normalised(counts):
+        peak = counts.max()
+        v = counts[order] / peak if peak > 0 else np.zeros(k)
+        # Zero counts cannot sit on a log axis; leave gaps rather than fake values.
+        return np.where(v > 0, v, np.nan)
+
+    pif = imbalance_factor(pixel_counts)
+    rif = imbalance_factor(region_counts)
+    fig, ax = plt.subplots(figsize=(max(6.0, min(0.08 * k + 3, 16.0)), 4))
+    ax.bar(x, normalised(pixel_counts), width=1.0, alpha=0.55, color="tab:blue",
+           label=f"pixel frequency (PIF={pif:.0f})")
+    ax.plot(x, normalised(region_counts), color="tab:orange", marker=".",
+            label=f"region frequency (RIF={rif:.0f})")
+    ax.set_yscale("log")
+    ax.set_ylabel("normalised frequency")
+    ax.set_xlabel("classes, sorted by pixel frequency (descending)")
+    if class_names is not None and k <= _MAX_TICK_LABELS:
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3, which="both")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

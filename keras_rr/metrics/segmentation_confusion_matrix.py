@@ -1,0 +1,273 @@
+"""Streaming confusion matrix for semantic segmentation, reporting mIoU."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix
+
+
+@keras.saving.register_keras_serializable(package="keras_rr")
+class SegmentationConfusionMatrix(keras.metrics.Metric):
+    """Streaming `(K, K)` confusion matrix over labeled pixels; `result()` is mIoU.
+
+    Accumulates rows = ground truth, columns = prediction across `update_state` calls,
+    so it gives the dataset-level mIoU that segmentation papers report (not a mean of
+    per-batch mIoUs). Built from `keras.ops` only, with static shapes (a weighted
+    bincount into `K * K` bins, `segment_sum` on JAX; ignored pixels carry weight 0 instead
+    of being masked out), so it runs inside a compiled `fit`/`evaluate` step on
+    TensorFlow, JAX (jit) and PyTorch.
+
+    Pixels count nowhere when their label equals `ignore_class` or lies outside
+    `[0, K)`, or when an integer prediction lies outside `[0, K)`. Unlike
+    `keras.metrics.MeanIoU`, labels such as 255 never reach an out-of-range index.
+
+    `y_pred` may be class scores (logits or probabilities, the argmax is the same) of
+    shape `(B, h, w, K)` or integer predictions `(B, H, W)` / `(B, H, W, 1)`. Scores at a
+    different resolution than the labels are resized bilinearly to the label size
+    before the argmax (as mmseg does with logits), so a model with a stride-4 output can
+    be evaluated against full-resolution labels.
+
+    `result()` is mIoU following mmseg: the mean IoU over classes present in the ground
+    truth or the predictions; 0 before any pixel was counted. Per-class IoU/Acc, mAcc and
+    aAcc are available from the methods below, and `segmentation_metrics()` returns all
+    of them in NumPy.
+
+    The matrix is stored as float32 (sample weights may be fractional). Counts are exact
+    up to 2**24 per cell; beyond that the relative rounding error stays below 1e-6.
+
+    Args:
+        num_classes: int. Number of classes `K`.
+        ignore_class: int or None. Label value of unlabeled pixels. Defaults to `255`.
+        data_format: `"channels_last"` or `"channels_first"`: where the class axis of
+            score predictions (and the size-1 axis of 4-D labels) is. Defaults to
+            `keras.config.image_data_format()`.
+        name: str. Metric name, used as the log key. Defaults to `"miou"`.
+        dtype: dtype of the result. Defaults to `keras.config.floatx()`.
+
+    Example:
+
+    ```python
+    model.compile(
+        optimizer="sgd",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255),
+        metrics=[keras_rr.metrics.SegmentationConfusionMatrix(num_classes=150)],
+    )
+    model.evaluate(val_ds)  # logs `miou`
+
+    metric = keras_rr.metrics.SegmentationConfusionMatrix(num_classes=150)
+    metric.update_state(labels, logits)
+    metric.segmentation_metrics().macc
+    ```
+    """
+
+    def __init__(
+        self,
+        num_classes,
+        ignore_class=255,
+        data_format=None,
+        name="miou",
+        dtype=None,
+    ):
+        super().__init__(name=name, dtype=dtype)
+        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
+                or num_classes < 1:
+            raise ValueError(
+                "`num_classes` must be a positive int. Received: "
+                f"num_classes={num_classes}"
+            )
+        if ignore_class is not None and (
+            isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer))
+        ):
+            raise ValueError(
+                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class}"
+            )
+        if data_format is None:
+            data_format = keras.config.image_data_format()
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(
+                "`data_format` must be 'channels_last' or 'channels_first'. Received: "
+                f"data_format={data_format}"
+            )
+        self.num_classes = int(num_classes)
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
+        self.data_format = data_format
+        # float64 only when asked for (JAX disables it by default); never float16/bf16,
+        # whose counts would saturate after a few thousand pixels.
+        accumulator_dtype = "float64" if self.dtype == "float64" else "float32"
+        self.total_confusion_matrix = self.add_variable(
+            shape=(self.num_classes, self.num_classes),
+            initializer="zeros",
+            dtype=accumulator_dtype,
+            name="confusion_matrix",
+        )
+
+    def _squeeze_channel(self, x):
+        """Drops the size-1 channel axis of a rank-4 label or prediction map."""
+        axis = -1 if self.data_format == "channels_last" else 1
+        return ops.squeeze(x, axis=axis)
+
+    def _labels(self, y_true):
+        y_true = ops.convert_to_tensor(y_true)
+        rank = len(y_true.shape)
+        if rank == 4:
+            y_true = self._squeeze_channel(y_true)
+        elif rank != 3:
+            raise ValueError(
+                "`y_true` must have shape (B, H, W) or (B, H, W, 1). Received: "
+                f"y_true.shape={y_true.shape}"
+            )
+        return ops.cast(y_true, "int32")
+
+    def _predictions(self, y_pred, label_shape, static_label_hw):
+        y_pred = ops.convert_to_tensor(y_pred)
+        rank = len(y_pred.shape)
+        channel_axis = -1 if self.data_format == "channels_last" else 1
+        if rank == 4 and y_pred.shape[channel_axis] == 1 and self.num_classes > 1:
+            return ops.cast(self._squeeze_channel(y_pred), "int32")
+        if rank == 3:
+            return ops.cast(y_pred, "int32")
+        if rank != 4:
+            raise ValueError(
+                "`y_pred` must be scores (B, h, w, K) or integer predictions (B, H, W). "
+                f"Received: y_pred.shape={y_pred.shape}"
+            )
+        if self.data_format == "channels_first":
+            y_pred = ops.transpose(y_pred, (0, 2, 3, 1))
+        num_scores = y_pred.shape[-1]
+        if num_scores is not None and num_scores != self.num_classes:
+            raise ValueError(
+                f"`y_pred` has {num_scores} class scores but num_classes="
+                f"{self.num_classes}. Received: y_pred.shape={y_pred.shape}"
+            )
+        pred_hw = tuple(y_pred.shape[1:3])
+        if None in pred_hw or None in static_label_hw:
+            # Only a TF graph has unknown sizes (JAX and torch trace concrete shapes).
+            # `keras.ops.image.resize` needs a static size there, so resize to the
+            # runtime label size with TF directly; a same-size bilinear resize is the
+            # identity. Imported here so `import keras_rr` never needs TensorFlow.
+            import tensorflow as tf
+
+            y_pred = tf.image.resize(
+                tf.cast(y_pred, tf.float32), label_shape[1:3], method="bilinear"
+            )
+        elif pred_hw != static_label_hw:
+            y_pred = ops.image.resize(
+                ops.cast(y_pred, "float32"), static_label_hw, interpolation="bilinear",
+                data_format="channels_last",
+            )
+        return ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        k = self.num_classes
+        y_true = self._labels(y_true)
+        label_shape = ops.shape(y_true)
+        static_label_hw = tuple(y_true.shape[1:3])
+        y_pred = self._predictions(y_pred, label_shape, static_label_hw)
+
+        valid = ops.logical_and(ops.greater_equal(y_true, 0), ops.less(y_true, k))
+        valid = ops.logical_and(valid, ops.greater_equal(y_pred, 0))
+        valid = ops.logical_and(valid, ops.less(y_pred, k))
+        if self.ignore_class is not None:
+            valid = ops.logical_and(valid, ops.not_equal(y_true, self.ignore_class))
+
+        acc_dtype = self.total_confusion_matrix.dtype
+        weights = ops.cast(valid, acc_dtype)
+        if sample_weight is not None:
+            sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), acc_dtype)
+            sw_rank = len(sample_weight.shape)
+            if sw_rank == 4:
+                sample_weight = self._squeeze_channel(sample_weight)
+            elif 0 < sw_rank < 3:
+                # Per-image weights (B,) (or (B, H)) align with the leading axes.
+                sample_weight = ops.reshape(
+                    sample_weight,
+                    tuple(ops.shape(sample_weight)) + (1,) * (3 - sw_rank),
+                )
+            weights = weights * ops.broadcast_to(sample_weight, ops.shape(weights))
+
+        # Zero the index of dropped pixels instead of masking them out: their weight is
+        # 0, and the shapes stay static (no boolean_mask), which jit needs.
+        index = ops.where(valid, y_true, 0) * k + ops.where(valid, y_pred, 0)
+        index = ops.reshape(index, (-1,))
+        weights = ops.reshape(weights, (-1,))
+        if keras.backend.backend() == "jax":
+            # jnp.bincount cannot be traced without a static `length`, which
+            # keras.ops.bincount does not pass; segment_sum has a static size.
+            counts = ops.segment_sum(weights, index, num_segments=k * k)
+        else:
+            # TF and torch bincount are 5-7x faster than their segment_sum here; every
+            # index is < k * k, so the output length is exactly k * k.
+            counts = ops.bincount(index, weights=weights, minlength=k * k)
+        self.total_confusion_matrix.assign(
+            self.total_confusion_matrix + ops.reshape(counts, (k, k))
+        )
+
+    def _statistics(self):
+        cm = ops.convert_to_tensor(self.total_confusion_matrix)
+        tp = ops.diagonal(cm)
+        gt = ops.sum(cm, axis=1)
+        pred = ops.sum(cm, axis=0)
+        return tp, gt, pred
+
+    @staticmethod
+    def _nan_where_zero(numerator, denominator):
+        present = ops.greater(denominator, 0)
+        safe = ops.where(present, denominator, ops.ones_like(denominator))
+        return ops.where(present, numerator / safe, float("nan") * ops.ones_like(safe))
+
+    @staticmethod
+    def _present_mean(values, denominator):
+        present = ops.cast(ops.greater(denominator, 0), values.dtype)
+        return ops.divide_no_nan(ops.sum(values * present), ops.sum(present))
+
+    @property
+    def confusion_matrix(self):
+        """The accumulated `(K, K)` confusion matrix (rows = ground truth)."""
+        return ops.convert_to_tensor(self.total_confusion_matrix)
+
+    def per_class_iou(self):
+        """IoU per class `(K,)`; NaN for classes absent from labels and predictions."""
+        tp, gt, pred = self._statistics()
+        return ops.cast(self._nan_where_zero(tp, gt + pred - tp), self.dtype)
+
+    def per_class_accuracy(self):
+        """Accuracy (recall) per class `(K,)`; NaN for classes absent from the labels."""
+        tp, gt, _ = self._statistics()
+        return ops.cast(self._nan_where_zero(tp, gt), self.dtype)
+
+    def mean_iou(self):
+        """mIoU over present classes (0 when nothing was counted)."""
+        tp, gt, pred = self._statistics()
+        union = gt + pred - tp
+        return ops.cast(self._present_mean(ops.divide_no_nan(tp, union), union), self.dtype)
+
+    def mean_accuracy(self):
+        """mAcc over classes present in the labels (0 when nothing was counted)."""
+        tp, gt, _ = self._statistics()
+        return ops.cast(self._present_mean(ops.divide_no_nan(tp, gt), gt), self.dtype)
+
+    def overall_accuracy(self):
+        """aAcc: correctly classified / labeled pixels (0 when nothing was counted)."""
+        tp, gt, _ = self._statistics()
+        return ops.cast(ops.divide_no_nan(ops.sum(tp), ops.sum(gt)), self.dtype)
+
+    def result(self):
+        return self.mean_iou()
+
+    def segmentation_metrics(self):
+        """All metrics in NumPy (`SegmentationMetrics`); call outside compiled code."""
+        return metrics_from_confusion_matrix(
+            ops.convert_to_numpy(self.total_confusion_matrix)
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_classes": self.num_classes,
+                "ignore_class": self.ignore_class,
+                "data_format": self.data_format,
+            }
+        )
+        return config

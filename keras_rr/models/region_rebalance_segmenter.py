@@ -1,0 +1,453 @@
+"""`RegionRebalanceSegmenter`: trains any segmenter with the Region Rebalance loss."""
+
+import contextlib
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
+from keras_rr.losses.region_rebalance_loss import region_cross_entropy
+from keras_rr.models import replica_context
+from keras_rr.models.segmenter_tap import tap_segmenter
+from keras_rr.ops.region_pooling import POOLING_METHODS
+from keras_rr.ops.region_pooling import POOLING_RESOLUTIONS
+from keras_rr.ops.region_pooling import check_labels
+from keras_rr.ops.region_pooling import region_mean
+
+
+def resolve_region_frequency(region_frequency, num_classes):
+    """Turns a frequency vector, a `ClassStatistics` or a statistics JSON path into counts.
+
+    Args:
+        region_frequency: array-like `(K,)`, an object with `region_counts` (such as
+            `keras_rr.data.ClassStatistics`), or a path to a statistics JSON file.
+        num_classes: int. Expected number of classes.
+
+    Returns:
+        List of `K` floats (F(k), number of training images containing class k).
+
+    Example:
+
+    >>> resolve_region_frequency("stats/ade20k_train.json", 150)
+    """
+    if isinstance(region_frequency, (str, os.PathLike)):
+        from keras_rr.data import ClassStatistics  # local: keeps `import keras_rr` light
+
+        region_frequency = ClassStatistics.load(region_frequency)
+    if hasattr(region_frequency, "region_counts"):
+        region_frequency = region_frequency.region_counts
+    log_class_prior(region_frequency, num_classes, name="region_frequency")  # validates
+    return [float(c) for c in np.asarray(region_frequency, dtype="float64")]
+
+
+@keras.saving.register_keras_serializable(package="keras_rr")
+class RegionRebalanceSegmenter(keras.Model):
+    """Wraps a segmentation model with the Region Rebalance training branch.
+
+    During `fit`/`evaluate` the wrapper pools the segmenter's decoder features over every
+    (image, ground-truth class) region (`keras_rr.ops.region_mean`), classifies each
+    region with `region_classifier`, and adds the balanced-softmax region loss with the
+    region-frequency prior to the pixel loss:
+    `loss = pixel_loss + loss_weight * region_loss` (method.md §3, eq. 9).
+
+    Outside training the branch does not exist: `predict`, `__call__` and
+    `.segmenter` give exactly the wrapped model's outputs, and
+    `keras_rr.export.export_segmenter` writes the plain segmenter.
+
+    Args:
+        segmenter: a functional `keras.Model` mapping images `(B, H, W, 3)` to per-pixel
+            class scores `(B, h, w, K)`: KerasHub `DeepLabV3ImageSegmenter` or
+            `SegFormerImageSegmenter`, KerasCV `DeepLabV3Plus`, or any functional model
+            (name its decoder feature layer with `feature_layer` if not found).
+        num_classes: int. Number of classes `K`.
+        region_frequency: F(k), the number of training images containing class k:
+            array-like `(K,)`, a `keras_rr.data.ClassStatistics`, or the path of a
+            statistics JSON written by `python -m keras_rr.tools.dataset_stats`. Zeros
+            are clamped to 1. Required unless `rebalance=False`.
+        feature_layer: str or None. Name of the layer whose output the pixel classifier
+            reads. Defaults to `None` (found automatically).
+        loss_weight: float. λ, the weight of the region loss. Defaults to `0.3`.
+        ignore_class: int or None. Label of unlabeled pixels. Defaults to `255`.
+        rebalance: bool. Add `log F` to region logits (balanced softmax). `False` gives
+            the "region branch only" ablation (plain CE on regions). Defaults to `True`.
+        pooling_resolution: `"features"` (pool on the feature grid, labels sampled
+            nearest) or `"labels"` (upsample features to the label size first, like the
+            authors' code). Defaults to `"features"`.
+        pooling_method: `"auto"`, `"segment_sum"` or `"one_hot"`. Defaults to `"auto"`.
+        projection_dim: int or None. If set, the region classifier is
+            `Dense(projection_dim, relu) -> Dense(K)` (the authors' released head);
+            otherwise a single `Dense(K)`. Defaults to `None`.
+        label_smoothing: float. Label smoothing of region targets. Defaults to `0.0`.
+        region_classifier: a layer mapping `(..., C)` region features to `(..., K)`
+            logits, overriding the default head. Defaults to `None`.
+        pool_before_upsampling: bool. If the classifier reads a bilinearly upsampled
+            decoder map (KerasHub DeepLabV3 upsamples 4x right before it, as does
+            KerasCV DeepLabV3Plus), pool the map before the upsampling: the region
+            means differ only by interpolation at region borders and the pooling costs
+            16x less (see README, Benchmarks). `False` pools exactly the classifier's
+            input. Ignored when `feature_layer` is given. Defaults to `True`.
+        **kwargs: `keras.Model` arguments such as `name`.
+
+    Example:
+
+    ```python
+    segmenter = keras_hub.models.DeepLabV3ImageSegmenter(backbone=..., num_classes=150)
+    model = keras_rr.models.RegionRebalanceSegmenter(
+        segmenter, num_classes=150, region_frequency="ade20k_train_stats.json")
+    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
+    model.fit(train_ds, epochs=...)   # logs loss, pixel_loss, region_loss
+    masks = model.predict(images)     # == segmenter.predict(images)
+    ```
+
+    Reference:
+        [Cui et al., Region Rebalance for Long-Tailed Semantic Segmentation](
+        https://arxiv.org/abs/2204.01969)
+    """
+
+    def __init__(
+        self,
+        segmenter,
+        num_classes,
+        region_frequency=None,
+        feature_layer=None,
+        loss_weight=0.3,
+        ignore_class=255,
+        rebalance=True,
+        pooling_resolution="features",
+        pooling_method="auto",
+        projection_dim=None,
+        label_smoothing=0.0,
+        region_classifier=None,
+        pool_before_upsampling=True,
+        **kwargs,
+    ):
+        if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
+            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes}")
+        if not (isinstance(loss_weight, (int, float)) and np.isfinite(loss_weight) and loss_weight >= 0):
+            raise ValueError(f"`loss_weight` must be a finite float >= 0. Received: loss_weight={loss_weight}")
+        if pooling_resolution not in POOLING_RESOLUTIONS:
+            raise ValueError(
+                f"`pooling_resolution` must be one of {POOLING_RESOLUTIONS}. "
+                f"Received: pooling_resolution={pooling_resolution}"
+            )
+        if pooling_method not in POOLING_METHODS:
+            raise ValueError(
+                f"`pooling_method` must be one of {POOLING_METHODS}. Received: pooling_method={pooling_method}"
+            )
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
+        if rebalance and region_frequency is None:
+            raise ValueError(
+                "`region_frequency` (images per class, F(k)) is required when "
+                "`rebalance=True`; compute it with `keras_rr.data.compute_class_statistics`. "
+                "Received: region_frequency=None"
+            )
+        super().__init__(**kwargs)
+        self.segmenter = segmenter
+        self.num_classes = int(num_classes)
+        self.region_frequency = (
+            None if region_frequency is None else resolve_region_frequency(region_frequency, num_classes)
+        )
+        self.feature_layer = feature_layer
+        self.loss_weight = float(loss_weight)
+        self.ignore_class = ignore_class
+        self.rebalance = rebalance
+        self.pooling_resolution = pooling_resolution
+        self.pooling_method = pooling_method
+        self.projection_dim = projection_dim
+        self.label_smoothing = float(label_smoothing)
+
+        self.pool_before_upsampling = bool(pool_before_upsampling)
+        tap = tap_segmenter(segmenter, self.num_classes, feature_layer, self.pool_before_upsampling)
+        self._tap = tap.model
+        self._outputs_probabilities = tap.outputs_probabilities
+        self.feature_description = tap.description
+        feature_channels = tap.model.outputs[1].shape[-1]
+
+        self._custom_region_classifier = region_classifier is not None
+        if region_classifier is None:
+            if projection_dim:
+                region_classifier = keras.Sequential(
+                    [
+                        keras.layers.Dense(projection_dim, activation="relu", name="region_projection"),
+                        keras.layers.Dense(self.num_classes, name="region_logits"),
+                    ],
+                    name="region_classifier",
+                )
+            else:
+                region_classifier = keras.layers.Dense(self.num_classes, name="region_classifier")
+        self.region_classifier = region_classifier
+        self.region_classifier.build((None, feature_channels))
+
+        if rebalance:
+            self._log_prior = log_class_prior(self.region_frequency, self.num_classes, "region_frequency")
+        else:
+            self._log_prior = None
+        self.pixel_loss = None
+        self._pixel_loss_is_default = False
+        self.pixel_loss_tracker = keras.metrics.Mean(name="pixel_loss")
+        self.region_loss_tracker = keras.metrics.Mean(name="region_loss")
+        # True only inside fit/evaluate/train_on_batch/test_on_batch, where `call`
+        # returns logits and features for the loss (read at trace time).
+        self._emit_training_outputs = False
+        self.built = True
+
+    # ------------------------------------------------------------------ forward pass
+    def call(self, inputs, training=None):
+        if self._emit_training_outputs:
+            logits, features = self._tap(inputs, training=training)
+            return {"logits": logits, "features": features}
+        return self.segmenter(inputs, training=training)
+
+    def compute_output_spec(self, inputs, training=None):
+        if self._emit_training_outputs:
+            logits, features = self._tap.compute_output_spec(inputs)
+            return {"logits": logits, "features": features}
+        return self.segmenter.compute_output_spec(inputs)
+
+    @contextlib.contextmanager
+    def _training_outputs(self):
+        previous = self._emit_training_outputs
+        self._emit_training_outputs = True
+        try:
+            yield
+        finally:
+            self._emit_training_outputs = previous
+
+    # ---------------------------------------------------------------- compile / fit
+    def compile(self, optimizer="rmsprop", loss="auto", metrics=None, **kwargs):
+        """Configures training. `loss` is the *pixel* loss and always receives logits.
+
+        Args:
+            optimizer: optimizer or its name. Defaults to `"rmsprop"`.
+            loss: a `keras.losses.Loss` (or callable `(y_true, logits) -> loss`) applied
+                to the pixel logits, or `"auto"`: sparse categorical cross-entropy from
+                logits with `ignore_class`. The region loss is added by the wrapper.
+            metrics: metrics on the segmenter's outputs (what `predict` returns).
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        self._pixel_loss_is_default = loss is None or (isinstance(loss, str) and loss == "auto")
+        if self._pixel_loss_is_default:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=self.ignore_class)
+        elif isinstance(loss, str):
+            raise ValueError(
+                "The pixel loss receives logits, so pass a loss object, e.g. "
+                "`keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255)`, "
+                f"or `loss='auto'`. Received: loss={loss!r}"
+            )
+        elif isinstance(loss, (dict, list, tuple)):
+            raise ValueError(f"The segmenter has one output: pass one pixel loss. Received: loss={loss!r}")
+        elif not isinstance(loss, keras.losses.Loss):
+            if not callable(loss):
+                raise ValueError(f"`loss` must be a keras Loss or a callable. Received: loss={loss!r}")
+            loss = keras.losses.LossFunctionWrapper(loss)
+        self.pixel_loss = loss
+        # The total loss is assembled in `compute_loss`; Keras sees no compiled loss.
+        super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None and self.pixel_loss is not None:
+            config["loss"] = (
+                "auto" if self._pixel_loss_is_default else keras.saving.serialize_keras_object(self.pixel_loss)
+            )
+        return config
+
+    def compile_from_config(self, config):
+        # Keras skips models with a custom `compile`; ours takes the same arguments.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and hasattr(self, "optimizer") and self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_first_labels(x, y)
+        with self._training_outputs():
+            return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_first_labels(x, y)
+        with self._training_outputs():
+            return super().evaluate(x, y, *args, **kwargs)
+
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        self._check_first_labels(x, y)
+        with self._training_outputs():
+            return super().train_on_batch(x, y, *args, **kwargs)
+
+    def test_on_batch(self, x, y=None, *args, **kwargs):
+        self._check_first_labels(x, y)
+        with self._training_outputs():
+            return super().test_on_batch(x, y, *args, **kwargs)
+
+    def _check_first_labels(self, x, y):
+        """Fails fast with a clear error on bad labels we can see before training.
+
+        Checks NumPy/eager label arrays fully and the first batch of a `tf.data`
+        dataset. Inside compiled steps bad ids cannot raise; there they are ignored.
+        """
+        labels = y
+        if labels is None and hasattr(x, "take") and hasattr(x, "element_spec"):  # tf.data
+            for element in x.take(1):
+                if isinstance(element, (tuple, list)) and len(element) >= 2:
+                    labels = element[1]
+        if labels is None or isinstance(labels, dict):
+            return
+        try:
+            values = keras.ops.convert_to_numpy(labels)
+        except Exception:  # symbolic or exotic inputs: checked in the step instead
+            return
+        check_labels(values, self.num_classes, self.ignore_class)
+
+    # ---------------------------------------------------------------- loss
+    def _standardize_labels(self, y):
+        if y is None:
+            raise ValueError("RegionRebalanceSegmenter needs labels `y` to compute its loss.")
+        labels = ops.convert_to_tensor(y)
+        if len(labels.shape) == 4 and labels.shape[-1] == 1:
+            labels = ops.squeeze(labels, axis=-1)
+        if len(labels.shape) != 3:
+            raise ValueError(
+                "Labels must be (batch, height, width) or (batch, height, width, 1). "
+                f"Received: labels.shape={tuple(labels.shape)}"
+            )
+        if "int" not in keras.backend.standardize_dtype(labels.dtype):
+            raise ValueError(
+                "Labels must be integer class ids (never interpolated). "
+                f"Received: labels.dtype={labels.dtype}"
+            )
+        labels = ops.cast(labels, "int32")
+        if self.ignore_class is not None:
+            # Graph steps cannot raise on values: ids outside [0, K) are ignored
+            # (eager inputs were already checked in fit/evaluate).
+            in_range = ops.logical_and(labels >= 0, labels < self.num_classes)
+            labels = ops.where(in_range, labels, self.ignore_class)
+        return labels
+
+    def _pixel_logits(self, logits, labels):
+        logits = ops.cast(logits, "float32")
+        label_hw = tuple(labels.shape[1:3])
+        if None not in label_hw and tuple(logits.shape[1:3]) != label_hw:
+            logits = ops.image.resize(logits, label_hw, interpolation="bilinear", data_format="channels_last")
+        return logits
+
+    def _global_mean_pixel_loss(self, labels, logits, sample_weight):
+        """Cross-entropy averaged over the labelled pixels of the *global* batch.
+
+        Keras' own reduction averages per replica, which differs from one device as
+        soon as replicas hold different numbers of ignored pixels. Returns this
+        replica's share (local sum / global count); the shares add up to the mean.
+        """
+        per_pixel = keras.losses.sparse_categorical_crossentropy(
+            labels, logits, from_logits=True, ignore_class=self.ignore_class
+        )
+        valid = ops.ones_like(per_pixel) if self.ignore_class is None else ops.cast(labels != self.ignore_class, "float32")
+        per_pixel = ops.cast(per_pixel, "float32") * valid
+        if sample_weight is not None:
+            weights = ops.cast(sample_weight, "float32")
+            while len(weights.shape) < 3:  # (B,) or (B, H) -> broadcast over pixels
+                weights = ops.expand_dims(weights, -1)
+            per_pixel = per_pixel * weights
+        global_count = replica_context.cross_replica_sum(ops.sum(valid))
+        return ops.sum(per_pixel) / ops.maximum(global_count, 1.0)
+
+    def _region_terms(self, features, labels):
+        """Returns `(sum of region losses, local region count)` for this replica."""
+        region_features, region_mask = region_mean(
+            features,
+            labels,
+            self.num_classes,
+            ignore_class=self.ignore_class,
+            resolution=self.pooling_resolution,
+            method=self.pooling_method,
+            data_format="channels_last",
+        )
+        # Rows of (B*K, C): any classifier built for (None, C) inputs applies.
+        channels = region_features.shape[-1]
+        region_logits = self.region_classifier(ops.reshape(region_features, (-1, channels)))
+        region_logits = ops.reshape(region_logits, (-1, self.num_classes, self.num_classes))
+        log_prior = None if self._log_prior is None else ops.convert_to_tensor(self._log_prior)
+        per_region = region_cross_entropy(region_logits, log_prior, self.label_smoothing)
+        mask = ops.cast(region_mask, "float32")
+        return ops.sum(per_region * mask), ops.sum(mask)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self.pixel_loss is None:
+            raise ValueError("Call `compile()` before training or evaluating the model.")
+        if not isinstance(y_pred, dict):
+            # Called by user code with plain predictions: recompute what the loss needs.
+            logits, features = self._tap(x, training=training)
+        else:
+            logits, features = y_pred["logits"], y_pred["features"]
+        labels = self._standardize_labels(y)
+        if features.shape[0] is not None and labels.shape[0] is not None and features.shape[0] != labels.shape[0]:
+            raise ValueError(
+                "Images and labels have different batch sizes. Received: "
+                f"features.shape={tuple(features.shape)}, labels.shape={tuple(labels.shape)}"
+            )
+
+        replicas = replica_context.num_replicas()
+        pixel_logits = self._pixel_logits(logits, labels)
+        if self._pixel_loss_is_default:
+            pixel_loss = self._global_mean_pixel_loss(labels, pixel_logits, sample_weight)
+        else:
+            # Keras Loss objects divide by the replica count themselves.
+            pixel_loss = ops.cast(self.pixel_loss(labels, pixel_logits, sample_weight), "float32")
+
+        region_sum, region_count = self._region_terms(features, labels)
+        # Mean over the regions of the *global* batch: local sum / global count. The
+        # replicas' terms add up to the global mean, matching Keras' loss scaling.
+        global_count = replica_context.cross_replica_sum(region_count)
+        region_loss = region_sum / ops.maximum(global_count, 1.0)
+
+        total = pixel_loss + self.loss_weight * region_loss
+        for extra in self.losses:  # weight regularizers, add_loss terms
+            total = total + ops.cast(extra, "float32") / replicas
+
+        batch_size = ops.cast(ops.shape(labels)[0], "float32")
+        self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)
+        self.region_loss_tracker.update_state(region_loss * replicas, sample_weight=batch_size)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, dict):
+            y_pred = y_pred["logits"]
+            if self._outputs_probabilities:
+                y_pred = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
+        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    # ---------------------------------------------------------------- serialization
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "segmenter": keras.saving.serialize_keras_object(self.segmenter),
+                "num_classes": self.num_classes,
+                "region_frequency": self.region_frequency,
+                "feature_layer": self.feature_layer,
+                "loss_weight": self.loss_weight,
+                "ignore_class": self.ignore_class,
+                "rebalance": self.rebalance,
+                "pooling_resolution": self.pooling_resolution,
+                "pooling_method": self.pooling_method,
+                "projection_dim": self.projection_dim,
+                "label_smoothing": self.label_smoothing,
+                "pool_before_upsampling": self.pool_before_upsampling,
+                "region_classifier": (
+                    keras.saving.serialize_keras_object(self.region_classifier)
+                    if self._custom_region_classifier
+                    else None
+                ),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["segmenter"] = keras.saving.deserialize_keras_object(config["segmenter"])
+        if config.get("region_classifier") is not None:
+            config["region_classifier"] = keras.saving.deserialize_keras_object(config["region_classifier"])
+        return cls(**config)

@@ -1,0 +1,130 @@
+"""Segmenters built from explicit configs (presets would fetch configs from the network).
+
+KerasHub is imported inside the functions, so `import keras_rr` never needs it.
+"""
+
+_RESNET_DEPTHS = {
+    # depth: (block type, blocks per stage)
+    18: ("basic_block", [2, 2, 2, 2]),
+    34: ("basic_block", [3, 4, 6, 3]),
+    50: ("bottleneck_block", [3, 4, 6, 3]),
+    101: ("bottleneck_block", [3, 4, 23, 3]),
+}
+
+_MIT_VARIANTS = {
+    # variant: (depths, hidden dims, projection filters), from the SegFormer paper.
+    "b0": ([2, 2, 2, 2], [32, 64, 160, 256], 256),
+    "b1": ([2, 2, 2, 2], [64, 128, 320, 512], 256),
+    "b2": ([3, 4, 6, 3], [64, 128, 320, 512], 768),
+}
+
+
+def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=None):
+    """KerasHub DeepLabV3+ (DeepLabV3 with the P2 low-level decoder) on a ResNet.
+
+    Args:
+        num_classes: int. Number of classes.
+        depth: int. ResNet depth: 18, 34, 50 or 101. Defaults to `50`.
+        image_size: int. Square input size. Defaults to `512`.
+        activation: str or None. Output activation of the segmenter. Defaults to `None`
+            (logits).
+
+    Returns:
+        A `keras_hub.models.DeepLabV3ImageSegmenter` with random weights.
+
+    Example:
+
+    >>> segmenter = deeplab_v3_plus_resnet(150, depth=50, image_size=512)
+    """
+    import keras_hub
+
+    if depth not in _RESNET_DEPTHS:
+        raise ValueError(f"`depth` must be one of {sorted(_RESNET_DEPTHS)}. Received: depth={depth}")
+    block_type, blocks = _RESNET_DEPTHS[depth]
+    encoder = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 128, 256, 512],
+        stackwise_num_blocks=blocks,
+        stackwise_num_strides=[1, 2, 2, 2],
+        block_type=block_type,
+        image_shape=(image_size, image_size, 3),
+    )
+    backbone = keras_hub.models.DeepLabV3Backbone(
+        image_encoder=encoder,
+        low_level_feature_key="P2",
+        spatial_pyramid_pooling_key="P5",
+        upsampling_size=8,
+        dilation_rates=[6, 12, 18],
+        image_shape=(image_size, image_size, 3),
+    )
+    return keras_hub.models.DeepLabV3ImageSegmenter(
+        backbone=backbone, num_classes=num_classes, activation=activation
+    )
+
+
+def segformer_mit(num_classes, variant="b0", image_size=512):
+    """KerasHub SegFormer with a Mix Transformer encoder of the given size.
+
+    Args:
+        num_classes: int. Number of classes.
+        variant: str. `"b0"`, `"b1"` or `"b2"`. Defaults to `"b0"`.
+        image_size: int. Square input size. Defaults to `512`.
+
+    Returns:
+        A `keras_hub.models.SegFormerImageSegmenter` with random weights.
+
+    Example:
+
+    >>> segmenter = segformer_mit(150, "b0", image_size=512)
+    """
+    import keras_hub
+
+    if variant not in _MIT_VARIANTS:
+        raise ValueError(f"`variant` must be one of {sorted(_MIT_VARIANTS)}. Received: variant={variant!r}")
+    depths, dims, projection = _MIT_VARIANTS[variant]
+    encoder = keras_hub.models.MiTBackbone(
+        layerwise_depths=depths,
+        num_layers=4,
+        layerwise_num_heads=[1, 2, 5, 8],
+        layerwise_sr_ratios=[8, 4, 2, 1],
+        max_drop_path_rate=0.1,
+        layerwise_patch_sizes=[7, 3, 3, 3],
+        layerwise_strides=[4, 2, 2, 2],
+        hidden_dims=dims,
+        image_shape=(image_size, image_size, 3),
+    )
+    backbone = keras_hub.models.SegFormerBackbone(image_encoder=encoder, projection_filters=projection)
+    return keras_hub.models.SegFormerImageSegmenter(backbone=backbone, num_classes=num_classes)
+
+
+def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
+    """A small BatchNorm-free encoder-decoder CNN for CPU demos and tests.
+
+    Two strided conv stages, a context conv and a decoder conv at 1/4 resolution,
+    a 1x1 classifier and a bilinear upsampling back to the input size.
+
+    Args:
+        num_classes: int. Number of classes.
+        image_size: int or None. Square input size (None for any size). Defaults to `64`.
+        width: int. Channels of the decoder features. Defaults to `32`.
+        name: str. Model name. Defaults to `"small_fcn"`.
+
+    Returns:
+        A functional `keras.Model` whose decoder features are the layer `"decoder"`.
+
+    Example:
+
+    >>> segmenter = small_fcn(12, image_size=64)
+    """
+    import keras
+
+    inputs = keras.Input((image_size, image_size, 3), name="images")
+    x = keras.layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    x = keras.layers.Conv2D(width // 2, 3, strides=2, padding="same", activation="relu", name="stem")(x)
+    x = keras.layers.Conv2D(width, 3, strides=2, padding="same", activation="relu", name="stage2")(x)
+    x = keras.layers.Conv2D(width, 3, padding="same", dilation_rate=2, activation="relu", name="context")(x)
+    x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="decoder")(x)
+    x = keras.layers.Conv2D(num_classes, 1, name="classifier")(x)
+    outputs = keras.layers.UpSampling2D(4, interpolation="bilinear", name="upsample")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,266 @@
+"""Region pooling: the mean decoder feature of every (image, class) region.
+
+A *region* is the set of pixels of one ground-truth class in one image (method.md §2).
+`region_mean` turns a feature map `(B, h, w, C)` and a label map `(B, H, W)` into one
+feature vector per (image, class) pair, `(B, K, C)`, plus a mask telling which of the
+`B * K` regions exist. Shapes stay static so the op compiles under `jax.jit` and XLA.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+POOLING_METHODS = ("auto", "segment_sum", "one_hot")
+POOLING_RESOLUTIONS = ("features", "labels")
+
+# Fastest method per backend, from `benchmarks/region_pooling.py` (README, Benchmarks):
+# forward + backward at 128x128x256, K=150, batch 8 on an H200, segment_sum took 0.49 ms
+# (JAX) / 2.3 ms (torch) vs 0.58 / 2.8 ms for the one-hot matmul; on 2 CPU cores
+# segment_sum also won on TF and JAX. One-hot only wins for JAX at 512x512 features,
+# which `pool_before_upsampling` avoids for the supported segmenters.
+_DEFAULT_METHOD = {"tensorflow": "segment_sum", "jax": "segment_sum", "torch": "segment_sum"}
+
+
+def sample_labels_nearest(labels, height, width):
+    """Brings a label map to a `(height, width)` grid by nearest sampling at cell centres.
+
+    The label of output cell `(i, j)` is
+    `labels[b, floor((i + 0.5) * H / height), floor((j + 0.5) * W / width)]`, computed
+    with integer arithmetic so every backend picks the same pixel (the backends'
+    `resize(..., "nearest")` implementations disagree on half-pixel offsets).
+
+    Args:
+        labels: integer tensor `(B, H, W)`.
+        height: int. Target grid height.
+        width: int. Target grid width.
+
+    Returns:
+        Integer tensor `(B, height, width)` with the dtype of `labels`.
+
+    Example:
+
+    >>> labels = np.arange(16, dtype="int32").reshape(1, 4, 4)
+    >>> keras_rr.ops.sample_labels_nearest(labels, 2, 2)  # [[5, 7], [13, 15]]
+    """
+    labels = ops.convert_to_tensor(labels)
+    in_height, in_width = labels.shape[1], labels.shape[2]
+    if in_height is None or in_width is None:
+        dyn = ops.shape(labels)
+        in_height = in_height if in_height is not None else dyn[1]
+        in_width = in_width if in_width is not None else dyn[2]
+    elif in_height == height and in_width == width:
+        return labels
+    rows = ops.floor_divide((2 * ops.arange(height, dtype="int32") + 1) * in_height, 2 * height)
+    cols = ops.floor_divide((2 * ops.arange(width, dtype="int32") + 1) * in_width, 2 * width)
+    return ops.take(ops.take(labels, rows, axis=1), cols, axis=2)
+
+
+def check_labels(labels, num_classes, ignore_class=255, name="labels"):
+    """Raises `ValueError` if concrete labels hold ids outside `[0, num_classes)`.
+
+    Only NumPy-convertible (eager) values can be checked; inside a compiled step such ids
+    are treated as ignored instead (see `region_mean`). `ignore_class` is always allowed.
+
+    Args:
+        labels: array-like of integer class ids.
+        num_classes: int. Number of classes `K`.
+        ignore_class: int or None. Id of unlabeled pixels.
+        name: str. Name used in the error message.
+
+    Returns:
+        None.
+
+    Example:
+
+    >>> keras_rr.ops.check_labels(np.array([[0, 1, 255]]), num_classes=2)
+    """
+    values = np.asarray(labels)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            f"`{name}` must hold integer class ids; float labels usually mean an image "
+            f"was passed as labels or labels were resized with interpolation. "
+            f"Received: dtype={values.dtype}"
+        )
+    bad = (values < 0) | (values >= num_classes)
+    if ignore_class is not None:
+        bad &= values != ignore_class
+    if bad.any():
+        bad_values = np.unique(values[bad])[:10].tolist()
+        raise ValueError(
+            f"`{name}` holds class ids outside [0, {num_classes}) that are not the ignore "
+            f"value {ignore_class}: {bad_values} ({int(bad.sum())} pixels). Remap them "
+            f"(e.g. ADE20K's 0 -> {ignore_class}, k -> k-1) or raise `num_classes`."
+        )
+
+
+def _validate(features, labels, num_classes, resolution, method):
+    if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"`num_classes` must be a positive int. Received: num_classes={num_classes}")
+    if resolution not in POOLING_RESOLUTIONS:
+        raise ValueError(
+            f"`resolution` must be one of {POOLING_RESOLUTIONS}. Received: resolution={resolution}"
+        )
+    if method not in POOLING_METHODS:
+        raise ValueError(f"`method` must be one of {POOLING_METHODS}. Received: method={method}")
+    if len(features.shape) != 4:
+        raise ValueError(
+            "`features` must be a 4-D feature map (batch, height, width, channels). "
+            f"Received: features.shape={tuple(features.shape)}"
+        )
+    if len(labels.shape) != 3:
+        raise ValueError(
+            "`labels` must be (batch, height, width) or (batch, height, width, 1). "
+            f"Received: labels.shape={tuple(labels.shape)}"
+        )
+    if "int" not in keras.backend.standardize_dtype(labels.dtype):
+        raise ValueError(
+            "`labels` must be an integer tensor of class ids (labels are never "
+            f"interpolated). Received: labels.dtype={labels.dtype}"
+        )
+    feat_batch, label_batch = features.shape[0], labels.shape[0]
+    if feat_batch is not None and label_batch is not None and feat_batch != label_batch:
+        raise ValueError(
+            "`features` and `labels` must have the same batch size. Received: "
+            f"features.shape={tuple(features.shape)}, labels.shape={tuple(labels.shape)}"
+        )
+
+
+def _segment_sums(flat_features, segment_ids, num_segments):
+    """Sums rows of `flat_features` per segment; `num_segments` may be dynamic on TF."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # TF graphs see a `None` batch; unsorted_segment_sum takes a tensor count.
+        return tf.math.unsorted_segment_sum(flat_features, segment_ids, num_segments)
+    if keras.backend.backend() == "torch":
+        import torch
+
+        # keras.ops.segment_sum on torch expands the ids to the full data shape as
+        # int64 (8 bytes per feature value) before a scatter; index_add reads them once.
+        out = torch.zeros((num_segments,) + tuple(flat_features.shape[1:]), dtype=flat_features.dtype,
+                          device=flat_features.device)
+        return out.index_add(0, segment_ids.long(), flat_features)
+    return ops.segment_sum(flat_features, segment_ids, num_segments=num_segments)
+
+
+def region_mean(
+    features,
+    labels,
+    num_classes,
+    ignore_class=255,
+    resolution="features",
+    method="auto",
+    data_format=None,
+):
+    """Averages decoder features over every (image, class) region.
+
+    Labels of any size are brought to the feature grid by nearest sampling at cell
+    centres (`sample_labels_nearest`), or, with `resolution="labels"`, the features are
+    upsampled bilinearly to the label size first (what the authors' released code does;
+    slower). Pixels labelled `ignore_class`, negative or `>= num_classes` belong to no
+    region. Sums are accumulated in float32 whatever the feature dtype, because a
+    512x512 sum overflows float16.
+
+    Args:
+        features: float tensor `(B, h, w, C)` (or `(B, C, h, w)` with
+            `data_format="channels_first"`): the map the pixel classifier reads.
+        labels: integer tensor `(B, H, W)` or `(B, H, W, 1)` of class ids.
+        num_classes: int. Number of classes `K`.
+        ignore_class: int or None. Label of unlabeled pixels. Defaults to `255`.
+        resolution: `"features"` (pool on the feature grid) or `"labels"` (upsample
+            features to the label grid first). Defaults to `"features"`.
+        method: `"segment_sum"`, `"one_hot"` (a batched matmul with a one-hot mask) or
+            `"auto"` (the fastest measured on the current backend). Defaults to `"auto"`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to
+            `keras.config.image_data_format()`.
+
+    Returns:
+        Tuple `(region_features, region_mask)`: float32 `(B, K, C)` mean features (zeros
+        for regions that do not exist) and bool `(B, K)`, True where image `b` has at
+        least one pixel of class `k` on the pooling grid.
+
+    Example:
+
+    >>> features = np.random.rand(2, 8, 8, 16).astype("float32")
+    >>> labels = np.random.randint(0, 5, size=(2, 32, 32))
+    >>> region_features, region_mask = keras_rr.ops.region_mean(features, labels, 5)
+    >>> region_features.shape, region_mask.shape  # (2, 5, 16), (2, 5)
+
+    Reference:
+        [Cui et al., Region Rebalance for Long-Tailed Semantic Segmentation](
+        https://arxiv.org/abs/2204.01969), eq. 6-8.
+    """
+    features = ops.convert_to_tensor(features)
+    labels = ops.convert_to_tensor(labels)
+    if len(labels.shape) == 4 and labels.shape[-1] == 1:
+        labels = ops.squeeze(labels, axis=-1)
+    _validate(features, labels, num_classes, resolution, method)
+    data_format = data_format or keras.config.image_data_format()
+    if data_format == "channels_first":
+        features = ops.transpose(features, (0, 2, 3, 1))
+
+    features = ops.cast(features, "float32")
+    if resolution == "labels":
+        label_hw = labels.shape[1:3]
+        if None in label_hw:
+            raise ValueError(
+                "`resolution='labels'` needs a static label size. Received: "
+                f"labels.shape={tuple(labels.shape)}"
+            )
+        if tuple(features.shape[1:3]) != tuple(label_hw):
+            features = ops.image.resize(
+                features, label_hw, interpolation="bilinear", data_format="channels_last"
+            )
+    else:
+        labels = sample_labels_nearest(labels, features.shape[1], features.shape[2])
+    labels = ops.cast(labels, "int32")
+
+    valid = ops.logical_and(labels >= 0, labels < num_classes)
+    if ignore_class is not None:
+        valid = ops.logical_and(valid, labels != ignore_class)
+
+    channels = features.shape[-1]
+    if method == "auto":
+        method = _DEFAULT_METHOD.get(keras.backend.backend(), "segment_sum")
+    if method == "one_hot":
+        sums, counts = _pool_one_hot(features, labels, valid, num_classes, channels)
+    else:
+        sums, counts = _pool_segment_sum(features, labels, valid, num_classes, channels)
+    region_mask = counts > 0
+    region_features = sums / ops.expand_dims(ops.maximum(counts, 1.0), -1)
+    return region_features, region_mask
+
+
+def _pool_one_hot(features, labels, valid, num_classes, channels):
+    batch = ops.shape(features)[0]
+    flat_labels = ops.reshape(labels, (batch, -1))
+    flat_valid = ops.reshape(valid, (batch, -1))
+    # (B, P, K) membership matrix; invalid pixels have an all-zero row.
+    one_hot = ops.logical_and(
+        ops.expand_dims(flat_labels, -1) == ops.arange(num_classes, dtype="int32"),
+        ops.expand_dims(flat_valid, -1),
+    )
+    one_hot = ops.cast(one_hot, "float32")
+    flat_features = ops.reshape(features, (batch, -1, channels))
+    sums = ops.einsum("bpk,bpc->bkc", one_hot, flat_features)
+    counts = ops.sum(one_hot, axis=1)
+    return sums, counts
+
+
+def _pool_segment_sum(features, labels, valid, num_classes, channels):
+    batch = features.shape[0]
+    if batch is None or keras.backend.backend() == "tensorflow":
+        batch = ops.shape(features)[0]
+    # Segment id b*K + k; every invalid pixel goes to one extra dump segment B*K.
+    image_index = ops.reshape(ops.arange(batch, dtype="int32"), (-1, 1, 1))
+    dump = batch * num_classes
+    segment_ids = ops.where(valid, image_index * num_classes + labels, dump)
+    segment_ids = ops.reshape(segment_ids, (-1,))
+    num_segments = dump + 1
+    flat_features = ops.reshape(features, (-1, channels))
+    sums = _segment_sums(flat_features, segment_ids, num_segments)[:dump]
+    # Counts from a separate 1-D scatter: cheaper than appending a ones column, which
+    # would copy the whole feature map.
+    ones = ops.ones_like(segment_ids, dtype="float32")
+    counts = _segment_sums(ones, segment_ids, num_segments)[:dump]
+    return ops.reshape(sums, (batch, num_classes, channels)), ops.reshape(counts, (batch, num_classes))

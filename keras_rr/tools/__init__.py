@@ -1,0 +1,1 @@
+"""Command-line tools: `python -m keras_rr.tools.<name>`."""

@@ -1,0 +1,21 @@
+"""Shared pytest setup: every test runs under the backend named by KERAS_BACKEND."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Keep TF quiet and single-threaded-friendly on the 2-core CI machine.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_clean_state():
+    keras.utils.set_random_seed(1234)
+    np.random.seed(1234)
+    yield
+    keras.config.set_dtype_policy("float32")
+    # free_memory=False skips a full gc.collect() per test (0.5 s each on torch).
+    keras.backend.clear_session(free_memory=False)

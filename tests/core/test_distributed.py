@@ -1,0 +1,28 @@
+import json
+
+import numpy as np
+import pytest
+
+from tests.helpers import BACKEND
+from tests.helpers import run_python
+
+pytestmark = [
+    pytest.mark.distributed,
+    pytest.mark.skipif(
+        BACKEND == "torch", reason="keras_rr supports tf.distribute and keras.distribution (TF/JAX) only"
+    ),
+]
+
+
+def test_two_replicas_match_one_device_on_the_global_batch():
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"} if BACKEND == "jax" else {}
+    proc = run_python("from tests.core.distributed_script import main; main()", env=env)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == 2
+    single, dist = result["single"], result["distributed"]
+    for key in ("loss", "pixel_loss", "region_loss"):
+        np.testing.assert_allclose(dist["logs"][key], single["logs"][key], rtol=1e-5, err_msg=key)
+    # The region mean is over the global batch, not an average of replica means.
+    assert abs(single["logs"]["region_loss"] - result["mean_of_replica_means"]) > 1e-3
+    for got, want in zip(dist["weights"], single["weights"]):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=2e-6)

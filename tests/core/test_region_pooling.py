@@ -1,0 +1,180 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_rr.ops import check_labels
+from keras_rr.ops import region_mean
+from keras_rr.ops import sample_labels_nearest
+from tests.helpers import BACKEND
+from tests.helpers import random_labels
+from tests.helpers import to_numpy
+
+
+def reference_region_mean(features, labels, num_classes, ignore_class=255):
+    """Loop-based NumPy reference following method.md §3 literally."""
+    batch, height, width, channels = features.shape
+    label_h, label_w = labels.shape[1:]
+    rows = [int(np.floor((i + 0.5) * label_h / height)) for i in range(height)]
+    cols = [int(np.floor((j + 0.5) * label_w / width)) for j in range(width)]
+    sampled = labels[:, rows][:, :, cols]
+    out = np.zeros((batch, num_classes, channels), "float64")
+    mask = np.zeros((batch, num_classes), bool)
+    for b in range(batch):
+        for k in range(num_classes):
+            if k == ignore_class:
+                continue
+            sel = sampled[b] == k
+            if sel.any():
+                out[b, k] = features[b][sel].astype("float64").mean(axis=0)
+                mask[b, k] = True
+    return out, mask
+
+
+@pytest.mark.parametrize("method", ["segment_sum", "one_hot"])
+@pytest.mark.parametrize(
+    "feature_hw,label_hw",
+    [((8, 8), (8, 8)), ((8, 8), (32, 32)), ((4, 5), (13, 11)), ((6, 6), (4, 4))],
+    ids=["same", "4x", "non_integer_ratio", "labels_smaller"],
+)
+def test_region_mean_matches_numpy(method, feature_hw, label_hw):
+    rng = np.random.default_rng(0)
+    num_classes = 7
+    features = rng.normal(size=(3,) + feature_hw + (5,)).astype("float32")
+    labels = random_labels((3,) + label_hw, num_classes - 2, ignore_fraction=0.2)  # 5, 6 absent
+    labels[1] = 255  # an all-ignored image
+    got, mask = region_mean(features, labels, num_classes, method=method)
+    want, want_mask = reference_region_mean(features, labels, num_classes)
+    np.testing.assert_array_equal(to_numpy(mask), want_mask)
+    np.testing.assert_allclose(to_numpy(got), want, atol=1e-5)
+    assert not to_numpy(mask)[1].any()
+    assert not to_numpy(mask)[:, 5:].any()
+    assert to_numpy(got).dtype == np.float32
+
+
+def test_out_of_range_ids_count_nowhere():
+    features = np.ones((1, 2, 2, 1), "float32") * np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 2, 2, 1)
+    labels = np.array([[[0, -1], [3, 0]]], "int32")  # -1 and 3 (K=3) are out of range
+    got, mask = region_mean(features, labels, 3)
+    np.testing.assert_array_equal(to_numpy(mask), [[True, False, False]])
+    np.testing.assert_allclose(to_numpy(got)[0, 0], [2.5])  # mean of 1 and 4
+
+
+def test_sample_labels_nearest_cell_centres():
+    labels = np.arange(16, dtype="int32").reshape(1, 4, 4)
+    np.testing.assert_array_equal(to_numpy(sample_labels_nearest(labels, 2, 2)), [[[5, 7], [13, 15]]])
+    # Non-integer ratio 5 -> 3: rows floor((i + .5) * 5 / 3) = 0, 2, 4.
+    labels = np.arange(25, dtype="int32").reshape(1, 5, 5)
+    np.testing.assert_array_equal(to_numpy(sample_labels_nearest(labels, 3, 3))[0, :, 0], [0, 10, 20])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_features_accumulate_in_float32(dtype):
+    # 64x64 pixels of value 60000 overflow a float16 sum (max 65504) after 2 pixels.
+    features = np.full((1, 64, 64, 2), 60000.0 if dtype == "float16" else 3.0e4, "float32")
+    labels = np.zeros((1, 64, 64), "int32")
+    got, mask = region_mean(keras.ops.cast(features, dtype), labels, 2)
+    got = to_numpy(got)
+    assert got.dtype == np.float32
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got[0, 0], features[0, 0, 0], rtol=1e-2)
+    assert to_numpy(mask).tolist() == [[True, False]]
+
+
+def test_labels_resolution_upsamples_features():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(2, 4, 4, 3)).astype("float32")
+    labels = random_labels((2, 16, 16), 4)
+    got, mask = region_mean(features, labels, 4, resolution="labels")
+    upsampled = to_numpy(keras.ops.image.resize(features, (16, 16), interpolation="bilinear"))
+    want, want_mask = reference_region_mean(upsampled, labels, 4)
+    np.testing.assert_allclose(to_numpy(got), want, atol=1e-5)
+    np.testing.assert_array_equal(to_numpy(mask), want_mask)
+
+
+def test_trailing_label_channel_and_channels_first():
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(2, 4, 4, 3)).astype("float32")
+    labels = random_labels((2, 8, 8), 3)
+    want, _ = region_mean(features, labels, 3)
+    got, _ = region_mean(np.transpose(features, (0, 3, 1, 2)), labels[..., None], 3, data_format="channels_first")
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), atol=1e-6)
+
+
+def _grad_of_pooled_sum(features, labels, weights, method):
+    """d/dfeatures of sum(weights * region_mean(features)) on the active backend."""
+    if BACKEND == "jax":
+        import jax
+
+        fn = jax.jit(lambda f: (region_mean(f, labels, 3, method=method)[0] * weights).sum())
+        return np.asarray(jax.grad(fn)(features))
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        f = tf.Variable(features)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(region_mean(f, labels, 3, method=method)[0] * weights)
+        return tape.gradient(loss, f).numpy()
+    import torch
+
+    f = torch.tensor(features, requires_grad=True)
+    (region_mean(f, labels, 3, method=method)[0] * torch.tensor(weights)).sum().backward()
+    return f.grad.numpy()
+
+
+@pytest.mark.parametrize("method", ["segment_sum", "one_hot"])
+def test_gradient_matches_numpy(method):
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(2, 4, 4, 2)).astype("float32")
+    labels = random_labels((2, 4, 4), 3, ignore_fraction=0.25)
+    weights = rng.normal(size=(2, 3, 2)).astype("float32")
+    grad = _grad_of_pooled_sum(features, labels, weights, method)
+    # d mean_k / d f_p = 1/count_k for pixels p of region k, 0 for ignored pixels.
+    want = np.zeros_like(features)
+    for b in range(2):
+        for k in range(3):
+            sel = labels[b] == k
+            if sel.any():
+                want[b][sel] = weights[b, k] / sel.sum()
+    np.testing.assert_allclose(grad, want, atol=1e-6)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="unknown batch size only arises in TF graphs")
+def test_tf_graph_with_unknown_batch_size():
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 4, 4, 2)), tf.TensorSpec((None, 8, 8), tf.int32)])
+    def pooled(features, labels):
+        return region_mean(features, labels, 3)
+
+    rng = np.random.default_rng(4)
+    for batch in (3, 1):  # a full and a partial last batch through one trace
+        features = rng.normal(size=(batch, 4, 4, 2)).astype("float32")
+        labels = random_labels((batch, 8, 8), 3)
+        got, mask = pooled(features, labels)
+        want, want_mask = reference_region_mean(features, labels, 3)
+        np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
+        np.testing.assert_array_equal(mask.numpy(), want_mask)
+
+
+def test_bad_inputs_raise_clear_errors():
+    features = np.zeros((2, 4, 4, 3), "float32")
+    with pytest.raises(ValueError, match="same batch size"):
+        region_mean(features, np.zeros((3, 4, 4), "int32"), 3)
+    with pytest.raises(ValueError, match="integer"):
+        region_mean(features, np.zeros((2, 4, 4), "float32"), 3)
+    with pytest.raises(ValueError, match="4-D"):
+        region_mean(np.zeros((2, 4, 3), "float32"), np.zeros((2, 4, 4), "int32"), 3)
+    with pytest.raises(ValueError, match="num_classes"):
+        region_mean(features, np.zeros((2, 4, 4), "int32"), 0)
+    with pytest.raises(ValueError, match="method"):
+        region_mean(features, np.zeros((2, 4, 4), "int32"), 3, method="fast")
+
+
+def test_check_labels():
+    check_labels(np.array([[0, 2, 255]]), 3)
+    with pytest.raises(ValueError, match=r"\[3, 7\]"):
+        check_labels(np.array([[0, 3, 7, 255]]), 3)
+    with pytest.raises(ValueError, match=r"\[-1\]"):
+        check_labels(np.array([[-1, 0]]), 3)
+    with pytest.raises(ValueError, match="integer"):
+        check_labels(np.array([[0.0, 1.0]]), 3)

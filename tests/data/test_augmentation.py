@@ -1,0 +1,219 @@
+"""Augmentations keep image and label aligned and never invent label values.
+
+The test image encodes its own label and pixel position: channel 0 = label value,
+channel 1 = source row, channel 2 = source column. After any geometric op sampled with
+nearest neighbours, a pixel's label must equal `original_label[row, col]`.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_rr.data import TrainAugmentation
+from keras_rr.data import pad_to_size
+from keras_rr.data import photometric_distortion
+from keras_rr.data import random_crop
+from keras_rr.data import random_flip
+from keras_rr.data import random_resize
+
+IGNORE = 255
+
+
+def encoded_example(height=30, width=20, seed=0):
+    rng = np.random.default_rng(seed)
+    # 5x5 blocks of classes {0, 1, 2, 3, 7} with scattered ignore pixels.
+    blocks = rng.choice([0, 1, 2, 3, 7], size=(height // 5 + 1, width // 5 + 1))
+    label = np.kron(blocks, np.ones((5, 5), dtype=np.int64))[:height, :width].astype(np.int32)
+    label[rng.random(label.shape) < 0.05] = IGNORE
+    rows, cols = np.mgrid[0:height, 0:width]
+    image = np.stack([label, rows, cols], axis=-1).astype(np.float32)
+    return image, label
+
+
+def assert_aligned(image, label, original_label):
+    image, label = np.asarray(image), np.asarray(label)
+    rows = image[..., 1].astype(int)
+    cols = image[..., 2].astype(int)
+    np.testing.assert_array_equal(label, original_label[rows, cols])
+    np.testing.assert_array_equal(label, image[..., 0].astype(np.int32))
+    assert set(np.unique(label)) <= set(np.unique(original_label)) | {IGNORE}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_resize_keeps_alignment_and_aspect(seed):
+    image, label = encoded_example()
+    out_image, out_label = random_resize(
+        image, label, scale=(40, 20), ratio_range=(0.5, 2.0), image_interpolation="nearest", seed=seed
+    )
+    assert out_image.dtype == tf.float32 and out_label.dtype == tf.int32
+    assert out_label.shape == out_image.shape[:2]
+    assert_aligned(out_image, out_label, label)
+    height, width = out_label.shape
+    # mmseg rescale: fit (30, 20) inside (40r, 20r) keeping the aspect ratio.
+    assert height / width == pytest.approx(1.5, rel=0.1)
+    assert 15 - 1 <= height <= 60 + 1
+
+
+def test_random_resize_is_deterministic_for_a_seed_and_varies_across_seeds():
+    image, label = encoded_example()
+    sizes = {tuple(random_resize(image, label, scale=None, seed=s)[1].shape) for s in range(8)}
+    assert len(sizes) > 2
+    a = random_resize(image, label, scale=None, seed=3)
+    b = random_resize(image, label, scale=None, seed=3)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_random_resize_bilinear_image_never_interpolates_labels():
+    image, label = encoded_example()
+    for seed in range(4):
+        out_image, out_label = random_resize(image, label, scale=None, seed=seed)
+        assert set(np.unique(out_label)) <= set(np.unique(label))
+        assert out_image.shape[:2] == out_label.shape
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_crop_takes_one_aligned_window(seed):
+    image, label = encoded_example()
+    out_image, out_label = random_crop(image, label, (16, 12), seed=seed)
+    assert out_label.shape == (16, 12)
+    assert_aligned(out_image, out_label, label)
+    rows, cols = np.asarray(out_image[..., 1]), np.asarray(out_image[..., 2])
+    np.testing.assert_array_equal(rows, rows[0, 0] + np.arange(16)[:, None] + 0 * cols)
+    np.testing.assert_array_equal(cols, cols[0, 0] + np.arange(12)[None, :] + 0 * rows)
+
+
+def test_random_crop_larger_than_image_keeps_the_short_side():
+    image, label = encoded_example(10, 20)
+    out_image, out_label = random_crop(image, label[..., None], (16, 12), seed=1)
+    assert out_label.shape == (10, 12, 1)
+    assert_aligned(out_image, out_label[..., 0], label)
+
+
+def _max_class_share(label):
+    values, counts = np.unique(label[label != IGNORE], return_counts=True)
+    return len(values), counts.max() / counts.sum()
+
+
+def test_random_crop_respects_cat_max_ratio():
+    # Left half: 8x8 checkerboard of classes 1/2 (every window inside is exactly 50/50);
+    # right half: class 0 only. A 16-wide window passes iff it starts at column <= 27.
+    label = np.zeros((64, 64), np.int32)
+    rows, cols = np.mgrid[0:64, 0:32]
+    label[:, :32] = 1 + ((rows // 8 + cols // 8) % 2)
+    image = np.zeros((64, 64, 3), np.float32)
+    failures_without, failures_with = 0, 0
+    for seed in range(25):
+        _, plain = random_crop(image, label, 16, cat_max_ratio=1.0, seed=seed)
+        _, checked = random_crop(image, label, 16, cat_max_ratio=0.75, seed=seed)
+        n, share = _max_class_share(np.asarray(plain))
+        failures_without += not (n > 1 and share < 0.75)
+        n, share = _max_class_share(np.asarray(checked))
+        failures_with += not (n > 1 and share < 0.75)
+    assert failures_with == 0
+    assert failures_without >= 3  # the check is what removes them
+
+
+def test_random_crop_cat_max_ratio_ignores_ignored_pixels():
+    # Left half: 2x2 checkerboard of classes 1/2; right half: ignore. Every window with
+    # some labeled pixels passes when ignore pixels are not counted, so mostly-ignored
+    # windows are kept at their natural rate (they would be redrawn if 255 counted).
+    label = np.full((20, 20), IGNORE, np.int32)
+    rows, cols = np.mgrid[0:20, 0:10]
+    label[:, :10] = 1 + ((rows // 2 + cols // 2) % 2)
+    image = np.zeros((20, 20, 3), np.float32)
+    mostly_ignored = 0
+    for seed in range(60):
+        _, out = random_crop(image, label, 10, cat_max_ratio=0.75, seed=seed)
+        out = np.asarray(out)
+        n, share = _max_class_share(out)
+        assert n > 1 and share < 0.75
+        mostly_ignored += (out == IGNORE).mean() >= 0.75
+    assert mostly_ignored >= 4  # 10 with these seeds; 0 if 255 counted as a class
+
+
+def test_random_flip():
+    image, label = encoded_example()
+    out_image, out_label = random_flip(image, label, probability=1.0, seed=0)
+    np.testing.assert_array_equal(out_label, label[:, ::-1])
+    assert_aligned(out_image, out_label, label)
+    same_image, same_label = random_flip(image, label, probability=0.0, seed=0)
+    np.testing.assert_array_equal(same_label, label)
+    flips = {bool(np.array_equal(random_flip(image, label, seed=s)[1], label)) for s in range(12)}
+    assert flips == {True, False}
+
+
+def test_pad_to_size_pads_labels_with_ignore():
+    image, label = encoded_example(10, 7)
+    out_image, out_label = pad_to_size(image + 1.0, label.astype(np.uint8), (16, 12))
+    assert out_label.dtype == tf.uint8 and out_label.shape == (16, 12)
+    np.testing.assert_array_equal(out_label[:10, :7], label)
+    assert np.all(np.asarray(out_label[10:]) == IGNORE) and np.all(np.asarray(out_label[:, 7:]) == IGNORE)
+    np.testing.assert_array_equal(out_image[:10, :7], image + 1.0)
+    assert np.all(np.asarray(out_image[10:]) == 0) and np.all(np.asarray(out_image[:, 7:]) == 0)
+    big_image, big_label = pad_to_size(image, label, (4, 4))
+    np.testing.assert_array_equal(big_label, label)
+
+
+def test_photometric_distortion_changes_only_the_image():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, size=(12, 9, 3)).astype(np.float32)
+    label = rng.integers(0, 5, size=(12, 9)).astype(np.int32)
+    outputs = []
+    for seed in range(6):
+        out_image, out_label = photometric_distortion(image, label, seed=seed)
+        np.testing.assert_array_equal(out_label, label)
+        out_image = np.asarray(out_image)
+        assert out_image.shape == image.shape and out_image.min() >= 0 and out_image.max() <= 255
+        outputs.append(out_image)
+    assert any(not np.allclose(o, image) for o in outputs)
+    again, _ = photometric_distortion(image, label, seed=2)
+    np.testing.assert_allclose(again, outputs[2])
+    identity, _ = photometric_distortion(
+        image, label, brightness_delta=0, contrast_range=(1, 1), saturation_range=(1, 1),
+        hue_delta=0, seed=1,
+    )
+    np.testing.assert_allclose(identity, image, atol=0.05)
+
+
+def test_train_augmentation_output_size_alignment_and_determinism():
+    image, label = encoded_example(40, 30)
+    augment = TrainAugmentation(
+        crop_size=(24, 20), scale=None, cat_max_ratio=0.75, photometric=False,
+        image_interpolation="nearest",
+    )
+    for seed in range(6):
+        out_image, out_label = augment(image, label, seed=[seed, 7])
+        assert out_image.shape == (24, 20, 3) and out_label.shape == (24, 20)
+        out_image, out_label = np.asarray(out_image), np.asarray(out_label)
+        assert set(np.unique(out_label)) <= set(np.unique(label)) | {IGNORE}
+        labeled = out_label != IGNORE
+        np.testing.assert_array_equal(out_label[labeled], out_image[..., 0][labeled].astype(np.int32))
+        rows, cols = out_image[..., 1].astype(int), out_image[..., 2].astype(int)
+        np.testing.assert_array_equal(out_label[labeled], label[rows, cols][labeled])
+    first = augment(image, label, seed=[1, 2])
+    second = augment(image, label, seed=[1, 2])
+    np.testing.assert_array_equal(first[1], second[1])
+    np.testing.assert_array_equal(first[0], second[0])
+
+
+def test_train_augmentation_in_dataset_map_and_config():
+    image, label = encoded_example(40, 30)
+    augment = TrainAugmentation(crop_size=16)
+    assert augment.resize_scale == (64, 16)
+    ds = tf.data.Dataset.from_tensors((image, label)).repeat(4).map(augment).batch(4)
+    images, labels = next(iter(ds))
+    assert images.shape == (4, 16, 16, 3) and labels.shape == (4, 16, 16)
+    assert images.dtype == tf.float32 and labels.dtype == tf.int32
+    assert float(tf.reduce_min(images)) >= 0 and float(tf.reduce_max(images)) <= 255
+    clone = TrainAugmentation.from_config(augment.get_config())
+    assert clone.get_config() == augment.get_config()
+    for kwargs in ({"crop_size": 0}, {"crop_size": 8, "scale": "big"}, {"crop_size": 8, "cat_max_ratio": 0},
+                   {"crop_size": 8, "ratio_range": (2, 1)}, {"crop_size": 8, "image_interpolation": "foo"}):
+        with pytest.raises(ValueError):
+            TrainAugmentation(**kwargs)
+
+
+def test_batched_input_is_rejected():
+    with pytest.raises(ValueError, match="un-batched"):
+        random_flip(np.zeros((2, 4, 4, 3), np.float32), np.zeros((2, 4, 4), np.int32))

@@ -1,0 +1,71 @@
+"""Tiny segmenters built from explicit configs (never presets: those need the network)."""
+
+import keras
+
+IMAGE_SIZE = 64
+
+
+def functional_segmenter(num_classes, size=32, channels=8, softmax=False, name="toy"):
+    """A BatchNorm-free fully convolutional model: deterministic under any strategy."""
+    inputs = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(channels, 3, strides=2, padding="same", activation="relu", name="encoder")(inputs)
+    x = keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="decoder")(x)
+    x = keras.layers.Conv2D(num_classes, 1, name="classifier")(x)
+    x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="upsample")(x)
+    if softmax:
+        x = keras.layers.Softmax(name="probabilities")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE):
+    import keras_hub
+
+    encoder = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 64, 64, 64],
+        stackwise_num_blocks=[1, 1, 1, 1],
+        stackwise_num_strides=[1, 2, 2, 2],
+        block_type="basic_block",
+        image_shape=(size, size, 3),
+    )
+    backbone = keras_hub.models.DeepLabV3Backbone(
+        image_encoder=encoder,
+        low_level_feature_key="P2",
+        spatial_pyramid_pooling_key="P5",
+        upsampling_size=8,
+        dilation_rates=[6, 12, 18],
+        image_shape=(size, size, 3),
+    )
+    return keras_hub.models.DeepLabV3ImageSegmenter(backbone=backbone, num_classes=num_classes)
+
+
+def keras_hub_segformer(num_classes, size=IMAGE_SIZE):
+    import keras_hub
+
+    encoder = keras_hub.models.MiTBackbone(
+        layerwise_depths=[1, 1, 1, 1],
+        num_layers=4,
+        layerwise_num_heads=[1, 1, 2, 2],
+        layerwise_sr_ratios=[8, 4, 2, 1],
+        max_drop_path_rate=0.0,
+        layerwise_patch_sizes=[7, 3, 3, 3],
+        layerwise_strides=[4, 2, 2, 2],
+        hidden_dims=[8, 16, 24, 32],
+        image_shape=(size, size, 3),
+    )
+    backbone = keras_hub.models.SegFormerBackbone(image_encoder=encoder, projection_filters=32)
+    return keras_hub.models.SegFormerImageSegmenter(backbone=backbone, num_classes=num_classes)
+
+
+def keras_cv_deeplab_v3_plus(num_classes, size=IMAGE_SIZE):
+    import keras_cv
+
+    backbone = keras_cv.models.ResNetBackbone(
+        stackwise_filters=[8, 16, 16, 16],
+        stackwise_blocks=[1, 1, 1, 1],
+        stackwise_strides=[1, 2, 2, 2],
+        include_rescaling=False,
+        input_shape=(size, size, 3),
+    )
+    return keras_cv.models.DeepLabV3Plus(backbone=backbone, num_classes=num_classes, projection_filters=8)
