@@ -10,5 +10,7 @@ from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntro
 from keras_rr.losses.class_weighted_cross_entropy import inverse_frequency_weights
 from keras_rr.losses.dice_loss import DiceCrossEntropy
 from keras_rr.losses.dice_loss import DiceLoss
+from keras_rr.losses.dice_loss import dice_loss
+from keras_rr.losses.dice_loss import masked_cross_entropy
 from keras_rr.losses.pixel_losses import PIXEL_LOSSES
 from keras_rr.losses.pixel_losses import make_pixel_loss

@@ -1,0 +1,313 @@
+"""Training data of a config: examples, class statistics and a step-indexed batch stream.
+
+Exact resumption needs batches that depend on the step only. `train_batches` builds
+them from the global example index `i = step * batch_size + j`: epoch `i // N` draws
+a permutation with a stateless `index_shuffle` seeded by `(seed, epoch)`, the example
+is fetched with `tf.data.experimental.at` (random access, so starting at step 80,000
+costs nothing), and the augmentation gets the stateless seed `(seed, i)`. A run
+killed at any step and restarted from a checkpoint therefore sees the same batches
+as an uninterrupted one.
+
+Sources without random access (e.g. TFDS records) fall back to a seeded shuffle per
+epoch and `skip`, which reproduces the same stream but reads every skipped example
+once on resume.
+
+TensorFlow (tf.data) feeds every backend; it is imported inside the functions.
+"""
+
+import dataclasses
+import os
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """What the trainer needs from the `data` section.
+
+    Args:
+        examples: un-batched `tf.data.Dataset` of `(image float32 (H, W, 3), label
+            int32 (H, W))`, in a fixed order.
+        num_examples: int. Number of training examples `N`.
+        random_access: bool. `examples` supports `tf.data.experimental.at`.
+        validation: batched `tf.data.Dataset` of validation `(images, labels)`.
+        num_validation_images: int or None.
+        statistics: `keras_rr.data.ClassStatistics` of the training labels.
+        class_names: list of `K` str.
+        augment: callable `(image, label, seed) -> (image, label)` or None.
+        loaders: cache of traced example loaders (internal).
+    """
+
+    examples: object
+    num_examples: int
+    random_access: bool
+    validation: object
+    num_validation_images: object
+    statistics: object
+    class_names: list
+    augment: object = None
+    # Traced per-example loaders by seed (see `train_batches`).
+    loaders: dict = dataclasses.field(default_factory=dict, repr=False)
+
+
+def build_augmentation(augment_config):
+    """`keras_rr.data.TrainAugmentation` from the `data.augment` section, or None.
+
+    Example:
+
+    >>> augment = build_augmentation(config.data.augment)
+    """
+    if augment_config is None or not augment_config.get("enabled", False):
+        return None
+    from keras_rr.data import TrainAugmentation
+
+    scale = augment_config.get("scale", "crop")
+    if isinstance(scale, str) and scale.lower() == "none":
+        scale = None
+    return TrainAugmentation(
+        crop_size=augment_config.crop_size,
+        scale=scale,
+        ratio_range=tuple(augment_config.ratio_range),
+        cat_max_ratio=augment_config.cat_max_ratio,
+        flip_probability=augment_config.flip_probability,
+        photometric=augment_config.photometric,
+    )
+
+
+def _synthetic_arrays(data_config, train):
+    from keras_rr.data import synthetic_long_tailed
+
+    s = data_config.synthetic
+    return synthetic_long_tailed(
+        num_images=s.num_images if train else s.val_images,
+        image_size=s.image_size,
+        num_classes=data_config.num_classes,
+        imbalance=s.imbalance,
+        noise=s.noise,
+        seed=s.seed if train else s.val_seed,
+        class_seed=s.class_seed,
+        return_spec=True,
+    )
+
+
+def _has_random_access(dataset):
+    import tensorflow as tf
+
+    try:
+        tf.data.experimental.at(dataset, 0)
+    except tf.errors.OpError:  # Unimplemented for sources without random access
+        return False
+    return True
+
+
+def resolve_class_names(data_config, statistics):
+    """Class names: the statistics', else the dataset's, else `"0"`, `"1"`, ..."""
+    from keras_rr.data.datasets import DATASETS
+
+    k = data_config.num_classes
+    if statistics is not None and statistics.class_names is not None and len(statistics.class_names) == k:
+        return list(statistics.class_names)
+    names = DATASETS.get(data_config.name, (None, None, None))[2]
+    if names is not None and len(names) == k:
+        return list(names)
+    return [str(i) for i in range(k)]
+
+
+def load_statistics(data_config, workdir=None, labels=None, class_names=None, progress=True):
+    """Class statistics: `data.statistics_path`, else the workdir cache, else computed.
+
+    A computed result is written to `workdir/class_statistics.json`, so a resumed run
+    (and `keras_rr.tools.evaluate`) reads it instead of counting again.
+
+    Args:
+        data_config: the config's `data` section.
+        workdir: str or None.
+        labels: int array `(N, H, W)` of in-memory training labels, or None (the
+            dataset is read).
+        class_names: sequence of `K` str stored with in-memory statistics, or None.
+        progress: bool. Defaults to `True`.
+
+    Returns:
+        `keras_rr.data.ClassStatistics`.
+    """
+    from keras_rr.data import ClassStatistics
+    from keras_rr.data import compute_class_statistics
+    from keras_rr.data.datasets import compute_dataset_statistics
+
+    k = data_config.num_classes
+    if data_config.get("statistics_path"):
+        return ClassStatistics.load(data_config.statistics_path, num_classes=k)
+    cache = None if workdir is None else os.path.join(workdir, "class_statistics.json")
+    if cache is not None and os.path.isfile(cache):
+        return ClassStatistics.load(cache, num_classes=k)
+    if labels is not None:
+        stats = compute_class_statistics(
+            labels, num_classes=k, ignore_class=data_config.ignore_class, dataset_name=data_config.name,
+            split=data_config.get("train_split") or "train", class_names=class_names, progress=False,
+        )
+    else:
+        stats = compute_dataset_statistics(
+            data_config.name,
+            data_dir=data_config.data_dir,
+            split=data_config.train_split,
+            num_classes=k,
+            ignore_class=data_config.ignore_class,
+            progress=progress,
+            **data_config.loader_kwargs.to_dict(),
+        )
+    if cache is not None:
+        stats.save(cache)
+    return stats
+
+
+def build_validation_data(data_config, eval_config):
+    """The validation set of a config as a batched `tf.data.Dataset`.
+
+    Args:
+        data_config: the config's `data` section.
+        eval_config: the config's `eval` section (`batch_size`).
+
+    Returns:
+        `(dataset, num_images or None, spec_class_names or None)`.
+    """
+    import tensorflow as tf
+
+    if data_config.name == "synthetic":
+        images, labels, spec = _synthetic_arrays(data_config, train=False)
+        if data_config.get("max_val_images"):
+            images, labels = images[: data_config.max_val_images], labels[: data_config.max_val_images]
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(eval_config.batch_size)
+        return dataset, len(images), list(spec.class_names)
+    from keras_rr.data import load_dataset
+
+    dataset = load_dataset(
+        data_config.name, data_config.data_dir, data_config.val_split, **data_config.val_loader_kwargs.to_dict()
+    )
+    if data_config.get("max_val_images"):
+        dataset = dataset.take(data_config.max_val_images)
+    count = int(dataset.cardinality())
+    dataset = dataset.batch(eval_config.batch_size).prefetch(tf.data.AUTOTUNE)
+    return dataset, (count if count >= 0 else None), None
+
+
+def build_training_data(config, workdir=None, progress=True):
+    """Loads the training examples, validation set and class statistics of a config.
+
+    Args:
+        config: `ml_collections.ConfigDict` (see `keras_rr.training.config`).
+        workdir: str or None. Where statistics are cached.
+        progress: bool. Progress bar while counting statistics. Defaults to `True`.
+
+    Returns:
+        `TrainingData`.
+
+    Example:
+
+    >>> data = build_training_data(load_config("configs/synthetic/small_fcn_rr.py"))
+    """
+    import tensorflow as tf
+
+    data_config = config.data
+    spec_names = None
+    if data_config.name == "synthetic":
+        images, labels, spec = _synthetic_arrays(data_config, train=True)
+        spec_names = list(spec.class_names)
+        examples = tf.data.Dataset.from_tensor_slices((images, labels))
+        num_examples = len(images)
+        statistics = load_statistics(data_config, workdir, labels=labels, class_names=spec_names, progress=progress)
+    else:
+        from keras_rr.data import load_dataset
+
+        examples = load_dataset(
+            data_config.name, data_config.data_dir, data_config.train_split, **data_config.loader_kwargs.to_dict()
+        )
+        num_examples = int(examples.cardinality())
+        if num_examples < 0:
+            raise ValueError(
+                f"Dataset {data_config.name!r} has an unknown number of examples; the trainer needs a "
+                f"finite, countable training set. Received: cardinality={num_examples}"
+            )
+        statistics = load_statistics(data_config, workdir, progress=progress)
+    if num_examples < 1:
+        raise ValueError(f"The training set is empty. Received: {num_examples} examples")
+    validation, num_val, val_names = build_validation_data(data_config, config.eval)
+    names = resolve_class_names(data_config, statistics)
+    if names == [str(i) for i in range(data_config.num_classes)] and (spec_names or val_names):
+        names = spec_names or val_names
+    return TrainingData(
+        examples=examples,
+        num_examples=num_examples,
+        random_access=_has_random_access(examples),
+        validation=validation,
+        num_validation_images=num_val,
+        statistics=statistics,
+        class_names=names,
+        augment=build_augmentation(data_config.augment),
+    )
+
+
+def _finisher(augment, seed):
+    import tensorflow as tf
+
+    def finish(index, image, label):
+        if augment is not None:
+            image, label = augment(image, label, seed=tf.stack([tf.constant(seed + 1, tf.int64), index]))
+        return tf.cast(image, tf.float32), tf.cast(label, tf.int32)
+
+    return finish
+
+
+def _random_access_loader(data, n, seed):
+    import tensorflow as tf
+
+    examples, finish = data.examples, _finisher(data.augment, seed)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int64)])
+    def load(index):
+        epoch = index // n
+        position = index % n
+        shuffled = tf.random.experimental.index_shuffle(
+            position, seed=tf.stack([tf.constant(seed, tf.int64), epoch]), max_index=n - 1
+        )
+        image, label = tf.data.experimental.at(examples, shuffled)
+        return finish(index, image, label)
+
+    return load
+
+
+def train_batches(data, batch_size, start_step, end_step, seed):
+    """Batches `start_step .. end_step - 1` of the training stream (a pure function of step).
+
+    Args:
+        data: `TrainingData`.
+        batch_size: int. Global batch size.
+        start_step: int. First step (0-based).
+        end_step: int. One past the last step.
+        seed: int. Seed of the per-epoch order and the augmentation.
+
+    Returns:
+        A `tf.data.Dataset` of `end_step - start_step` batches `(images, labels)`.
+
+    Example:
+
+    >>> ds = train_batches(data, 16, start_step=400, end_step=600, seed=0)
+    """
+    import tensorflow as tf
+
+    n = int(data.num_examples)
+    seed = int(seed)
+    first, last = int(start_step) * batch_size, int(end_step) * batch_size
+    if data.random_access:
+        # Traced once per (data, seed): the trainer builds a new stream for every chunk
+        # between checkpoints, and re-tracing the augmentation each time is slow.
+        if seed not in data.loaders:
+            data.loaders[seed] = _random_access_loader(data, n, seed)
+        dataset = tf.data.Dataset.range(first, last).map(data.loaders[seed], num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        # Same stream from the start, then skip: exact, but resuming reads the skipped
+        # examples once.
+        epochs = -(-last // n)
+        stream = data.examples.shuffle(min(n, 10_000), seed=seed, reshuffle_each_iteration=True).repeat(epochs)
+        stream = stream.enumerate().skip(first).take(last - first)
+        augment = _finisher(data.augment, seed)
+        dataset = stream.map(lambda i, pair: augment(i, pair[0], pair[1]), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

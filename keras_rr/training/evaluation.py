@@ -1,0 +1,256 @@
+"""Evaluation reports: run a segmenter over a config's validation set, write `metrics.json`.
+
+`metrics.json` holds mIoU, mAcc, aAcc (fractions), per-class IoU/Acc lists (`null`
+for NaN), class names, the inference mode and settings, the dataset, split and number
+of images, the evaluated ground-truth pixel counts and, when the training statistics
+are known, the training pixel and region counts (`train_pixel_counts`,
+`train_region_counts`) that `keras_rr.tools.compare` sorts and correlates by.
+`per_class.md` is the per-class table sorted by training pixel frequency.
+"""
+
+import json
+import math
+import os
+
+import numpy as np
+
+METRICS_FILE = "metrics.json"
+TABLE_FILE = "per_class.md"
+
+
+def _json_list(values):
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, dtype="float64").reshape(-1)]
+
+
+def _json_float(value):
+    value = float(value)
+    return None if not math.isfinite(value) else value
+
+
+def unwrap_segmenter(model):
+    """The plain segmenter of a `RegionRebalanceSegmenter` (or the model itself)."""
+    return getattr(model, "segmenter", model)
+
+
+class _CountingBatches:
+    """Iterates a dataset's batches as NumPy and counts the images seen."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.num_images = 0
+
+    def __len__(self):
+        n = int(self.dataset.cardinality()) if hasattr(self.dataset, "cardinality") else -1
+        if n < 0:
+            raise TypeError("unknown length")
+        return n
+
+    def __iter__(self):
+        batches = self.dataset.as_numpy_iterator() if hasattr(self.dataset, "as_numpy_iterator") else self.dataset
+        for batch in batches:
+            images = np.asarray(batch[0])
+            self.num_images += 1 if images.ndim == 3 else images.shape[0]
+            yield batch
+
+
+def evaluate_dataset(
+    segmenter, dataset, num_classes, eval_config, mode=None, ignore_class=255, max_batches=None, progress=True
+):
+    """Evaluates a segmenter with the settings of a config's `eval` section.
+
+    Args:
+        segmenter: `keras.Model` (a wrapper is unwrapped).
+        dataset: batched `tf.data.Dataset` (or iterable) of `(images, labels)`.
+        num_classes: int.
+        eval_config: the config's `eval` section (`mode`, `crop_size`, `stride`,
+            `scales`, `flip`).
+        mode: str or None. Overrides `eval_config.mode`.
+        ignore_class: int. Defaults to `255`.
+        max_batches: int or None. Stop early (intermediate evaluations).
+        progress: bool. Defaults to `True`.
+
+    Returns:
+        `(keras_rr.metrics.SegmentationMetrics, number of images)`.
+    """
+    from keras_rr.inference import evaluate_segmenter
+
+    mode = mode or eval_config.mode
+    model = unwrap_segmenter(segmenter)
+    crop = eval_config.get("crop_size")
+    if mode == "slide" and not crop:
+        crop = model.inputs[0].shape[1]
+    batches = _CountingBatches(dataset)
+    metrics = evaluate_segmenter(
+        model,
+        batches,
+        num_classes,
+        mode=mode,
+        ignore_class=ignore_class,
+        crop_size=crop if mode != "whole" else None,
+        stride=eval_config.get("stride") if mode != "whole" else None,
+        scales=tuple(eval_config.scales),
+        flip=bool(eval_config.flip),
+        max_batches=max_batches,
+        progress=progress,
+    )
+    return metrics, batches.num_images
+
+
+def metrics_report(metrics, class_names, mode, dataset=None, split=None, num_images=None, statistics=None, extra=None):
+    """The JSON-ready dict written as `metrics.json`.
+
+    Args:
+        metrics: `keras_rr.metrics.SegmentationMetrics`.
+        class_names: sequence of `K` str.
+        mode: str. Inference mode.
+        dataset: str or None. Dataset name.
+        split: str or None.
+        num_images: int or None. Images evaluated.
+        statistics: `keras_rr.data.ClassStatistics` of the training set, or None.
+        extra: optional dict merged into the report (e.g. inference settings).
+
+    Returns:
+        dict.
+
+    Example:
+
+    >>> report = metrics_report(m, names, "whole", "synthetic", "val", 200, stats)
+    """
+    report = {
+        "miou": _json_float(metrics.miou),
+        "macc": _json_float(metrics.macc),
+        "aacc": _json_float(metrics.aacc),
+        "num_classes": int(metrics.num_classes),
+        "class_names": [str(n) for n in class_names],
+        "iou": _json_list(metrics.iou),
+        "acc": _json_list(metrics.acc),
+        "pixel_counts": _json_list(metrics.pixel_counts),
+        "mode": mode,
+        "dataset": dataset,
+        "split": split,
+        "num_images": None if num_images is None else int(num_images),
+    }
+    if statistics is not None:
+        report["train_pixel_counts"] = [int(c) for c in statistics.pixel_counts]
+        report["train_region_counts"] = [int(c) for c in statistics.region_counts]
+        report["train_num_images"] = int(statistics.num_images)
+    report.update(extra or {})
+    return report
+
+
+def per_class_markdown(report):
+    """Per-class IoU/Acc markdown table of a report, sorted by training pixel frequency."""
+    from keras_rr.metrics import per_class_table
+
+    iou = np.asarray([np.nan if v is None else v for v in report["iou"]], "float64")
+    acc = np.asarray([np.nan if v is None else v for v in report["acc"]], "float64")
+    pixel_counts = report.get("train_pixel_counts") or report.get("pixel_counts")
+    pixel_counts = np.asarray([0 if v is None else v for v in pixel_counts], "float64")
+    source = "training" if report.get("train_pixel_counts") else "evaluated ground-truth"
+    table = per_class_table(
+        {"iou": iou, "acc": acc, "aacc": np.nan if report["aacc"] is None else report["aacc"]},
+        class_names=report["class_names"],
+        pixel_counts=pixel_counts,
+        region_counts=report.get("train_region_counts"),
+    )
+    header = (
+        f"# Per-class results: {report.get('dataset')} {report.get('split') or ''} "
+        f"({report.get('num_images')} images, mode={report['mode']})\n\n"
+        f"Rows sorted by {source} pixel frequency (most frequent first). "
+        "`pixels %` is that frequency; `regions` the training images containing the class.\n\n"
+    )
+    return header + table + "\n"
+
+
+def write_report(report, output_dir):
+    """Writes `metrics.json` and `per_class.md` into `output_dir`.
+
+    Returns:
+        dict with the paths written (`metrics`, `table`).
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    metrics_path = os.path.join(output_dir, METRICS_FILE)
+    with open(metrics_path, "w") as f:
+        json.dump(report, f, indent=1)
+    table_path = os.path.join(output_dir, TABLE_FILE)
+    with open(table_path, "w") as f:
+        f.write(per_class_markdown(report))
+    return {"metrics": metrics_path, "table": table_path}
+
+
+def _find_statistics(config, model_path, statistics_path):
+    from keras_rr.data import ClassStatistics
+
+    k = config.data.num_classes
+    candidates = [statistics_path, config.data.get("statistics_path")]
+    if model_path is not None:
+        candidates.append(os.path.join(os.path.dirname(os.path.abspath(model_path)), "class_statistics.json"))
+    for path in candidates:
+        if path and os.path.isfile(path):
+            return ClassStatistics.load(path, num_classes=k)
+    return None
+
+
+def evaluate_saved_model(
+    model_path, config, output_dir, mode=None, statistics_path=None, max_batches=None, progress=True
+):
+    """Loads a `.keras` segmenter (or wrapper), evaluates it on the config's validation set.
+
+    Training statistics (for sorting and frequency columns) come from
+    `statistics_path`, else `config.data.statistics_path`, else a
+    `class_statistics.json` beside the model (the trainer's workdir).
+
+    Args:
+        model_path: str. `segmenter.keras` or `model.keras` written by the trainer.
+        config: `ml_collections.ConfigDict` (its `data` and `eval` sections are used).
+        output_dir: str. Where `metrics.json` and `per_class.md` are written.
+        mode: str or None. `"whole"`, `"slide"` or `"multi_scale"`; defaults to
+            `config.eval.mode`.
+        statistics_path: str or None.
+        max_batches: int or None. Evaluate only the first batches.
+        progress: bool. Defaults to `True`.
+
+    Returns:
+        The report dict (also written to `output_dir/metrics.json`).
+
+    Example:
+
+    >>> evaluate_saved_model("runs/x/segmenter.keras", config, "runs/x/eval_ms", mode="multi_scale")
+    """
+    import keras
+
+    import keras_rr  # noqa: F401  (registers the keras_rr classes for loading)
+    from keras_rr.training.data_pipeline import build_validation_data
+
+    if mode is not None and mode not in ("whole", "slide", "multi_scale"):
+        raise ValueError(f"`mode` must be 'whole', 'slide' or 'multi_scale'. Received: mode={mode!r}")
+    mode = mode or config.eval.mode
+    model = keras.saving.load_model(model_path, compile=False)
+    dataset, _, spec_names = build_validation_data(config.data, config.eval)
+    statistics = _find_statistics(config, model_path, statistics_path)
+    metrics, num_images = evaluate_dataset(
+        model, dataset, config.data.num_classes, config.eval, mode=mode,
+        ignore_class=config.data.ignore_class, max_batches=max_batches, progress=progress,
+    )
+    from keras_rr.training.data_pipeline import resolve_class_names
+
+    names = resolve_class_names(config.data, statistics)
+    if spec_names and names == [str(i) for i in range(config.data.num_classes)]:
+        names = spec_names
+    report = metrics_report(
+        metrics, names, mode, dataset=config.data.name, split=config.data.get("val_split") or "val",
+        num_images=num_images, statistics=statistics,
+        extra={"model": os.path.abspath(model_path), "eval": eval_settings(config.eval, mode)},
+    )
+    write_report(report, output_dir)
+    return report
+
+
+def eval_settings(eval_config, mode):
+    """The inference settings of a mode, as stored in `metrics.json` under `eval`."""
+    settings = {"mode": mode}
+    if mode != "whole":
+        settings.update({"crop_size": eval_config.get("crop_size"), "stride": eval_config.get("stride")})
+    if mode == "multi_scale":
+        settings.update({"scales": [float(s) for s in eval_config.scales], "flip": bool(eval_config.flip)})
+    return settings

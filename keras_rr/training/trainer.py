@@ -1,0 +1,320 @@
+"""`train_and_evaluate`: trains a config into a workdir, resumably, then evaluates and exports.
+
+The library side of `python -m keras_rr.tools.train`. One run is:
+
+1. Create the distribution strategy (`train.strategy`, checked against the backend).
+2. Load the data and class statistics (`keras_rr.training.data_pipeline`; statistics
+   are cached as `workdir/class_statistics.json`).
+3. Seed everything with `train.seed`, build the segmenter and, with
+   `region_rebalance.enabled`, the `RegionRebalanceSegmenter` wrapper; compile with
+   the pixel loss and the optimizer/schedule of the config.
+4. Restore the newest checkpoint in `workdir/checkpoints`, if any.
+5. Train in chunks that end at every checkpoint and evaluation step: each chunk is
+   one `fit` call on the step-indexed batches of `data_pipeline.train_batches`, so
+   an interrupted run resumed from its last checkpoint reproduces the weights of an
+   uninterrupted one. TensorBoard (`workdir/tensorboard`) gets the per-step
+   loss, pixel_loss, region_loss (averaged over `train.log_every` steps) and the
+   learning rate; validation mIoU, mAcc and aAcc at every evaluation.
+6. Write `model.keras` (the training model, optimizer included), `segmenter.keras`
+   (the plain segmenter, via `keras_rr.export.export_segmenter`), and the final
+   validation `metrics.json` / `per_class.md`.
+
+Workdir layout:
+
+```
+workdir/
+  config.json  class_statistics.json  checkpoints/step_XXXXXXXX/
+  tensorboard/{train,eval}/  eval_history.jsonl
+  model.keras  segmenter.keras  metrics.json  per_class.md
+```
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+
+from keras_rr.training import checkpointing
+
+_LOG = logging.getLogger(__name__)
+CHECKPOINT_DIR = "checkpoints"
+_LOSS_KEYS = ("loss", "pixel_loss", "region_loss")
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train_and_evaluate` returns.
+
+    Args:
+        step: int. Steps trained in total.
+        start_step: int. Step the run started (or resumed) from.
+        metrics: final validation `keras_rr.metrics.SegmentationMetrics`.
+        model: the trained training model (wrapper or segmenter).
+        segmenter: the plain segmenter.
+        paths: dict of files written (`model`, `segmenter`, `metrics`, `table`, ...).
+    """
+
+    step: int
+    start_step: int
+    metrics: object
+    model: object
+    segmenter: object
+    paths: dict
+
+
+def _step_logger_class():
+    import keras
+
+    class StepLogger(keras.callbacks.Callback):
+        """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
+
+        def __init__(self, first_step, total_steps, log_every, writer, schedule, progbar, hooks):
+            super().__init__()
+            self.first_step = first_step
+            self.total_steps = total_steps
+            self.log_every = log_every
+            self.writer = writer
+            self.schedule = schedule
+            self.progbar = progbar
+            self.hooks = list(hooks)
+
+        def on_train_begin(self, logs=None):
+            self._cumulative = {}
+            self._window = {}
+            self._window_steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            logs = logs or {}
+            step = self.first_step + batch + 1
+            values = {}
+            # Keras logs running means over the current `fit` call; the difference of
+            # consecutive running sums is this step's value.
+            for key in _LOSS_KEYS:
+                if key in logs:
+                    cumulative = float(logs[key]) * (batch + 1)
+                    values[key] = cumulative - self._cumulative.get(key, 0.0)
+                    self._cumulative[key] = cumulative
+            if "pixel_loss" not in values and "loss" in values:
+                values["pixel_loss"] = values["loss"]  # baseline: the loss is the pixel loss
+            for key, value in values.items():
+                self._window[key] = self._window.get(key, 0.0) + value
+            self._window_steps += 1
+            if step % self.log_every == 0 or step == self.total_steps:
+                means = {k: v / self._window_steps for k, v in self._window.items()}
+                means["learning_rate"] = _learning_rate(self.schedule, step - 1)
+                if self.writer is not None:
+                    _write_scalars(self.writer, means, step)
+                self._window, self._window_steps = {}, 0
+            if self.progbar is not None:
+                self.progbar.update(step, values=list(values.items()))
+            for hook in self.hooks:
+                hook(step, values)
+
+    return StepLogger
+
+
+def _learning_rate(schedule, step):
+    import keras
+
+    return float(keras.ops.convert_to_numpy(schedule(step)))
+
+
+def _write_scalars(writer, scalars, step):
+    """Writes TensorBoard scalars with core TF ops (no `tensorboard` package needed)."""
+    import tensorflow as tf
+
+    # The "scalars" plugin metadata is what `tf.summary.scalar` writes when TensorBoard
+    # is installed; TensorFlow 2.21 no longer depends on it.
+    metadata = tf.compat.v1.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "scalars"
+    metadata = metadata.SerializeToString()
+    with writer.as_default():
+        for name, value in scalars.items():
+            tf.summary.write(name, tf.constant(float(value), tf.float32), step=step, metadata=metadata)
+    writer.flush()
+
+
+def _write_config(config, workdir):
+    path = os.path.join(workdir, "config.json")
+    text = config.to_json_best_effort(indent=1, sort_keys=True)
+    if os.path.isfile(path):
+        with open(path) as f:
+            previous = f.read()
+        if previous != text:
+            _LOG.warning("The config differs from the one in %s; resuming with the new one.", path)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _next_boundary(step, total, every):
+    boundaries = [total]
+    for interval in every:
+        if interval:
+            boundaries.append((step // interval + 1) * interval)
+    return min(b for b in boundaries if b > step)
+
+
+def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=True, resume=True):
+    """Trains the model of `config` in `workdir`, resuming from its newest checkpoint.
+
+    Args:
+        config: `ml_collections.ConfigDict` (see `keras_rr.training.config`).
+        workdir: str. Output folder (created).
+        strategy: str or None. Overrides `config.train.strategy` (`"none"`,
+            `"mirrored"`, `"multi_worker"`, `"data_parallel"`).
+        step_hooks: callables `hook(step, losses)` run after every training step with
+            the global step and that step's losses (for tests and custom logging; an
+            exception stops training like a crash would).
+        progress: bool. Show a progress bar and evaluation progress. Defaults to `True`.
+        resume: bool. Continue from the newest checkpoint in the workdir; `False`
+            deletes the workdir's checkpoints and starts over. Defaults to `True`.
+
+    Returns:
+        `TrainResult`.
+
+    Example:
+
+    ```python
+    from keras_rr.training import config as rr_config
+    from keras_rr.training.trainer import train_and_evaluate
+
+    config = rr_config.load_config("configs/synthetic/small_fcn_rr.py")
+    result = train_and_evaluate(config, "runs/synthetic_rr")
+    print(result.metrics.miou)
+    ```
+    """
+    import keras
+
+    from keras_rr.training.config import validate_config
+    from keras_rr.training.distribution import check_strategy
+    from keras_rr.training.distribution import distribution_scope
+
+    validate_config(config)
+    strategy = strategy or config.train.strategy
+    # Fail before any data is read when the strategy cannot run on this backend.
+    check_strategy(strategy)
+    workdir = os.fspath(workdir)
+    with distribution_scope(strategy) as dist:
+        if config.train.batch_size % dist.num_replicas:
+            raise ValueError(
+                f"`train.batch_size` ({config.train.batch_size}) must be divisible by the number of replicas "
+                f"({dist.num_replicas}). Received: train.batch_size={config.train.batch_size}"
+            )
+        if dist.is_chief:
+            os.makedirs(workdir, exist_ok=True)
+            _write_config(config, workdir)
+        keras.utils.set_random_seed(config.train.seed)
+        return _run(config, workdir, dist, step_hooks, progress, resume)
+
+
+def _build(config, data):
+    from keras_rr.training.experiment import build_training_model
+    from keras_rr.training.optimizers import build_optimizer
+    from keras_rr.training.segmenter_factory import build_segmenter
+    from keras_rr.training.segmenter_factory import training_variant
+
+    num_classes = config.data.num_classes
+    segmenter = build_segmenter(config.model, num_classes)
+    optimizer, schedule = build_optimizer(config.optimizer, config.schedule, config.train.total_steps)
+    variant = training_variant(config)
+    model = build_training_model(
+        variant, segmenter, num_classes, data.statistics, optimizer,
+        ignore_class=config.data.ignore_class, feature_layer=config.model.get("feature_layer"),
+    )
+    return model, segmenter, schedule
+
+
+def _run(config, workdir, dist, step_hooks, progress, resume):
+    import keras
+
+    from keras_rr.training import data_pipeline
+    from keras_rr.training import evaluation
+
+    chief = dist.is_chief
+    train = config.train
+    total = train.total_steps
+    data = data_pipeline.build_training_data(config, workdir if chief else None, progress=progress)
+    model, segmenter, schedule = _build(config, data)
+
+    checkpoint_dir = os.path.join(workdir, CHECKPOINT_DIR)
+    if not resume and chief:
+        # Starting over: stale checkpoints of a previous run must not be resumed later.
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        history = os.path.join(workdir, "eval_history.jsonl")
+        if os.path.isfile(history):
+            os.remove(history)
+    start = 0
+    latest = checkpointing.latest_checkpoint(checkpoint_dir) if resume else None
+    if latest is not None:
+        start = checkpointing.restore_checkpoint(latest, model)
+        _LOG.info("Resumed from %s (step %d).", latest, start)
+    if start > total:
+        raise ValueError(
+            f"The workdir holds a checkpoint at step {start}, past train.total_steps={total}. "
+            "Use a new workdir or a larger total."
+        )
+
+    writers = {}
+    if chief:
+        import tensorflow as tf
+
+        for name in ("train", "eval"):
+            writers[name] = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", name))
+    progbar = None
+    if progress:
+        progbar = keras.utils.Progbar(total, stateful_metrics=list(_LOSS_KEYS), unit_name="step")
+        if start:
+            progbar.update(start)
+    logger = _step_logger_class()(
+        start, total, train.log_every, writers.get("train"), schedule, progbar, step_hooks
+    )
+
+    def evaluate(step, max_batches, show_progress=False):
+        metrics, count = evaluation.evaluate_dataset(
+            segmenter, data.validation, config.data.num_classes, config.eval,
+            ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
+        )
+        summary = metrics.summary()
+        _LOG.info("step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)", step,
+                  100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
+        if chief:
+            _write_scalars(writers["eval"], summary, step)
+            with open(os.path.join(workdir, "eval_history.jsonl"), "a") as f:
+                f.write(json.dumps({"step": step, "num_images": count, **summary}) + "\n")
+        return metrics, count
+
+    step = start
+    while step < total:
+        end = _next_boundary(step, total, (train.checkpoint_every, train.eval_every))
+        logger.first_step = step
+        batches = data_pipeline.train_batches(data, train.batch_size, step, end, train.seed)
+        model.fit(batches, epochs=1, verbose=0, callbacks=[logger], shuffle=False)
+        step = end
+        if chief and (step % train.checkpoint_every == 0 or step == total):
+            checkpointing.save_checkpoint(
+                checkpoint_dir, step, model, keep=train.keep_checkpoints, extra={"config": config.get("name")}
+            )
+        if train.eval_every and step % train.eval_every == 0 and step < total:
+            evaluate(step, config.eval.get("max_batches"))
+
+    metrics, count = evaluate(total, None, show_progress=progress)
+    paths = {}
+    if chief:
+        report = evaluation.metrics_report(
+            metrics, data.class_names, config.eval.mode, dataset=config.data.name,
+            split=config.data.get("val_split") or "val", num_images=count, statistics=data.statistics,
+            extra={"step": total, "config": config.get("name"),
+                   "eval": evaluation.eval_settings(config.eval, config.eval.mode)},
+        )
+        paths.update(evaluation.write_report(report, workdir))
+        paths["model"] = os.path.join(workdir, "model.keras")
+        model.save(paths["model"])
+        if train.export:
+            from keras_rr.export import export_segmenter
+
+            paths["segmenter"] = os.path.join(workdir, "segmenter.keras")
+            export_segmenter(model, paths["segmenter"])
+        for writer in writers.values():
+            writer.close()
+    return TrainResult(step=total, start_step=start, metrics=metrics, model=model, segmenter=segmenter, paths=paths)

@@ -1,0 +1,50 @@
+"""Evaluation reports of a saved model match a NumPy confusion matrix; tables are sorted."""
+
+import json
+
+import keras
+import numpy as np
+
+from keras_rr.metrics import confusion_matrix_numpy
+from keras_rr.metrics import metrics_from_confusion_matrix
+from keras_rr.training import config as rr_config
+from keras_rr.training import data_pipeline
+from keras_rr.training.evaluation import evaluate_saved_model
+from tests import tiny_models
+
+
+def test_saved_model_report_matches_numpy(tmp_path):
+    config = rr_config.apply_variant(rr_config.synthetic_config(), "smoke")
+    config.eval.mode = "whole"
+    k = config.data.num_classes
+    segmenter = tiny_models.functional_segmenter(k, size=32, channels=4)
+    path = str(tmp_path / "toy.keras")
+    segmenter.save(path)
+    # Training statistics beside the model, as the trainer leaves them.
+    train_labels = data_pipeline._synthetic_arrays(config.data, True)[1]
+    stats = data_pipeline.load_statistics(config.data, str(tmp_path), labels=train_labels)
+
+    report = evaluate_saved_model(path, config, str(tmp_path / "eval"), progress=False)
+
+    validation, count, _ = data_pipeline.build_validation_data(config.data, config.eval)
+    images, labels = next(validation.unbatch().batch(100).as_numpy_iterator())
+    predictions = np.argmax(keras.ops.convert_to_numpy(segmenter.predict(images, verbose=0)), axis=-1)
+    expected = metrics_from_confusion_matrix(confusion_matrix_numpy(labels, predictions, k))
+    written = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert written == json.loads(json.dumps(report))
+    assert written["num_images"] == count == 4 and written["mode"] == "whole" and written["dataset"] == "synthetic"
+    np.testing.assert_allclose(written["miou"], expected.miou, rtol=1e-6)
+    np.testing.assert_allclose(written["macc"], expected.macc, rtol=1e-6)
+    np.testing.assert_allclose(written["aacc"], expected.aacc, rtol=1e-6)
+    iou = np.array([np.nan if v is None else v for v in written["iou"]])
+    np.testing.assert_allclose(iou, expected.iou, rtol=1e-6)
+    acc = np.array([np.nan if v is None else v for v in written["acc"]])
+    np.testing.assert_allclose(acc, expected.acc, rtol=1e-6)
+    np.testing.assert_array_equal(written["pixel_counts"], expected.pixel_counts)
+    assert written["class_names"][0] == "ground" and len(written["class_names"]) == k
+    assert written["train_region_counts"] == [int(c) for c in stats.region_counts]
+
+    table = (tmp_path / "eval" / "per_class.md").read_text()
+    rows = [line.split("|")[2].strip() for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    by_frequency = [written["class_names"][i] for i in np.argsort(-stats.pixel_counts, kind="stable")]
+    assert rows == by_frequency
