@@ -21,27 +21,19 @@ def build_schedule(schedule_config, learning_rate, total_steps):
     >>> schedule = build_schedule(config.schedule, 0.01, 160_000)
     """
     name = schedule_config.name
+    if name not in ("poly", "constant"):
+        raise ValueError(f"`schedule.name` must be 'poly' or 'constant'. Received: schedule.name={name!r}")
     decay_steps = schedule_config.get("total_steps") or total_steps
-    if name == "poly":
-        return WarmupPolynomialDecay(
-            learning_rate,
-            decay_steps=decay_steps,
-            end_learning_rate=schedule_config.end_learning_rate,
-            power=schedule_config.power,
-            warmup_steps=schedule_config.warmup_steps,
-            warmup_ratio=schedule_config.warmup_ratio,
-        )
-    if name == "constant":
-        # power 0 keeps lr0 (times the warmup ramp, if any).
-        return WarmupPolynomialDecay(
-            learning_rate,
-            decay_steps=decay_steps,
-            end_learning_rate=0.0,
-            power=0.0,
-            warmup_steps=schedule_config.warmup_steps,
-            warmup_ratio=schedule_config.warmup_ratio,
-        )
-    raise ValueError(f"`schedule.name` must be 'poly' or 'constant'. Received: schedule.name={name!r}")
+    # "constant" is the same schedule with power 0: lr0 (times the warmup ramp, if any).
+    constant = name == "constant"
+    return WarmupPolynomialDecay(
+        learning_rate,
+        decay_steps=decay_steps,
+        end_learning_rate=0.0 if constant else schedule_config.end_learning_rate,
+        power=0.0 if constant else schedule_config.power,
+        warmup_steps=schedule_config.warmup_steps,
+        warmup_ratio=schedule_config.warmup_ratio,
+    )
 
 
 def build_optimizer(optimizer_config, schedule_config, total_steps):
