@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # GPU benchmarks (issue 5: items 1, 2 and 5) for sessions lent a GPU machine.
-# Never needed by tests or CI. Runs in well under 8 minutes on one H100/H200.
+# Never needed by tests or CI. Runs in under 8 minutes on one H100/H200.
 #
 # The device image has JAX and torch with CUDA but no Keras or TensorFlow, so the
 # Keras/KerasHub wheels travel in .whl/ (see README "Benchmarks"), e.g.:
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux_2_28_x86_64 -d .whl keras==3.15.1 keras-hub==0.32.0 namex \
 #     optree kagglehub kagglesdk
-# Usage (repo root): bash benchmarks/gpu.sh [OUT_DIR]
+# Usage (repo root): [MODE=profile] [BACKENDS=jax] bash benchmarks/gpu.sh [OUT_DIR]
 set -uo pipefail
 out=${1:-${OUT:-/tmp/keras_rr_gpu}}
 mkdir -p "$out"
@@ -25,15 +25,27 @@ run() {  # name, timeout, command...
   echo "(exit $?)" >>"$out/results.md"
 }
 
-for backend in jax torch; do
+# MODE=all (default): issue 5 items 1, 2 and 5. MODE=profile: the step breakdown and a
+# device trace (benchmarks/step_breakdown.py) instead of the plain overhead runs.
+mode=${MODE:-all}
+# Per-run limits add up to 8 minutes for both backends: JAX spends most of its time
+# compiling (about 20 s per R50 512 px program on an H200), torch runs eagerly.
+for backend in ${BACKENDS:-jax torch}; do
   export KERAS_BACKEND=$backend
-  for before in ${POOL_BEFORE_UPSAMPLING:-true false}; do
-    run "overhead_r50_${backend}_$before" 150 python3 benchmarks/train_step_overhead.py \
-      --depth=50 --image_size=512 --batch_size=8 --steps=10 --repeats=5 \
-      --pool_before_upsampling=$before
-  done
-  [ -n "${SKIP_POOLING:-}" ] || run "pooling_$backend" 60 python3 benchmarks/region_pooling.py \
-    --batch_size=8 --sizes=128,512 --channels=256 --num_classes=150 --repeats=10
-  run "inference_$backend" 60 python3 benchmarks/inference.py \
-    --depth=50 --image_size=512 --batch_size=8 --steps=5 --repeats=5
+  if [ "$backend" = jax ]; then limits=(130 50 120); else limits=(80 40 60); fi
+  if [ "$mode" = profile ]; then
+    run "breakdown_r50_$backend" "${BREAKDOWN_LIMIT:-200}" python3 benchmarks/step_breakdown.py \
+      --depth=50 --image_size=512 --batch_size=8 --steps=10 --repeats="${REPEATS:-5}" \
+      --trace_dir="$out/trace_$backend"
+  else
+    for before in ${POOL_BEFORE_UPSAMPLING:-true}; do
+      run "overhead_r50_${backend}_$before" "${limits[0]}" python3 benchmarks/train_step_overhead.py \
+        --depth=50 --image_size=512 --batch_size=8 --steps=10 --repeats=5 \
+        --pool_before_upsampling=$before
+    done
+    [ -n "${SKIP_POOLING:-}" ] || run "pooling_$backend" "${limits[1]}" python3 benchmarks/region_pooling.py \
+      --batch_size=8 --sizes=128,512 --channels=256 --num_classes=150 --repeats=10
+  fi
+  [ -n "${SKIP_INFERENCE:-}" ] || run "inference_$backend" "${INFERENCE_LIMIT:-${limits[2]}}" \
+    python3 benchmarks/inference.py --depth=50 --image_size=512 --batch_size=8 --steps=5 --repeats=5
 done

@@ -295,10 +295,13 @@ class RegionRebalanceSegmenter(keras.Model):
                     labels = element[1]
         if labels is None or isinstance(labels, dict):
             return
-        try:
-            values = keras.ops.convert_to_numpy(labels)
-        except Exception:  # symbolic or exotic inputs: checked in the step instead
-            return
+        if isinstance(labels, np.ndarray):
+            values = labels  # convert_to_numpy would copy the whole label array
+        else:
+            try:
+                values = keras.ops.convert_to_numpy(labels)
+            except Exception:  # symbolic or exotic inputs: checked in the step instead
+                return
         check_labels(values, self.num_classes, self.ignore_class)
 
     # ---------------------------------------------------------------- loss

@@ -81,6 +81,8 @@ def check_labels(labels, num_classes, ignore_class=255, name="labels"):
             f"was passed as labels or labels were resized with interpolation. "
             f"Received: dtype={values.dtype}"
         )
+    if values.size == 0 or not _has_bad_ids(values, num_classes, ignore_class):
+        return
     bad = (values < 0) | (values >= num_classes)
     if ignore_class is not None:
         bad &= values != ignore_class
@@ -91,6 +93,20 @@ def check_labels(labels, num_classes, ignore_class=255, name="labels"):
             f"value {ignore_class}: {bad_values} ({int(bad.sum())} pixels). Remap them "
             f"(e.g. ADE20K's 0 -> {ignore_class}, k -> k-1) or raise `num_classes`."
         )
+
+
+def _has_bad_ids(values, num_classes, ignore_class):
+    """Fast test for ids outside `[0, K)` other than `ignore_class` (no large temporaries).
+
+    The check runs on host arrays before `fit`, so it is kept to two reductions: a
+    `min` for negative ids and a count of ids `>= K` that the ignore pixels must match.
+    """
+    if np.issubdtype(values.dtype, np.signedinteger) and values.min() < 0:
+        return True
+    high = np.count_nonzero(values >= num_classes)
+    if high and ignore_class is not None and ignore_class >= num_classes:
+        high -= np.count_nonzero(values == ignore_class)
+    return high > 0
 
 
 def _validate(features, labels, num_classes, resolution, method):

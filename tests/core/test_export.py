@@ -37,6 +37,31 @@ def test_keras_export_round_trip_without_region_weights(tmp_path):
     np.testing.assert_array_equal(exported.predict(images, verbose=0), model.predict(images, verbose=0))
 
 
+def test_export_without_verification_still_writes_the_plain_segmenter(tmp_path):
+    model, images = trained_wrapper()
+    path = os.path.join(tmp_path, "segmenter.keras")
+    report = export_segmenter(model, path, verify=False)
+    assert report["max_abs_diff"] is None
+    assert report["num_weights"] == len(model.segmenter.weights)
+    exported = keras.saving.load_model(path)
+    np.testing.assert_array_equal(exported.predict(images, verbose=0), model.predict(images, verbose=0))
+
+
+def test_export_check_catches_different_outputs(tmp_path, monkeypatch):
+    model, images = trained_wrapper()
+    load_model = keras.saving.load_model
+
+    def load_perturbed(path):  # an export whose weights drifted from the model's
+        exported = load_model(path)
+        kernel = exported.weights[0]
+        kernel.assign(kernel + 1.0)
+        return exported
+
+    monkeypatch.setattr(keras.saving, "load_model", load_perturbed)
+    with pytest.raises(AssertionError, match="differ"):
+        export_segmenter(model, os.path.join(tmp_path, "segmenter.keras"), sample_images=images)
+
+
 def test_export_rejects_bad_arguments(tmp_path):
     model, _ = trained_wrapper()
     with pytest.raises(ValueError, match="format"):
