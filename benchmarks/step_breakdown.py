@@ -47,46 +47,23 @@ _TRACE_DIR = flags.DEFINE_string("trace_dir", None, "Write and summarise a devic
 _TOP = flags.DEFINE_integer("top", 25, "Kernels listed per side in the trace summary.")
 
 
-def _data(k, size, n, seed=0):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    images = rng.uniform(0, 255, size=(n, size, size, 3)).astype("float32")
-    # ~16 blocks per image: region-like label maps, not per-pixel noise.
-    blocks = rng.integers(0, k, size=(n, 4, 4))
-    labels = np.kron(blocks, np.ones((size // 4, size // 4), "int64")).astype("int32")
-    return images, labels, rng.integers(1, 1000, size=k)
-
-
 def _models(k, size, depth, freq, variants):
-    import keras
     from keras import ops
 
-    import keras_rr
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from benchmarks.overhead_setup import compiled_wrapper
+    from benchmarks.overhead_setup import plain_pair
 
-    segmenter = deeplab_v3_plus_resnet(k, depth=depth, image_size=size)
-    plain = keras.Model(segmenter.inputs, segmenter.outputs, name="plain")
-    plain.compile(
-        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255),
-    )
+    segmenter, plain = plain_pair(k, depth, size)
     models = {"plain": plain}
-
-    def wrapper(**kwargs):
-        model = keras_rr.models.RegionRebalanceSegmenter(segmenter, k, region_frequency=freq, **kwargs)
-        model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
-        return model
-
     if {"rr", "rr_whole_fit"} & set(variants):
-        models["rr"] = wrapper()
+        models["rr"] = compiled_wrapper(segmenter, k, freq)
     if "rr_pixel_only" in variants:
-        model = wrapper()
+        model = compiled_wrapper(segmenter, k, freq)
         # Instance override: the traced step then has no region branch at all.
         model._region_terms = lambda features, labels: (ops.zeros(()), ops.zeros(()))
         models["rr_pixel_only"] = model
     if "rr_one_hot" in variants:
-        models["rr_one_hot"] = wrapper(pooling_method="one_hot")
+        models["rr_one_hot"] = compiled_wrapper(segmenter, k, freq, pooling_method="one_hot")
     return models
 
 
@@ -175,10 +152,11 @@ def main(argv):
     import keras
 
     from benchmarks import timing
+    from benchmarks.overhead_setup import blocky_training_data
     from keras_rr.ops import check_labels
 
     k, size, batch, steps = _CLASSES.value, _IMAGE_SIZE.value, _BATCH.value, _STEPS.value
-    images, labels, freq = _data(k, size, batch * steps)
+    images, labels, freq = blocky_training_data(k, size, batch * steps)
     models = _models(k, size, _DEPTH.value, freq, _VARIANTS.value)
     runs = {name: _fit(model, images, labels, batch) for name, model in models.items()}
     baseline = {name: "plain" for name in runs}

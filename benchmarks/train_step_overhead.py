@@ -32,36 +32,23 @@ _BEFORE_UPSAMPLING = flags.DEFINE_bool("pool_before_upsampling", True, "Tap the 
 def main(argv):
     del argv
     import keras
-    import numpy as np
 
-    import keras_rr
     from benchmarks import timing
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from benchmarks.overhead_setup import blocky_training_data
+    from benchmarks.overhead_setup import compiled_wrapper
+    from benchmarks.overhead_setup import plain_pair
 
     k, size, batch = _CLASSES.value, _IMAGE_SIZE.value, _BATCH.value
-    rng = np.random.default_rng(0)
-    n = batch * _STEPS.value
-    images = rng.uniform(0, 255, size=(n, size, size, 3)).astype("float32")
-    # ~10 regions per image: blocky label maps, like real scenes (not per-pixel noise).
-    blocks = rng.integers(0, k, size=(n, 4, 4))
-    labels = np.kron(blocks, np.ones((size // 4, size // 4), "int64")).astype("int32")
-
-    segmenter = deeplab_v3_plus_resnet(k, depth=_DEPTH.value, image_size=size)
-    # The baseline is the same layers in a plain functional keras.Model, so both sides go
-    # through the same Keras `fit` (KerasHub tasks add their own preprocessing wrapper).
-    plain = keras.Model(segmenter.inputs, segmenter.outputs, name="plain")
-    plain_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255)
-    plain.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss=plain_loss)
-    freq = rng.integers(1, 1000, size=k)
-    rr = keras_rr.models.RegionRebalanceSegmenter(
+    images, labels, freq = blocky_training_data(k, size, batch * _STEPS.value)
+    segmenter, plain = plain_pair(k, _DEPTH.value, size)
+    rr = compiled_wrapper(
         segmenter,
         k,
-        region_frequency=freq,
+        freq,
         pooling_method=_METHOD.value,
         pooling_resolution=_RESOLUTION.value,
         pool_before_upsampling=_BEFORE_UPSAMPLING.value,
     )
-    rr.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
 
     def run(model):
         # Steps only: the wrapper's once-per-fit host label check is measured on its own

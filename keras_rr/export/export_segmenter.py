@@ -56,8 +56,9 @@ def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5,
 
     The exported model is `model.segmenter` (or `model` itself if it is already a plain
     segmenter): same weights, same outputs, no extra cost. After writing, the file is
-    loaded back and its outputs are compared with the wrapper's `predict` on
-    `sample_images` (random images of the input size if None), and its weights are
+    loaded back and its outputs are compared with the model's (for the wrapper, its
+    segmenter's: the wrapper predicts with it) on `sample_images` (random images of the
+    input size if None), and its weights are
     checked to hold nothing of the region branch. `verify=False` skips the output
     comparison (two compiled forward passes), not the weight check.
 
