@@ -1,7 +1,9 @@
-"""Data and models shared by the step-overhead benchmarks (no flags: importable by both).
+"""Data, models and measurements shared by the step-overhead benchmarks (no flags).
 
-`train_step_overhead.py` and `step_breakdown.py` must time the very same plain/RR pair on
-the very same batches, so both build them here.
+`train_step_overhead.py`, `step_breakdown.py` and `step_cost.py` must measure the very
+same plain/RR pair on the very same batches, so all build them here; the tests import
+`compiled_step_cost` and `step_variants` too (absl flags can be defined only once per
+process, which is why none are defined here).
 """
 
 
@@ -41,17 +43,22 @@ def plain_pair(num_classes, depth, size):
     Returns:
         `(segmenter, plain)`: the KerasHub task (to wrap) and the compiled baseline.
     """
-    import keras
-
     from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
 
     segmenter = deeplab_v3_plus_resnet(num_classes, depth=depth, image_size=size)
-    plain = keras.Model(segmenter.inputs, segmenter.outputs, name="plain")
+    return segmenter, compiled_plain(segmenter)
+
+
+def compiled_plain(segmenter, name="plain"):
+    """A plain functional `keras.Model` over `segmenter`'s layers, compiled with pixel CE."""
+    import keras
+
+    plain = keras.Model(segmenter.inputs, segmenter.outputs, name=name)
     plain.compile(
         optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255),
     )
-    return segmenter, plain
+    return plain
 
 
 def compiled_wrapper(segmenter, num_classes, region_frequency, **kwargs):
@@ -65,3 +72,101 @@ def compiled_wrapper(segmenter, num_classes, region_frequency, **kwargs):
     )
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
     return model
+
+
+STEP_VARIANTS = ("plain_twin", "rr", "rr_pixel_only", "rr_one_hot")
+
+
+def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIANTS):
+    """The plain baseline and RR wrappers that each differ from the default in one part.
+
+    - `plain_twin`: a second plain model over the same layers, compiled on its own. Its
+      ratio to `plain` is the noise floor: what two separately compiled (on GPU:
+      separately autotuned) programs of one graph differ by.
+    - `rr`: the default wrapper, as users run it.
+    - `rr_pixel_only`: the wrapper with the region term removed (dict outputs, custom
+      `compute_loss`, label standardisation and loss trackers only).
+    - `rr_one_hot`: region pooling as a one-hot matmul instead of a segment sum.
+
+    Args:
+        segmenter: the segmenter every model shares (e.g. `plain_pair(...)[0]`).
+        num_classes: int. Number of classes `K`.
+        region_frequency: F(k) for the wrappers.
+        variants: names from `STEP_VARIANTS` to build.
+
+    Returns:
+        Dict name -> compiled model, always with `"plain"`; all share the same layers.
+
+    Example:
+
+    >>> segmenter, _ = plain_pair(150, 18, 128)
+    >>> models = step_variants(segmenter, 150, freq, ["rr"])  # {"plain": ..., "rr": ...}
+    """
+    from keras import ops
+
+    unknown = set(variants) - set(STEP_VARIANTS)
+    if unknown:
+        raise ValueError(f"Unknown variants {sorted(unknown)}; expected some of {STEP_VARIANTS}.")
+    models = {"plain": compiled_plain(segmenter)}
+    if "plain_twin" in variants:
+        models["plain_twin"] = compiled_plain(segmenter, "plain_twin")
+    if "rr" in variants:
+        models["rr"] = compiled_wrapper(segmenter, num_classes, region_frequency)
+    if "rr_pixel_only" in variants:
+        model = compiled_wrapper(segmenter, num_classes, region_frequency)
+        # Instance override: the traced step then has no region branch at all.
+        model._region_terms = lambda features, labels: (ops.zeros(()), ops.zeros(()))
+        models["rr_pixel_only"] = model
+    if "rr_one_hot" in variants:
+        models["rr_one_hot"] = compiled_wrapper(segmenter, num_classes, region_frequency, pooling_method="one_hot")
+    return models
+
+
+def compiled_step_cost(model, images, labels):
+    """XLA cost and memory figures of `model`'s compiled JAX training step.
+
+    Args:
+        model: a compiled `keras.Model` (plain or `RegionRebalanceSegmenter`).
+        images, labels: one batch.
+
+    Returns:
+        Dict with `flops`, `bytes` (bytes accessed), `temp_bytes` (temporary buffers),
+        `state_arrays` (arrays passed in and out of every step) and `compile_s`.
+
+    Example:
+
+    >>> compiled_step_cost(plain, images[:4], labels[:4])["bytes"]
+    """
+    import contextlib
+    import time
+
+    import jax
+
+    model.train_on_batch(images, labels)  # builds optimizer slots, loss and metrics
+    state = tuple(
+        [v.value for v in variables]
+        for variables in (
+            model.trainable_variables,
+            model.non_trainable_variables,
+            model.optimizer.variables,
+            model.metrics_variables,
+        )
+    )
+    # `fit` traces the wrapper's step inside this context (call returns logits and
+    # features); tracing it outside would measure a different program.
+    context = getattr(model, "_training_outputs", contextlib.nullcontext)
+    start = time.perf_counter()
+    with context():
+        compiled = jax.jit(model.train_step).lower(state, (images, labels)).compile()
+    compile_s = time.perf_counter() - start
+    cost = compiled.cost_analysis()
+    if isinstance(cost, (list, tuple)):  # one dict per device in older JAX releases
+        cost = cost[0]
+    memory = compiled.memory_analysis()
+    return {
+        "flops": float(cost.get("flops", float("nan"))),
+        "bytes": float(cost.get("bytes accessed", float("nan"))),
+        "temp_bytes": float(getattr(memory, "temp_size_in_bytes", float("nan"))),
+        "state_arrays": sum(len(part) for part in state),
+        "compile_s": compile_s,
+    }

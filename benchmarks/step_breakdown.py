@@ -5,10 +5,9 @@ variants that each remove one part of the RR step, timed in interleaved `fit` ca
 one process (ratio to the plain step of the same repeat, median over repeats). Steps are
 timed from the first batch to the end of `fit` (`timing.fit_steps_seconds`):
 
-- `rr`: the default wrapper, as users run it.
-- `rr_pixel_only`: the wrapper with the region term removed (dict outputs, custom
-  `compute_loss`, label standardisation and loss trackers only).
-- `rr_one_hot`: region pooling as a one-hot matmul instead of a segment sum.
+- `plain_twin`: the plain model compiled a second time (the noise floor).
+- `rr`, `rr_pixel_only` (region term removed), `rr_one_hot` (one-hot matmul pooling):
+  see `overhead_setup.step_variants`.
 - `rr_whole_fit`: wall time of the whole `fit` call against the plain model's, which adds
   the one-off set-up, including the wrapper's host-side label check (also timed alone).
 
@@ -34,37 +33,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-_DEPTH = flags.DEFINE_integer("depth", 18, "ResNet depth of the KerasHub DeepLabV3+.")
-_IMAGE_SIZE = flags.DEFINE_integer("image_size", 128, "Square crop size.")
-_BATCH = flags.DEFINE_integer("batch_size", 4, "Batch size.")
-_CLASSES = flags.DEFINE_integer("num_classes", 150, "Number of classes (ADE20K: 150).")
+from benchmarks.model_flags import define_model_flags  # noqa: E402
+
+_MODEL = define_model_flags()
 _STEPS = flags.DEFINE_integer("steps", 5, "Training steps per timed fit call.")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Interleaved repeats.")
 _VARIANTS = flags.DEFINE_list(
-    "variants", ["rr", "rr_pixel_only", "rr_one_hot", "rr_whole_fit"], "Variants to time."
+    "variants", ["plain_twin", "rr", "rr_pixel_only", "rr_one_hot", "rr_whole_fit"], "Variants to time."
 )
 _TRACE_DIR = flags.DEFINE_string("trace_dir", None, "Write and summarise a device profile here.")
 _TOP = flags.DEFINE_integer("top", 25, "Kernels listed per side in the trace summary.")
-
-
-def _models(k, size, depth, freq, variants):
-    from keras import ops
-
-    from benchmarks.overhead_setup import compiled_wrapper
-    from benchmarks.overhead_setup import plain_pair
-
-    segmenter, plain = plain_pair(k, depth, size)
-    models = {"plain": plain}
-    if {"rr", "rr_whole_fit"} & set(variants):
-        models["rr"] = compiled_wrapper(segmenter, k, freq)
-    if "rr_pixel_only" in variants:
-        model = compiled_wrapper(segmenter, k, freq)
-        # Instance override: the traced step then has no region branch at all.
-        model._region_terms = lambda features, labels: (ops.zeros(()), ops.zeros(()))
-        models["rr_pixel_only"] = model
-    if "rr_one_hot" in variants:
-        models["rr_one_hot"] = compiled_wrapper(segmenter, k, freq, pooling_method="one_hot")
-    return models
 
 
 def _fit(model, images, labels, batch, whole=False):
@@ -152,12 +130,19 @@ def main(argv):
     import keras
 
     from benchmarks import timing
+    from benchmarks.overhead_setup import STEP_VARIANTS
     from benchmarks.overhead_setup import blocky_training_data
+    from benchmarks.overhead_setup import step_variants
+    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
     from keras_rr.ops import check_labels
 
-    k, size, batch, steps = _CLASSES.value, _IMAGE_SIZE.value, _BATCH.value, _STEPS.value
+    depth, size, batch, k = _MODEL.values()
+    steps = _STEPS.value
     images, labels, freq = blocky_training_data(k, size, batch * steps)
-    models = _models(k, size, _DEPTH.value, freq, _VARIANTS.value)
+    built = [v for v in _VARIANTS.value if v in STEP_VARIANTS]
+    if "rr_whole_fit" in _VARIANTS.value and "rr" not in built:
+        built.append("rr")
+    models = step_variants(deeplab_v3_plus_resnet(k, depth=depth, image_size=size), k, freq, built)
     runs = {name: _fit(model, images, labels, batch) for name, model in models.items()}
     baseline = {name: "plain" for name in runs}
     if "rr_whole_fit" in _VARIANTS.value:
@@ -169,14 +154,15 @@ def main(argv):
     start = time.perf_counter()
     for name in {"plain", *variants}:  # compile every step function before timing
         runs[name]()
-    print(f"backend={keras.backend.backend()} device={timing.device_name()} R{_DEPTH.value} {size}px "
+    print(f"backend={keras.backend.backend()} device={timing.device_name()} R{depth} {size}px "
           f"b{batch} K={k}; warm-up/compile {time.perf_counter() - start:.0f} s")
 
     ratios = collections.defaultdict(list)
     seconds = collections.defaultdict(list)
     timed = ["plain"] + [v for v in ["plain_whole_fit"] if v in runs] + variants
-    for _ in range(_REPEATS.value):
-        times = {name: timing.timed(runs[name]) for name in timed}
+    for round_index in range(_REPEATS.value):
+        shift = round_index % len(timed)  # rotate the order, as `timing.interleaved_ratios` does
+        times = {name: timing.timed(runs[name]) for name in timed[shift:] + timed[:shift]}
         for name in timed:
             seconds[name].append(times[name])
         for name in variants:

@@ -64,21 +64,54 @@ def fit_steps_seconds(model, x, y, batch_size):
     return time.perf_counter() - clock.start
 
 
-def interleaved_ratio(candidate, baseline, repeats):
-    """Times `candidate` and `baseline` alternately; returns (median ratio, t_cand, t_base).
+def interleaved_ratios(candidates, baseline, repeats):
+    """Times the baseline and each candidate alternately; median ratio per candidate.
 
-    Alternating the two inside one process cancels slow drifts (thermal, other load),
-    which is why ratios, not absolute times, are what the benchmarks report. A callable
-    that returns a float reports its own time (e.g. `fit_steps_seconds`).
+    Alternating them inside one process cancels slow drifts (thermal, other load), which
+    is why ratios, not absolute times, are what the benchmarks report; the order rotates
+    from round to round so that no entry is always first. A callable that returns a
+    float reports its own time (e.g. `fit_steps_seconds`).
+
+    Args:
+        candidates: dict name -> callable.
+        baseline: callable.
+        repeats: int. Rounds; each times the baseline and every candidate once. Use a
+            multiple of `len(candidates) + 1` so each entry leads equally often.
+
+    Returns:
+        `(ratios, seconds, baseline_seconds)`: dicts name -> median ratio to the baseline
+        of the same round and name -> median seconds, and the baseline's median seconds.
+
+    Example:
+
+    >>> ratios, seconds, base = interleaved_ratios({"rr": run_rr}, run_plain, 5)
     """
-    ratios, cand_times, base_times = [], [], []
-    for _ in range(repeats):
-        t_base = timed(baseline)
-        t_cand = timed(candidate)
-        ratios.append(t_cand / t_base)
-        cand_times.append(t_cand)
-        base_times.append(t_base)
-    return statistics.median(ratios), statistics.median(cand_times), statistics.median(base_times)
+    ratios = {name: [] for name in candidates}
+    seconds = {name: [] for name in candidates}
+    base_times = []
+    entries = [(None, baseline)] + list(candidates.items())
+    for round_index in range(repeats):
+        # Rotate the order every round: whatever is timed first (or right after a given
+        # other model) can be systematically faster or slower, e.g. 1.09x for two copies
+        # of one graph on a JAX CPU `predict`; rotating spreads that over all entries.
+        shift = round_index % len(entries)
+        times = {name: timed(fn) for name, fn in entries[shift:] + entries[:shift]}
+        base_times.append(times[None])
+        for name in candidates:
+            seconds[name].append(times[name])
+            ratios[name].append(times[name] / times[None])
+    median = statistics.median
+    return (
+        {name: median(r) for name, r in ratios.items()},
+        {name: median(t) for name, t in seconds.items()},
+        median(base_times),
+    )
+
+
+def interleaved_ratio(candidate, baseline, repeats):
+    """`interleaved_ratios` for one candidate: (median ratio, t_candidate, t_baseline)."""
+    ratios, seconds, t_base = interleaved_ratios({"candidate": candidate}, baseline, repeats)
+    return ratios["candidate"], seconds["candidate"], t_base
 
 
 def device_name():

@@ -18,15 +18,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-_DEPTH = flags.DEFINE_integer("depth", 18, "ResNet depth of the KerasHub DeepLabV3+.")
-_IMAGE_SIZE = flags.DEFINE_integer("image_size", 128, "Square crop size.")
-_BATCH = flags.DEFINE_integer("batch_size", 4, "Batch size.")
-_CLASSES = flags.DEFINE_integer("num_classes", 150, "Number of classes (ADE20K: 150).")
+from benchmarks.model_flags import define_model_flags  # noqa: E402
+
+_MODEL = define_model_flags()
 _STEPS = flags.DEFINE_integer("steps", 5, "Training steps per timed fit call.")
-_REPEATS = flags.DEFINE_integer("repeats", 5, "Interleaved repeats.")
+_REPEATS = flags.DEFINE_integer(
+    "repeats", 6, "Interleaved rounds (a multiple of the models timed: 2, or 3 with --noise_floor)."
+)
 _METHOD = flags.DEFINE_string("pooling_method", "auto", "region_mean method.")
 _RESOLUTION = flags.DEFINE_string("pooling_resolution", "features", "features or labels.")
 _BEFORE_UPSAMPLING = flags.DEFINE_bool("pool_before_upsampling", True, "Tap the decoder map before its 4x upsampling.")
+_NOISE_FLOOR = flags.DEFINE_bool(
+    "noise_floor", False, "Also time the plain model compiled a second time: the ratio two copies of one graph get."
+)
 
 
 def main(argv):
@@ -35,12 +39,13 @@ def main(argv):
 
     from benchmarks import timing
     from benchmarks.overhead_setup import blocky_training_data
+    from benchmarks.overhead_setup import compiled_plain
     from benchmarks.overhead_setup import compiled_wrapper
     from benchmarks.overhead_setup import plain_pair
 
-    k, size, batch = _CLASSES.value, _IMAGE_SIZE.value, _BATCH.value
+    depth, size, batch, k = _MODEL.values()
     images, labels, freq = blocky_training_data(k, size, batch * _STEPS.value)
-    segmenter, plain = plain_pair(k, _DEPTH.value, size)
+    segmenter, plain = plain_pair(k, depth, size)
     rr = compiled_wrapper(
         segmenter,
         k,
@@ -55,14 +60,20 @@ def main(argv):
         # by benchmarks/step_breakdown.py.
         return lambda: timing.fit_steps_seconds(model, images, labels, batch)
 
-    run(plain)()  # compile both step functions before timing
-    run(rr)()
-    ratio, t_rr, t_plain = timing.interleaved_ratio(run(rr), run(plain), _REPEATS.value)
+    candidates = {"rr": run(rr)}
+    if _NOISE_FLOOR.value:
+        candidates["plain_twin"] = run(compiled_plain(segmenter, "plain_twin"))
+    run(plain)()  # compile every step function before timing
+    for candidate in candidates.values():
+        candidate()
+    ratios, seconds, t_plain = timing.interleaved_ratios(candidates, run(plain), _REPEATS.value)
     steps = _STEPS.value
+    noise = f" noise floor (plain twin) {ratios['plain_twin']:.3f}x |" if _NOISE_FLOOR.value else ""
     print(
-        f"| {keras.backend.backend()} | {timing.device_name()} | R{_DEPTH.value} {size}px b{batch} K={k} "
+        f"| {keras.backend.backend()} | {timing.device_name()} | R{depth} {size}px b{batch} K={k} "
         f"| {'before upsampling' if _BEFORE_UPSAMPLING.value else 'classifier input'} "
-        f"| {1000 * t_plain / steps:.1f} ms | {1000 * t_rr / steps:.1f} ms | **{ratio:.3f}x** |"
+        f"| {1000 * t_plain / steps:.1f} ms | {1000 * seconds['rr'] / steps:.1f} ms | **{ratios['rr']:.3f}x** |"
+        + noise
     )
 
 

@@ -1,0 +1,73 @@
+"""The benchmarks' shared helpers: ratio bookkeeping and the compiled-step cost invariant.
+
+Timing itself is never tested (benchmarks report it); what is tested is that the ratio
+arithmetic is right and that the RR wrapper compiles to no extra work outside its region
+branch, which XLA's cost analysis states exactly on any device.
+"""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+
+from benchmarks import timing
+from benchmarks.overhead_setup import compiled_step_cost
+from benchmarks.overhead_setup import step_variants
+from tests.tiny_models import keras_hub_deeplab_v3
+
+BACKEND = keras.backend.backend()
+
+
+def test_interleaved_ratios_pairs_each_candidate_with_the_baseline_of_its_round():
+    base_times = itertools.cycle([1.0, 2.0, 4.0])  # rounds with different loads
+    fast = iter([1.1, 2.2, 4.4])  # 1.1x the baseline of its own round
+    twin = iter([0.5, 4.0, 4.0])  # ratios 0.5, 2.0, 1.0 -> median 1.0
+    ratios, seconds, base = timing.interleaved_ratios(
+        {"fast": lambda: next(fast), "twin": lambda: next(twin)}, lambda: next(base_times), repeats=3
+    )
+    np.testing.assert_allclose(ratios["fast"], 1.1)
+    np.testing.assert_allclose(ratios["twin"], 1.0)
+    assert seconds == {"fast": 2.2, "twin": 4.0}
+    assert base == 2.0
+    ratio, t_candidate, t_base = timing.interleaved_ratio(lambda: 3.0, lambda: 2.0, repeats=2)
+    assert (ratio, t_candidate, t_base) == (1.5, 3.0, 2.0)
+
+
+def test_interleaved_ratios_rotates_which_entry_is_timed_first():
+    calls = []
+
+    def clock(name):
+        return lambda: calls.append(name) or 1.0
+
+    timing.interleaved_ratios({"a": clock("a"), "b": clock("b")}, clock("base"), repeats=3)
+    assert calls == ["base", "a", "b", "a", "b", "base", "b", "base", "a"]
+
+
+def test_step_variants_rejects_unknown_names():
+    with pytest.raises(ValueError, match="Unknown variants"):
+        step_variants(None, 5, np.ones(5), ["rr", "rr_fast"])
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="XLA cost analysis of the jitted step is read on JAX")
+def test_wrapper_adds_no_work_outside_the_region_branch():
+    k, batch, size = 64, 2, 64
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, size=(batch, size, size, 3)).astype("float32")
+    labels = np.kron(rng.integers(0, k, size=(batch, 4, 4)), np.ones((16, 16), "int64")).astype("int32")
+    models = step_variants(keras_hub_deeplab_v3(k), k, np.arange(1, k + 1), ["rr", "rr_pixel_only"])
+    cost = {name: compiled_step_cost(model, images, labels) for name, model in models.items()}
+    plain, pixel_only, rr = cost["plain"], cost["rr_pixel_only"], cost["rr"]
+
+    # Outside the region branch the wrapper may add label standardisation and masking
+    # (a few ops per label pixel) and the SGD update of the (unused) region classifier,
+    # but no pass over the K-channel logits: one would add >= K = 64 flops and 4K bytes
+    # per pixel, above these allowances.
+    pixels = batch * size * size
+    classifier_params = sum(int(np.prod(v.shape)) for v in models["rr"].region_classifier.weights)
+    assert pixel_only["flops"] - plain["flops"] <= 32 * pixels + 8 * classifier_params
+    assert pixel_only["bytes"] - plain["bytes"] <= 32 * pixels + 16 * classifier_params
+    # The region branch is there (pooling, classifier, loss and their gradients) ...
+    assert rr["flops"] - pixel_only["flops"] >= 2 * batch * k * classifier_params
+    # ... and its state is the classifier (kernel, bias, their momenta) and 2 loss trackers.
+    assert rr["state_arrays"] == plain["state_arrays"] + 8
