@@ -71,3 +71,33 @@ def test_wrapper_adds_no_work_outside_the_region_branch():
     assert rr["flops"] - pixel_only["flops"] >= 2 * batch * k * classifier_params
     # ... and its state is the classifier (kernel, bias, their momenta) and 2 loss trackers.
     assert rr["state_arrays"] == plain["state_arrays"] + 8
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="XLA cost analysis of the jitted step is read on JAX")
+def test_compiled_step_cost_builds_state_that_tracing_creates():
+    # Compiled metrics are built by the first step, inside the trace: the helper must
+    # notice and measure the step with that state, as after a real first step.
+    from tests.tiny_models import functional_segmenter
+
+    def model():
+        m = functional_segmenter(5)
+        m.compile(
+            optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        return m
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(2, 32, 32, 3)).astype("float32")
+    labels = rng.integers(0, 5, size=(2, 32, 32)).astype("int32")
+    fresh = model()
+    trained = model()
+    trained.train_on_batch(images, labels)
+    fresh_cost = compiled_step_cost(fresh, images, labels)
+    trained_cost = compiled_step_cost(trained, images, labels)
+    for key in ("flops", "bytes", "temp_bytes", "state_arrays"):
+        assert fresh_cost[key] == trained_cost[key], key
+    assert len(fresh.metrics_variables) == 4  # loss and accuracy trackers, built by the helper
+    parts = (fresh.trainable_variables, fresh.non_trainable_variables, fresh.optimizer.variables, fresh.metrics_variables)
+    assert fresh_cost["state_arrays"] == sum(len(part) for part in parts)
