@@ -28,10 +28,13 @@ def region_cross_entropy(region_logits, log_prior=None, label_smoothing=0.0):
     if log_prior is not None:
         logits = logits + ops.cast(log_prior, "float32")
     log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-    targets = ops.eye(num_classes, dtype="float32")  # row k = one-hot(k)
-    if label_smoothing:
-        targets = targets * (1.0 - label_smoothing) + label_smoothing / num_classes
-    return -ops.sum(log_probs * targets, axis=-1)
+    # Region (b, k) has target k: its log-probability is the diagonal of (K, K).
+    target_log_probs = ops.diagonal(log_probs, axis1=-2, axis2=-1)
+    if not label_smoothing:
+        return -target_log_probs
+    # Smoothed targets (1 - eps) * one_hot(k) + eps / K, without building them.
+    smoothed = (1.0 - label_smoothing) * target_log_probs
+    return -(smoothed + (label_smoothing / num_classes) * ops.sum(log_probs, axis=-1))
 
 
 def region_rebalance_loss(region_logits, region_mask, region_frequency=None, label_smoothing=0.0):

@@ -50,6 +50,12 @@ def sample_labels_nearest(labels, height, width):
         in_width = in_width if in_width is not None else dyn[2]
     elif in_height == height and in_width == width:
         return labels
+    elif in_height % height == 0 and in_width % width == 0:
+        # Integer factors s (the usual 4x decoder stride): floor((2i + 1) * s / 2) is
+        # i * s + s // 2, a strided slice; one op instead of two gathers (each op costs
+        # tens of microseconds of host time on eager torch).
+        step_y, step_x = in_height // height, in_width // width
+        return labels[:, step_y // 2 :: step_y, step_x // 2 :: step_x]
     rows = ops.floor_divide((2 * ops.arange(height, dtype="int32") + 1) * in_height, 2 * height)
     cols = ops.floor_divide((2 * ops.arange(width, dtype="int32") + 1) * in_width, 2 * width)
     return ops.take(ops.take(labels, rows, axis=1), cols, axis=2)

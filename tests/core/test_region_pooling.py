@@ -67,6 +67,17 @@ def test_sample_labels_nearest_cell_centres():
     np.testing.assert_array_equal(to_numpy(sample_labels_nearest(labels, 3, 3))[0, :, 0], [0, 10, 20])
 
 
+@pytest.mark.parametrize("in_hw, out_hw", [((8, 8), (2, 2)), ((12, 8), (4, 2)), ((9, 6), (3, 3)), ((7, 5), (3, 2))])
+def test_sample_labels_nearest_matches_cell_centre_formula(in_hw, out_hw):
+    # Integer factors take a strided-slice shortcut; both paths must pick the pixel
+    # floor((i + 0.5) * H / h) of the definition.
+    labels = np.random.default_rng(0).integers(0, 100, size=(2,) + in_hw).astype("int32")
+    rows = [(2 * i + 1) * in_hw[0] // (2 * out_hw[0]) for i in range(out_hw[0])]
+    cols = [(2 * j + 1) * in_hw[1] // (2 * out_hw[1]) for j in range(out_hw[1])]
+    want = labels[:, rows][:, :, cols]
+    np.testing.assert_array_equal(to_numpy(sample_labels_nearest(labels, *out_hw)), want)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision_features_accumulate_in_float32(dtype):
     # 64x64 pixels of value 60000 overflow a float16 sum (max 65504) after 2 pixels.
