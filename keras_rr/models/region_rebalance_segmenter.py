@@ -185,6 +185,7 @@ class RegionRebalanceSegmenter(keras.Model):
             self._log_prior = log_class_prior(self.region_frequency, self.num_classes, "region_frequency")
         else:
             self._log_prior = None
+        self._log_prior_cache = None
         self.pixel_loss = None
         self._pixel_loss_is_default = False
         self.pixel_loss_tracker = keras.metrics.Mean(name="pixel_loss")
@@ -371,10 +372,19 @@ class RegionRebalanceSegmenter(keras.Model):
         channels = region_features.shape[-1]
         region_logits = self.region_classifier(ops.reshape(region_features, (-1, channels)))
         region_logits = ops.reshape(region_logits, (-1, self.num_classes, self.num_classes))
-        log_prior = None if self._log_prior is None else ops.convert_to_tensor(self._log_prior)
-        per_region = region_cross_entropy(region_logits, log_prior, self.label_smoothing)
+        per_region = region_cross_entropy(region_logits, self._log_prior_tensor(), self.label_smoothing)
         mask = ops.cast(region_mask, "float32")
         return ops.sum(per_region * mask), ops.sum(mask)
+
+    def _log_prior_tensor(self):
+        if self._log_prior is None:
+            return None
+        if keras.backend.backend() != "torch":
+            return ops.convert_to_tensor(self._log_prior)  # a constant of the traced step
+        # Eager torch would build the tensor, and copy it to the GPU, on every step.
+        if self._log_prior_cache is None:
+            self._log_prior_cache = ops.convert_to_tensor(self._log_prior, dtype="float32")
+        return self._log_prior_cache
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.pixel_loss is None:
