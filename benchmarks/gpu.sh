@@ -27,8 +27,10 @@ run() {  # name, timeout, command...
 
 # MODE=all (default): issue 5 items 1, 2 and 5; the overhead runs also time a second
 # compile of the plain model (the noise floor). MODE=profile: the step breakdown with a
-# device trace (benchmarks/step_breakdown.py) and, on JAX, XLA's cost analysis of the
-# compiled steps (benchmarks/step_cost.py) instead of the plain overhead runs.
+# device trace (benchmarks/step_breakdown.py), then XLA's cost analysis of the compiled
+# steps on JAX (benchmarks/step_cost.py) and the region term's eager host time on torch
+# (benchmarks/region_term_host_time.py), instead of the plain overhead runs. Its limits
+# add up to more than one 15-minute device session: use BACKENDS=jax SKIP_INFERENCE=1.
 mode=${MODE:-all}
 # Per-run limits add up to 8 minutes for both backends: JAX spends most of its time
 # compiling (about 20 s per R50 512 px program on an H200), torch runs eagerly.
@@ -36,11 +38,14 @@ for backend in ${BACKENDS:-jax torch}; do
   export KERAS_BACKEND=$backend
   if [ "$backend" = jax ]; then limits=(150 50 100); else limits=(80 40 60); fi
   if [ "$mode" = profile ]; then
-    run "breakdown_r50_$backend" "${BREAKDOWN_LIMIT:-200}" python3 benchmarks/step_breakdown.py \
+    run "breakdown_r50_$backend" "${BREAKDOWN_LIMIT:-240}" python3 benchmarks/step_breakdown.py \
       --depth=50 --image_size=512 --batch_size=8 --steps=10 --repeats="${REPEATS:-5}" \
       --trace_dir="$out/trace_$backend"
-    [ "$backend" != jax ] || run "step_cost_r50" "${COST_LIMIT:-120}" python3 benchmarks/step_cost.py \
-      --depth=50 --image_size=512 --batch_size=8
+    if [ "$backend" = jax ]; then
+      run "step_cost_r50" "${COST_LIMIT:-120}" python3 benchmarks/step_cost.py --depth=50 --image_size=512 --batch_size=8
+    else
+      run "region_term_host_time" 60 python3 benchmarks/region_term_host_time.py
+    fi
   else
     for before in ${POOL_BEFORE_UPSAMPLING:-true}; do
       run "overhead_r50_${backend}_$before" "${limits[0]}" python3 benchmarks/train_step_overhead.py \
