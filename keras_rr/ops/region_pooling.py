@@ -181,7 +181,8 @@ def region_mean(
     upsampled bilinearly to the label size first (what the authors' released code does;
     slower). Pixels labelled `ignore_class`, negative or `>= num_classes` belong to no
     region. Sums are accumulated in float32 whatever the feature dtype, because a
-    512x512 sum overflows float16.
+    512x512 sum overflows float16. Symbolic `keras.Input` tensors give symbolic outputs,
+    so the op can be part of a functional model.
 
     Args:
         features: float tensor `(B, h, w, C)` (or `(B, C, h, w)` with
@@ -212,12 +213,17 @@ def region_mean(
         [Cui et al., Region Rebalance for Long-Tailed Semantic Segmentation](
         https://arxiv.org/abs/2204.01969), eq. 6-8.
     """
-    features = ops.convert_to_tensor(features)
-    labels = ops.convert_to_tensor(labels)
+    # Symbolic `keras.Input` tensors (a functional model) stay symbolic; the op then
+    # runs in `_SymbolicRegionMean.call` on the model's real tensors.
+    features = features if isinstance(features, keras.KerasTensor) else ops.convert_to_tensor(features)
+    labels = labels if isinstance(labels, keras.KerasTensor) else ops.convert_to_tensor(labels)
     if len(labels.shape) == 4 and labels.shape[-1] == 1:
         labels = ops.squeeze(labels, axis=-1)
     _validate(features, labels, num_classes, resolution, method)
     data_format = data_format or keras.config.image_data_format()
+    if isinstance(features, keras.KerasTensor) or isinstance(labels, keras.KerasTensor):
+        options = dict(num_classes=num_classes, ignore_class=ignore_class, resolution=resolution, method=method)
+        return _SymbolicRegionMean(data_format=data_format, **options)(features, labels)
     if data_format == "channels_first":
         features = ops.transpose(features, (0, 2, 3, 1))
 
@@ -251,6 +257,26 @@ def region_mean(
     region_mask = counts > 0
     region_features = sums / ops.expand_dims(ops.maximum(counts, 1.0), -1)
     return region_features, region_mask
+
+
+class _SymbolicRegionMean(keras.Operation):
+    """`region_mean` as an operation, so functional models can call it on `keras.Input`s."""
+
+    def __init__(self, data_format, **options):
+        super().__init__(name="region_mean")
+        self.data_format = data_format
+        self.options = options
+
+    def call(self, features, labels):
+        return region_mean(features, labels, data_format=self.data_format, **self.options)
+
+    def compute_output_spec(self, features, labels):
+        channels = features.shape[-1 if self.data_format == "channels_last" else 1]
+        batch, num_classes = features.shape[0], self.options["num_classes"]
+        return (
+            keras.KerasTensor((batch, num_classes, channels), dtype="float32"),
+            keras.KerasTensor((batch, num_classes), dtype="bool"),
+        )
 
 
 def _pool_one_hot(features, labels, valid, num_classes, channels):

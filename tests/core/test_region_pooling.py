@@ -215,3 +215,21 @@ def test_check_labels_fast_path_agrees_with_the_definition(dtype):
         else:
             check_labels(labels, k, ignore_class=ignore)
     check_labels(np.zeros((0, 4, 4), dtype), 3)  # empty: nothing to check
+
+
+def test_region_mean_in_a_functional_model():
+    features_in = keras.Input((8, 8, 4))
+    labels_in = keras.Input((32, 32, 1), dtype="int32")  # trailing channel squeezed
+    region_features, region_mask = region_mean(features_in, labels_in, 5)
+    assert tuple(region_features.shape) == (None, 5, 4) and tuple(region_mask.shape) == (None, 5)
+    model = keras.Model([features_in, labels_in], [region_features, region_mask])
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(2, 8, 8, 4)).astype("float32")
+    labels = rng.integers(0, 5, size=(2, 32, 32, 1)).astype("int32")
+    labels[1, :16] = 255
+    got_features, got_mask = model.predict([features, labels], verbose=0)
+    want_features, want_mask = region_mean(features, labels, 5)
+    np.testing.assert_allclose(to_numpy(got_features), to_numpy(want_features), rtol=1e-6)
+    np.testing.assert_array_equal(to_numpy(got_mask), to_numpy(want_mask))
+    with pytest.raises(ValueError, match="integer"):
+        region_mean(features_in, keras.Input((32, 32)), 5)  # float labels
