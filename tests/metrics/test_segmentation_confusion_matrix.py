@@ -127,6 +127,21 @@ def test_out_of_range_integer_predictions_count_nowhere():
     np.testing.assert_array_equal(_np(m.confusion_matrix), expected)
 
 
+def test_unit_weights_count_like_no_weights():
+    # No weights take an integer-bincount path, weights a weighted one: same counts.
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 6, size=(2, 8, 8))
+    labels[0, :2] = 255
+    preds = rng.integers(-1, 6, size=(2, 8, 8))
+    unweighted = SegmentationConfusionMatrix(num_classes=5)
+    unweighted.update_state(labels, preds)
+    weighted = SegmentationConfusionMatrix(num_classes=5)
+    weighted.update_state(labels, preds, sample_weight=np.ones((2,), "float32"))
+    expected = confusion_matrix_numpy(labels, preds, 5)
+    np.testing.assert_array_equal(_np(unweighted.confusion_matrix), expected)
+    np.testing.assert_array_equal(_np(weighted.confusion_matrix), expected)
+
+
 def test_ignore_class_none_and_custom():
     labels = np.array([[[0, 1, 2]]])
     preds = np.array([[[0, 1, 1]]])
