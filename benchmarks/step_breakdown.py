@@ -157,22 +157,15 @@ def main(argv):
     print(f"backend={keras.backend.backend()} device={timing.device_name()} R{depth} {size}px "
           f"b{batch} K={k}; warm-up/compile {time.perf_counter() - start:.0f} s")
 
-    ratios = collections.defaultdict(list)
-    seconds = collections.defaultdict(list)
     timed = ["plain"] + [v for v in ["plain_whole_fit"] if v in runs] + variants
-    for round_index in range(_REPEATS.value):
-        shift = round_index % len(timed)  # rotate the order, as `timing.interleaved_ratios` does
-        times = {name: timing.timed(runs[name]) for name in timed[shift:] + timed[:shift]}
-        for name in timed:
-            seconds[name].append(times[name])
-        for name in variants:
-            ratios[name].append(times[name] / times[baseline[name]])
+    rounds = timing.interleaved_rounds({name: runs[name] for name in timed}, _REPEATS.value)
     check = timing.time_call(lambda: check_labels(labels, k), _REPEATS.value)
     print("| variant | ms/step | ratio to plain |")
     print("|---|---|---|")
     for name in timed:
-        ratio = statistics.median(ratios[name]) if name in ratios else 1.0
-        print(f"| {name} | {1000 * statistics.median(seconds[name]) / steps:.2f} | {ratio:.3f} |")
+        # Each variant against its own baseline (plain, or plain whole fit) of the same round.
+        ratio = statistics.median(t[name] / t[baseline[name]] for t in rounds) if name in variants else 1.0
+        print(f"| {name} | {1000 * statistics.median(t[name] for t in rounds) / steps:.2f} | {ratio:.3f} |")
     print(f"Host label check (once per fit on NumPy labels): {1000 * check:.1f} ms for "
           f"{labels.shape[0]} maps = {1000 * check / steps:.2f} ms per batch of {batch}.")
     if _TRACE_DIR.value:

@@ -64,19 +64,41 @@ def fit_steps_seconds(model, x, y, batch_size):
     return time.perf_counter() - clock.start
 
 
-def interleaved_ratios(candidates, baseline, repeats):
-    """Times the baseline and each candidate alternately; median ratio per candidate.
+def interleaved_rounds(runs, repeats):
+    """Times every callable once per round, rotating which goes first.
 
-    Alternating them inside one process cancels slow drifts (thermal, other load), which
-    is why ratios, not absolute times, are what the benchmarks report; the order rotates
-    from round to round so that no entry is always first. A callable that returns a
-    float reports its own time (e.g. `fit_steps_seconds`).
+    Timing the contenders alternately inside one process cancels slow drifts (thermal,
+    other load). The order rotates every round: whatever is timed first (or right after a
+    given other model) can be systematically faster or slower, e.g. 1.09x for two copies
+    of one graph on a JAX CPU `predict`; rotating spreads that over all of them. A
+    callable that returns a float reports its own time (e.g. `fit_steps_seconds`).
+
+    Args:
+        runs: dict name -> callable.
+        repeats: int. Rounds. Use a multiple of `len(runs)` so each leads equally often.
+
+    Returns:
+        List (one per round) of dicts name -> seconds.
+
+    Example:
+
+    >>> rounds = interleaved_rounds({"plain": run_plain, "rr": run_rr}, 6)
+    """
+    names = list(runs)
+    rounds = []
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        rounds.append({name: timed(runs[name]) for name in names[shift:] + names[:shift]})
+    return rounds
+
+
+def interleaved_ratios(candidates, baseline, repeats):
+    """Median ratio of each candidate to the baseline timed in the same round.
 
     Args:
         candidates: dict name -> callable.
         baseline: callable.
-        repeats: int. Rounds; each times the baseline and every candidate once. Use a
-            multiple of `len(candidates) + 1` so each entry leads equally often.
+        repeats: int. Rounds (`interleaved_rounds`); a multiple of `len(candidates) + 1`.
 
     Returns:
         `(ratios, seconds, baseline_seconds)`: dicts name -> median ratio to the baseline
@@ -84,34 +106,15 @@ def interleaved_ratios(candidates, baseline, repeats):
 
     Example:
 
-    >>> ratios, seconds, base = interleaved_ratios({"rr": run_rr}, run_plain, 5)
+    >>> ratios, seconds, base = interleaved_ratios({"rr": run_rr}, run_plain, 6)
     """
-    ratios = {name: [] for name in candidates}
-    seconds = {name: [] for name in candidates}
-    base_times = []
-    entries = [(None, baseline)] + list(candidates.items())
-    for round_index in range(repeats):
-        # Rotate the order every round: whatever is timed first (or right after a given
-        # other model) can be systematically faster or slower, e.g. 1.09x for two copies
-        # of one graph on a JAX CPU `predict`; rotating spreads that over all entries.
-        shift = round_index % len(entries)
-        times = {name: timed(fn) for name, fn in entries[shift:] + entries[:shift]}
-        base_times.append(times[None])
-        for name in candidates:
-            seconds[name].append(times[name])
-            ratios[name].append(times[name] / times[None])
+    rounds = interleaved_rounds({None: baseline, **candidates}, repeats)
     median = statistics.median
     return (
-        {name: median(r) for name, r in ratios.items()},
-        {name: median(t) for name, t in seconds.items()},
-        median(base_times),
+        {name: median(times[name] / times[None] for times in rounds) for name in candidates},
+        {name: median(times[name] for times in rounds) for name in candidates},
+        median(times[None] for times in rounds),
     )
-
-
-def interleaved_ratio(candidate, baseline, repeats):
-    """`interleaved_ratios` for one candidate: (median ratio, t_candidate, t_baseline)."""
-    ratios, seconds, t_base = interleaved_ratios({"candidate": candidate}, baseline, repeats)
-    return ratios["candidate"], seconds["candidate"], t_base
 
 
 def device_name():

@@ -30,8 +30,8 @@ def test_interleaved_ratios_pairs_each_candidate_with_the_baseline_of_its_round(
     np.testing.assert_allclose(ratios["twin"], 1.0)
     assert seconds == {"fast": 2.2, "twin": 4.0}
     assert base == 2.0
-    ratio, t_candidate, t_base = timing.interleaved_ratio(lambda: 3.0, lambda: 2.0, repeats=2)
-    assert (ratio, t_candidate, t_base) == (1.5, 3.0, 2.0)
+    ratios, seconds, base = timing.interleaved_ratios({"c": lambda: 3.0}, lambda: 2.0, repeats=2)
+    assert (ratios["c"], seconds["c"], base) == (1.5, 3.0, 2.0)
 
 
 def test_interleaved_ratios_rotates_which_entry_is_timed_first():
