@@ -21,16 +21,22 @@ def run_python(code, env=None, timeout=600):
 
     Returns the completed process; raises with its output when it fails.
     """
+    return _run([sys.executable, "-c", code], env, timeout)
+
+
+def run_script(path, args=(), env=None, timeout=600):
+    """Runs the repository script `path` (relative to the repo root) with `args`.
+
+    Returns the completed process; raises with its output when it fails.
+    """
+    return _run([sys.executable, os.path.join(REPO_ROOT, path), *args], env, timeout)
+
+
+def _run(argv, env, timeout):
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = REPO_ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(
             f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout}\n"

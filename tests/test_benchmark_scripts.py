@@ -1,0 +1,45 @@
+"""The GPU script's benchmarks run end to end, at toy sizes, on every backend.
+
+`benchmarks/gpu.sh` runs these three scripts on a lent GPU, where a crash costs minutes
+of a 15-minute budget; here they run in CI at sizes that take seconds. Only what the
+scripts print is checked (timings at these sizes mean nothing), plus the one exact
+result: the exported segmenter's predictions equal the original's.
+"""
+
+import re
+
+import pytest
+
+from tests.helpers import run_script
+
+_TOY_MODEL = ["--depth=18", "--image_size=32", "--batch_size=2", "--num_classes=5"]
+
+
+def _table_rows(stdout):
+    return [line for line in stdout.splitlines() if line.startswith("|")]
+
+
+@pytest.mark.slow
+def test_inference_benchmark_exported_predictions_equal_the_originals():
+    proc = run_script("benchmarks/inference.py", _TOY_MODEL + ["--steps=1", "--repeats=3"])
+    (row,) = _table_rows(proc.stdout)
+    assert "max abs diff 0.0e+00, labels differing 0" in row, row
+    assert re.search(r"\*\*\d+\.\d+x\*\* \| noise floor \(original twin\) \d+\.\d+x", row), row
+
+
+@pytest.mark.slow
+def test_train_step_overhead_benchmark_reports_ratio_and_noise_floor():
+    proc = run_script(
+        "benchmarks/train_step_overhead.py", _TOY_MODEL + ["--steps=1", "--repeats=2", "--noise_floor"]
+    )
+    rows = _table_rows(proc.stdout)
+    assert any(re.search(r"\*\*\d+\.\d+x\*\* \| noise floor \(plain twin\) \d+\.\d+x", r) for r in rows), rows
+
+
+def test_region_pooling_benchmark_times_every_method():
+    proc = run_script(
+        "benchmarks/region_pooling.py", ["--sizes=8", "--channels=4", "--num_classes=5", "--repeats=1"]
+    )
+    text = "\n".join(_table_rows(proc.stdout))
+    for method in ("sum (floor)", "segment_sum", "one_hot", "labels-res segment_sum"):
+        assert f"| {method} |" in text, text
