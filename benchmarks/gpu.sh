@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # GPU benchmarks (issue 5: items 1, 2 and 5) for sessions lent a GPU machine.
-# Never needed by tests or CI. Runs in under 8 minutes on one H100/H200.
+# Never needed by tests or CI (which run the same scripts at toy sizes). The per-run time
+# limits below add up to 8 minutes on one H100/H200; a run cut off by its limit says so
+# ("(exit 124)") in results.md.
 #
 # The device image has JAX and torch with CUDA but no Keras or TensorFlow, so the
 # Keras/KerasHub wheels travel in .whl/ (see README "Benchmarks"), e.g.:
