@@ -2,8 +2,8 @@
 
 `train_step_overhead.py`, `step_breakdown.py` and `step_cost.py` must measure the very
 same plain/RR pair on the very same batches, so all build them here; the tests import
-`compiled_step_cost` and `step_variants` too (absl flags can be defined only once per
-process, which is why none are defined here).
+`compiled_step_cost`, `torch_ops_per_step` and `step_variants` too (absl flags can be
+defined only once per process, which is why none are defined here).
 """
 
 
@@ -186,3 +186,40 @@ def compiled_step_cost(model, images, labels):
         "state_arrays": sum(len(part) for part in step_state),
         "compile_s": compile_s,
     }
+
+
+def torch_ops_per_step(model, images, labels, batch_size):
+    """PyTorch operator calls one eager training step of `model` makes (torch backend).
+
+    Keras runs torch eagerly, so a step costs host time per operator call whatever the
+    tensor sizes, and a large model's step on a fast GPU is bound by it. The count is
+    exact and the same on every run and device, unlike a timing: the operator calls
+    `torch.profiler` records (nested ones included) in `fit` over 3 steps minus those
+    over 1 step, halved, so once-per-`fit` work (data adapter, metric resets) cancels.
+
+    Args:
+        model: a compiled `keras.Model` (plain or `RegionRebalanceSegmenter`).
+        images, labels: at least 3 batches.
+        batch_size: int.
+
+    Returns:
+        float: operator calls per training step (forward, backward, optimizer, metrics).
+
+    Example:
+
+    >>> torch_ops_per_step(plain, images, labels, 2)   # e.g. 5506.0
+    """
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile
+
+    def operator_calls(steps):
+        n = steps * batch_size
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            model.fit(images[:n], labels[:n], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        return sum(event.count for event in prof.key_averages() if event.key.startswith("aten::"))
+
+    if len(images) < 3 * batch_size:
+        raise ValueError(f"Need 3 batches of {batch_size} images. Received: {len(images)} images.")
+    # A first step builds the optimizer slots and metrics, which later steps do not do.
+    model.fit(images[:batch_size], labels[:batch_size], batch_size=batch_size, epochs=1, verbose=0)
+    return (operator_calls(3) - operator_calls(1)) / 2

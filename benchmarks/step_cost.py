@@ -1,16 +1,23 @@
-r"""Work in one compiled training step, RR against plain: XLA's flops, bytes, memory (JAX).
+r"""Work in one training step, RR against plain, counted instead of timed.
 
 Wall-clock ratios on a GPU move by a percent or two between runs, which is the size of
-the RR overhead goal (<= 1.02x). This script asks the compiler instead: it lowers the
-very `train_step` that `fit` runs for each model of `overhead_setup.step_variants`,
-compiles it for the current device, and reports XLA's cost analysis (floating-point
-operations and bytes accessed, summed over the whole step: forward, backward, optimizer)
-and memory analysis (temporary buffers). These figures do not vary from run to run, so
-they show what the RR branch adds to the step's work, separate from timing noise.
-Bytes accessed is the figure that matters for a memory-bound training step.
+the RR overhead goal (<= 1.02x). This script counts what each model of
+`overhead_setup.step_variants` does in one training step (forward, backward, optimizer);
+the counts are the same on every run, so they show what the RR branch adds to the step,
+separate from timing noise.
+
+- JAX: it lowers the very `train_step` that `fit` runs, compiles it for the current
+  device, and reports XLA's cost analysis (floating-point operations and bytes accessed,
+  summed over the whole step) and memory analysis (temporary buffers). Bytes accessed is
+  the figure that matters for a memory-bound training step.
+- torch: Keras runs torch eagerly, and a large model's step on a fast GPU is bound by the
+  host time per operator call, so it reports the PyTorch operator calls per step
+  (`overhead_setup.torch_ops_per_step`). They do not depend on the image size, which is
+  why the torch default is 64 px: R50 at 64 px makes the calls R50 at 512 px makes.
 
   KERAS_BACKEND=jax python benchmarks/step_cost.py                 # R18 128 px b4, CPU
   KERAS_BACKEND=jax python benchmarks/step_cost.py --depth=50 --image_size=512 --batch_size=8
+  KERAS_BACKEND=torch python benchmarks/step_cost.py --depth=50 --image_size=64
 """
 
 import os
@@ -31,24 +38,34 @@ def main(argv):
     del argv
     import keras
 
-    from benchmarks import timing
     from benchmarks.overhead_setup import blocky_training_data
-    from benchmarks.overhead_setup import compiled_step_cost
     from benchmarks.overhead_setup import step_variants
     from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
 
-    if keras.backend.backend() != "jax":
-        raise SystemExit("step_cost.py reads XLA's cost analysis: run it with KERAS_BACKEND=jax.")
+    backend = keras.backend.backend()
+    if backend not in ("jax", "torch"):
+        raise SystemExit("step_cost.py reads XLA's cost analysis (jax) or counts eager operator calls (torch).")
     depth, size, batch, k = _MODEL.values()
-    images, labels, freq = blocky_training_data(k, size, batch)
+    images, labels, freq = blocky_training_data(k, size, 3 * batch)
     models = step_variants(deeplab_v3_plus_resnet(k, depth=depth, image_size=size), k, freq, _VARIANTS.value)
+    setting = f"R{depth} {size}px b{batch} K={k}"
+    if backend == "jax":
+        _xla_costs(models, images[:batch], labels[:batch], setting)
+    else:
+        _torch_operator_calls(models, images, labels, batch, setting)
+
+
+def _xla_costs(models, images, labels, setting):
+    from benchmarks import timing
+    from benchmarks.overhead_setup import compiled_step_cost
+
     costs = {}
     for name, model in models.items():
         costs[name] = compiled_step_cost(model, images, labels)
         print(f"compiled {name} in {costs[name]['compile_s']:.0f} s", file=sys.stderr, flush=True)
 
     base = costs["plain"]
-    print(f"backend=jax device={timing.device_name()} R{depth} {size}px b{batch} K={k}: "
+    print(f"backend=jax device={timing.device_name()} {setting}: "
           "one compiled training step (forward, backward, SGD update)")
     print("| variant | GFLOP | ratio | GB accessed | ratio | temp buffers | ratio | state arrays |")
     print("|---|---|---|---|---|---|---|---|")
@@ -59,6 +76,22 @@ def main(argv):
             f"| {c['temp_bytes'] / 2**20:.0f} MiB | {c['temp_bytes'] / base['temp_bytes']:.4f} "
             f"| {c['state_arrays']} |"
         )
+
+
+def _torch_operator_calls(models, images, labels, batch, setting):
+    from benchmarks.overhead_setup import torch_ops_per_step
+
+    calls = {}
+    for name, model in models.items():
+        calls[name] = torch_ops_per_step(model, images, labels, batch)
+        print(f"counted {name}", file=sys.stderr, flush=True)
+    base = calls["plain"]
+    print(f"backend=torch {setting}: PyTorch operator calls in one eager training step "
+          "(forward, backward, SGD update, loss trackers)")
+    print("| variant | operator calls / step | ratio | added to plain |")
+    print("|---|---|---|---|")
+    for name, count in calls.items():
+        print(f"| {name} | {count:.0f} | {count / base:.4f} | {count - base:+.0f} |")
 
 
 if __name__ == "__main__":

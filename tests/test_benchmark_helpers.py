@@ -1,8 +1,10 @@
-"""The benchmarks' shared helpers: ratio bookkeeping and the compiled-step cost invariant.
+"""The benchmarks' shared helpers: ratio bookkeeping and the step-cost invariants.
 
 Timing itself is never tested (benchmarks report it); what is tested is that the ratio
-arithmetic is right and that the RR wrapper compiles to no extra work outside its region
-branch, which XLA's cost analysis states exactly on any device.
+arithmetic is right, that the RR wrapper compiles to no extra work outside its region
+branch (JAX: XLA's cost analysis states it exactly on any device), and that on eager
+torch, where a large step is bound by host time per operator call, RR adds a small,
+fixed number of operator calls.
 """
 
 import itertools
@@ -14,6 +16,7 @@ import pytest
 from benchmarks import timing
 from benchmarks.overhead_setup import compiled_step_cost
 from benchmarks.overhead_setup import step_variants
+from benchmarks.overhead_setup import torch_ops_per_step
 from tests.tiny_models import keras_hub_deeplab_v3
 
 BACKEND = keras.backend.backend()
@@ -101,3 +104,24 @@ def test_compiled_step_cost_builds_state_that_tracing_creates():
     assert len(fresh.metrics_variables) == 4  # loss and accuracy trackers, built by the helper
     parts = (fresh.trainable_variables, fresh.non_trainable_variables, fresh.optimizer.variables, fresh.metrics_variables)
     assert fresh_cost["state_arrays"] == sum(len(part) for part in parts)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="eager operator calls are a torch question")
+def test_wrapper_adds_a_fixed_number_of_torch_operator_calls():
+    added = {}
+    for k in (8, 64):
+        rng = np.random.default_rng(0)
+        images = rng.uniform(0, 255, size=(6, 64, 64, 3)).astype("float32")
+        labels = np.kron(rng.integers(0, k, size=(6, 4, 4)), np.ones((16, 16), "int64")).astype("int32")
+        models = step_variants(keras_hub_deeplab_v3(k), k, np.arange(1, k + 1), ["rr", "rr_pixel_only"])
+        calls = {name: torch_ops_per_step(model, images, labels, batch_size=2) for name, model in models.items()}
+        added[k] = {name: calls[name] - calls["plain"] for name in ("rr", "rr_pixel_only")}
+    # Measured with Keras 3.15 / torch 2.13: 67 calls outside the region branch (labels,
+    # pixel-loss masking, two loss trackers) and 311-313 in all; a ResNet-50 step makes
+    # about 15,500. The ceilings leave room for library drift, not for a new pass.
+    for k in (8, 64):
+        assert 0 < added[k]["rr_pixel_only"] <= 100, added
+        assert added[k]["rr_pixel_only"] + 150 <= added[k]["rr"] <= 400, added
+    # Nothing in the step loops over classes or regions in Python: 8 times as many
+    # classes (56 more) would add at least 56 calls to such a loop.
+    assert abs(added[64]["rr"] - added[8]["rr"]) <= 8, added
