@@ -22,6 +22,7 @@ separate from timing noise.
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,39 +60,51 @@ def _xla_costs(models, images, labels, setting):
     from benchmarks import timing
     from benchmarks.overhead_setup import compiled_step_cost
 
-    costs = {}
-    for name, model in models.items():
-        costs[name] = compiled_step_cost(model, images, labels)
-        print(f"compiled {name} in {costs[name]['compile_s']:.0f} s", file=sys.stderr, flush=True)
-
+    costs = _measure_each(models, lambda model: compiled_step_cost(model, images, labels))
     base = costs["plain"]
-    print(f"backend=jax device={timing.device_name()} {setting}: "
-          "one compiled training step (forward, backward, SGD update)")
-    print("| variant | GFLOP | ratio | GB accessed | ratio | temp buffers | ratio | state arrays |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, c in costs.items():
-        print(
-            f"| {name} | {c['flops'] / 1e9:.2f} | {c['flops'] / base['flops']:.4f} "
-            f"| {c['bytes'] / 1e9:.3f} | {c['bytes'] / base['bytes']:.4f} "
-            f"| {c['temp_bytes'] / 2**20:.0f} MiB | {c['temp_bytes'] / base['temp_bytes']:.4f} "
-            f"| {c['state_arrays']} |"
-        )
+    rows = [
+        [name, f"{c['flops'] / 1e9:.2f}", f"{c['flops'] / base['flops']:.4f}",
+         f"{c['bytes'] / 1e9:.3f}", f"{c['bytes'] / base['bytes']:.4f}",
+         f"{c['temp_bytes'] / 2**20:.0f} MiB", f"{c['temp_bytes'] / base['temp_bytes']:.4f}",
+         str(c["state_arrays"])]
+        for name, c in costs.items()
+    ]
+    _print_table(
+        f"backend=jax device={timing.device_name()} {setting}: one compiled training step "
+        "(forward, backward, SGD update)",
+        ["variant", "GFLOP", "ratio", "GB accessed", "ratio", "temp buffers", "ratio", "state arrays"],
+        rows,
+    )
 
 
 def _torch_operator_calls(models, images, labels, batch, setting):
     from benchmarks.overhead_setup import torch_ops_per_step
 
-    calls = {}
-    for name, model in models.items():
-        calls[name] = torch_ops_per_step(model, images, labels, batch)
-        print(f"counted {name}", file=sys.stderr, flush=True)
+    calls = _measure_each(models, lambda model: torch_ops_per_step(model, images, labels, batch))
     base = calls["plain"]
-    print(f"backend=torch {setting}: PyTorch operator calls in one eager training step "
-          "(forward, backward, SGD update, loss trackers)")
-    print("| variant | operator calls / step | ratio | added to plain |")
-    print("|---|---|---|---|")
-    for name, count in calls.items():
-        print(f"| {name} | {count:.0f} | {count / base:.4f} | {count - base:+.0f} |")
+    rows = [[name, f"{n:.0f}", f"{n / base:.4f}", f"{n - base:+.0f}"] for name, n in calls.items()]
+    _print_table(
+        f"backend=torch {setting}: PyTorch operator calls in one eager training step "
+        "(forward, backward, SGD update, loss trackers)",
+        ["variant", "operator calls / step", "ratio", "added to plain"],
+        rows,
+    )
+
+
+def _measure_each(models, measure):
+    """`measure(model)` for every model, reporting progress on stderr (compiles are slow)."""
+    results = {}
+    for name, model in models.items():
+        start = time.perf_counter()
+        results[name] = measure(model)
+        print(f"measured {name} in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    return results
+
+
+def _print_table(title, header, rows):
+    print(title)
+    for cells in [header, ["---"] * len(header), *rows]:
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
