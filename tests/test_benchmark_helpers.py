@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks import timing
+from benchmarks.overhead_setup import blocky_training_data
 from benchmarks.overhead_setup import compiled_step_cost
 from benchmarks.overhead_setup import step_variants
 from benchmarks.overhead_setup import torch_ops_per_step
@@ -55,9 +56,7 @@ def test_step_variants_rejects_unknown_names():
 @pytest.mark.skipif(BACKEND != "jax", reason="XLA cost analysis of the jitted step is read on JAX")
 def test_wrapper_adds_no_work_outside_the_region_branch():
     k, batch, size = 64, 2, 64
-    rng = np.random.default_rng(0)
-    images = rng.uniform(0, 255, size=(batch, size, size, 3)).astype("float32")
-    labels = np.kron(rng.integers(0, k, size=(batch, 4, 4)), np.ones((16, 16), "int64")).astype("int32")
+    images, labels, _ = blocky_training_data(k, size, batch)
     models = step_variants(keras_hub_deeplab_v3(k), k, np.arange(1, k + 1), ["rr", "rr_pixel_only"])
     cost = {name: compiled_step_cost(model, images, labels) for name, model in models.items()}
     plain, pixel_only, rr = cost["plain"], cost["rr_pixel_only"], cost["rr"]
@@ -110,9 +109,7 @@ def test_compiled_step_cost_builds_state_that_tracing_creates():
 def test_wrapper_adds_a_fixed_number_of_torch_operator_calls():
     added = {}
     for k in (8, 64):
-        rng = np.random.default_rng(0)
-        images = rng.uniform(0, 255, size=(6, 64, 64, 3)).astype("float32")
-        labels = np.kron(rng.integers(0, k, size=(6, 4, 4)), np.ones((16, 16), "int64")).astype("int32")
+        images, labels, _ = blocky_training_data(k, 64, 6)
         models = step_variants(keras_hub_deeplab_v3(k), k, np.arange(1, k + 1), ["rr", "rr_pixel_only"])
         calls = {name: torch_ops_per_step(model, images, labels, batch_size=2) for name, model in models.items()}
         added[k] = {name: calls[name] - calls["plain"] for name in ("rr", "rr_pixel_only")}
