@@ -1,7 +1,7 @@
 import sys
 
 import keras_rr
-from tests.helpers import run_python
+from tests.harness import run_python
 
 
 def test_public_names_exist():

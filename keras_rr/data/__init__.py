@@ -8,7 +8,7 @@
   `load_segmentation_directory`, `load_dataset` (by name).
 - Augmentation after the paper's mmsegmentation recipe: `random_resize`,
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
-  `TrainAugmentation`.
+  `TrainAugmentation`, `augmentation_from_config`.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -18,6 +18,8 @@ TensorFlow Datasets only by `load_ade20k_tfds`.
 from keras_rr.data.ade20k import ade20k_raw_to_contiguous_lut
 from keras_rr.data.ade20k import load_ade20k
 from keras_rr.data.ade20k import load_ade20k_tfds
+from keras_rr.data.augmentation import TrainAugmentation
+from keras_rr.data.augmentation import augmentation_from_config
 from keras_rr.data.augmentation import pad_to_size
 from keras_rr.data.augmentation import photometric_distortion
 from keras_rr.data.augmentation import random_crop
@@ -36,4 +38,3 @@ from keras_rr.data.statistics import compute_class_statistics
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 from keras_rr.data.synthetic_spec import SyntheticSpec
-from keras_rr.data.train_augmentation import TrainAugmentation

@@ -147,24 +147,6 @@ def identity_lut(num_classes=None, ignore_class=IGNORE_CLASS):
     return lut, valid
 
 
-def resolve_augment(augment):
-    """Turns `augment` (None, callable, dict or ConfigDict) into a callable or None."""
-    if augment is None:
-        return None
-    if hasattr(augment, "to_dict") and not callable(augment):  # ml_collections.ConfigDict
-        augment = augment.to_dict()
-    if isinstance(augment, dict):
-        from keras_rr.data.train_augmentation import TrainAugmentation
-
-        return TrainAugmentation(**augment)
-    if callable(augment):
-        return augment
-    raise ValueError(
-        "`augment` must be None, a callable `(image, label) -> (image, label)` or a "
-        f"TrainAugmentation config dict. Received: augment={augment!r}"
-    )
-
-
 def _accepts_seed(fn):
     try:
         parameters = inspect.signature(fn).parameters
@@ -179,7 +161,9 @@ def apply_augment(dataset, augment, seed):
     """Maps `augment` over `(image, label)` elements, with per-element seeds if it takes them."""
     import tensorflow as tf
 
-    augment = resolve_augment(augment)
+    from keras_rr.data.augmentation import augmentation_from_config
+
+    augment = augmentation_from_config(augment)
     if augment is None:
         return dataset
     if _accepts_seed(augment):

@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 
+from keras_rr import validation
+
 # Bump when the JSON layout changes; `load` refuses files from a newer format.
 FORMAT_NAME = "keras_rr.ClassStatistics"
 FORMAT_VERSION = 1
@@ -504,3 +506,26 @@ class ClassStatistics:
             f"pixel_imbalance_factor={self.pixel_imbalance_factor:.4g}, "
             f"region_imbalance_factor={self.region_imbalance_factor:.4g})"
         )
+
+
+def resolve_region_frequency(region_frequency, num_classes):
+    """Turns a frequency vector, a `ClassStatistics` or a statistics JSON path into counts.
+
+    Args:
+        region_frequency: array-like `(K,)`, an object with `region_counts` (such as
+            `keras_rr.data.ClassStatistics`), or a path to a statistics JSON file.
+        num_classes: int. Expected number of classes.
+
+    Returns:
+        List of `K` floats (F(k), number of training images containing class k).
+
+    Example:
+
+    >>> resolve_region_frequency("stats/ade20k_train.json", 150)
+    """
+    if isinstance(region_frequency, (str, os.PathLike)):
+        region_frequency = ClassStatistics.load(region_frequency, num_classes=num_classes)
+    if hasattr(region_frequency, "region_counts"):
+        region_frequency = region_frequency.region_counts
+    counts = validation.check_counts(region_frequency, "region_frequency", num_classes)
+    return [float(c) for c in counts]

@@ -3,75 +3,11 @@
 import numpy as np
 
 from keras_rr.data.class_statistics import ClassStatistics
-
-# Keys looked up, in this order, when dataset elements are dicts.
-LABEL_KEYS = ("label", "labels", "segmentation_mask", "annotation")
+from keras_rr.data.elements import as_label_batch
+from keras_rr.data.elements import extract_label
 
 # NumPy arrays are counted in chunks so the temporary copies stay small.
 _NUMPY_CHUNK = 64
-
-
-def extract_label(element):
-    """Returns the label part of one dataset element.
-
-    `(image, label)` and `(image, label, sample_weight)` tuples give `label`; dicts give
-    the first of `"label"`, `"labels"`, `"segmentation_mask"`, `"annotation"`;
-    anything else is taken to be the label itself.
-
-    Args:
-        element: a tuple, dict, or array-like.
-
-    Returns:
-        The label, unconverted.
-
-    Example:
-
-    ```python
-    label = keras_rr.data.statistics.extract_label((image, label))
-    ```
-    """
-    if isinstance(element, dict):
-        for key in LABEL_KEYS:
-            if key in element:
-                return element[key]
-        raise ValueError(
-            f"Dataset elements are dicts without a label key; expected one of {LABEL_KEYS}. "
-            f"Received: keys={sorted(element)}"
-        )
-    if isinstance(element, tuple):
-        if not element:
-            raise ValueError("Dataset elements are empty tuples. Received: element=()")
-        label = element[1] if len(element) >= 2 else element[0]
-        if isinstance(label, dict):
-            return extract_label(label)
-        return label
-    return element
-
-
-def as_label_batch(label):
-    """Converts one label element to a NumPy batch `(B, H, W)`.
-
-    Rank 2 is one image `(H, W)`; rank 3 is a batch `(B, H, W)`, except a trailing
-    dimension of 1, which is one image `(H, W, 1)`; rank 4 must be `(B, H, W, 1)`.
-
-    Args:
-        label: array-like (NumPy, tf, torch or jax array).
-
-    Returns:
-        NumPy array `(B, H, W)`.
-    """
-    array = np.asarray(label)
-    if array.ndim == 2:
-        return array[None]
-    if array.ndim == 3:
-        # (H, W, 1) is far more common than a batch of 1-pixel-wide label maps.
-        return array[None, ..., 0] if array.shape[-1] == 1 else array
-    if array.ndim == 4 and array.shape[-1] == 1:
-        return array[..., 0]
-    raise ValueError(
-        "Labels must be (H, W), (H, W, 1), (B, H, W) or (B, H, W, 1) integer class "
-        f"maps. Received: label with shape {array.shape}"
-    )
 
 
 class _Counter:

@@ -3,35 +3,13 @@
 import numpy as np
 from keras import ops
 
+from keras_rr import validation
+from keras_rr.data.elements import split_element
 from keras_rr.inference.predict import DEFAULT_SCALES
-from keras_rr.inference.predict import _standardize_data_format
 from keras_rr.inference.predict import predict_probabilities
-from keras_rr.metrics.segmentation_metrics import _check_num_classes
+from keras_rr.inference.predict import standardize_data_format
 from keras_rr.metrics.segmentation_metrics import confusion_matrix_numpy
 from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix
-
-_IMAGE_KEYS = ("images", "image")
-_LABEL_KEYS = ("labels", "label", "segmentation_masks", "segmentation_mask", "annotation")
-
-
-def _split_element(element):
-    """Returns (images, labels) from a tuple/list or a dict batch."""
-    if isinstance(element, dict):
-        images = next((element[k] for k in _IMAGE_KEYS if k in element), None)
-        labels = next((element[k] for k in _LABEL_KEYS if k in element), None)
-        if images is None or labels is None:
-            raise ValueError(
-                f"A dict batch needs one of the keys {_IMAGE_KEYS} and one of "
-                f"{_LABEL_KEYS}. Received keys: {sorted(element)}"
-            )
-        return images, labels
-    if isinstance(element, (tuple, list)) and len(element) in (2, 3):
-        return element[0], element[1]
-    raise ValueError(
-        "Each dataset element must be (images, labels), (images, labels, weights) or a "
-        f"dict. Received: {type(element).__name__}"
-    )
-
 
 def _iterate(dataset):
     # tf.data yields TF tensors; NumPy batches feed a JAX or torch model as well.
@@ -106,8 +84,8 @@ def evaluate_segmenter(
     print(m.miou, keras_rr.metrics.per_class_table(m))
     ```
     """
-    num_classes = _check_num_classes(num_classes)
-    data_format = _standardize_data_format(data_format)
+    num_classes = validation.check_num_classes(num_classes)
+    data_format = standardize_data_format(data_format)
     if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 0):
         raise ValueError(
             f"`max_batches` must be a non-negative int or None. Received: "
@@ -128,7 +106,7 @@ def evaluate_segmenter(
         for step, element in enumerate(iterator):
             if max_batches is not None and step >= max_batches:
                 break
-            images, labels = _split_element(element)
+            images, labels = split_element(element)
             images = np.asarray(images)
             labels = np.asarray(labels)
             if images.ndim == 3:

@@ -19,7 +19,8 @@ DEFAULT_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 _MODES = ("whole", "slide")
 
 
-def _standardize_data_format(data_format):
+def standardize_data_format(data_format):
+    """Returns `data_format`, defaulting to `keras.config.image_data_format()`, or raises."""
     if data_format is None:
         data_format = keras.config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
@@ -178,7 +179,7 @@ def predict_whole(
     probs = keras_rr.inference.predict_whole(segmenter, images)
     ```
     """
-    data_format = _standardize_data_format(data_format)
+    data_format = standardize_data_format(data_format)
     images_cl = _images_channels_last(images, data_format)
     scores = _whole_scores(model, images_cl, data_format, num_classes)
     return _from_channels_last(_to_probabilities(scores, output_probabilities), data_format)
@@ -225,7 +226,7 @@ def predict_sliding_window(
         segmenter, images, crop_size=512, stride=341, num_classes=150)
     ```
     """
-    data_format = _standardize_data_format(data_format)
+    data_format = standardize_data_format(data_format)
     crop_size = _pair(crop_size, "crop_size")
     stride = _pair(stride, "stride")
     if stride[0] > crop_size[0] or stride[1] > crop_size[1]:
@@ -285,7 +286,7 @@ def predict_multi_scale(
     probs = keras_rr.inference.predict_multi_scale(segmenter, images, flip=True)
     ```
     """
-    data_format = _standardize_data_format(data_format)
+    data_format = standardize_data_format(data_format)
     if mode not in _MODES:
         raise ValueError(f"`mode` must be one of {_MODES}. Received: mode={mode}")
     try:
@@ -423,7 +424,7 @@ def predict_labels(model, images, mode="whole", data_format=None, **kwargs):
                                                crop_size=512, stride=341)
     ```
     """
-    data_format = _standardize_data_format(data_format)
+    data_format = standardize_data_format(data_format)
     probs = predict_probabilities(model, images, mode=mode, data_format=data_format, **kwargs)
     axis = -1 if data_format == "channels_last" else 1
     return ops.cast(ops.argmax(probs, axis=axis), "int32")

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_rr import validation
+
 
 def log_class_prior(class_counts, num_classes=None, name="class_counts"):
     """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
@@ -25,17 +27,7 @@ def log_class_prior(class_counts, num_classes=None, name="class_counts"):
 
     >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
     """
-    counts = np.asarray(class_counts, dtype="float64")
-    if counts.ndim != 1:
-        raise ValueError(f"`{name}` must be a 1-D vector of per-class counts. Received: shape={counts.shape}")
-    if num_classes is not None and counts.shape[0] != num_classes:
-        raise ValueError(
-            f"`{name}` must have one entry per class ({num_classes}). Received: {counts.shape[0]} entries"
-        )
-    if not np.all(np.isfinite(counts)):
-        raise ValueError(f"`{name}` must be finite. Received: {counts.tolist()[:20]}")
-    if np.any(counts < 0):
-        raise ValueError(f"`{name}` must be non-negative. Received: {counts.tolist()[:20]}")
+    counts = validation.check_counts(class_counts, name, num_classes)
     return np.log(np.maximum(counts, 1.0)).astype("float32")
 
 

@@ -1,5 +1,5 @@
 """Models: the Region Rebalance training wrapper and segmenter builders."""
 
-from keras_rr.models.region_rebalance_segmenter import RegionRebalanceSegmenter
-from keras_rr.models.region_rebalance_segmenter import resolve_region_frequency
-from keras_rr.models.segmenter_tap import tap_segmenter
+from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
+from keras_rr.data.class_statistics import resolve_region_frequency
+from keras_rr.region_rebalance.segmenter_tap import tap_segmenter

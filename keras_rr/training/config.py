@@ -407,7 +407,7 @@ def validate_config(config):
     """
     from keras_rr.data.datasets import DATASETS
     from keras_rr.losses.pixel_losses import PIXEL_LOSSES
-    from keras_rr.ops.region_pooling import POOLING_RESOLUTIONS
+    from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:

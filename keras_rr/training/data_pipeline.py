@@ -48,30 +48,6 @@ class TrainingData:
     loaders: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
-def build_augmentation(augment_config):
-    """`keras_rr.data.TrainAugmentation` from the `data.augment` section, or None.
-
-    Example:
-
-    >>> augment = build_augmentation(config.data.augment)
-    """
-    if augment_config is None or not augment_config.get("enabled", False):
-        return None
-    from keras_rr.data import TrainAugmentation
-
-    scale = augment_config.get("scale", "crop")
-    if isinstance(scale, str) and scale.lower() == "none":
-        scale = None
-    return TrainAugmentation(
-        crop_size=augment_config.crop_size,
-        scale=scale,
-        ratio_range=tuple(augment_config.ratio_range),
-        cat_max_ratio=augment_config.cat_max_ratio,
-        flip_probability=augment_config.flip_probability,
-        photometric=augment_config.photometric,
-    )
-
-
 def _synthetic_arrays(data_config, train):
     from keras_rr.data import synthetic_long_tailed
 
@@ -205,6 +181,8 @@ def build_training_data(config, workdir=None, progress=True):
     """
     import tensorflow as tf
 
+    from keras_rr.data import augmentation_from_config
+
     data_config = config.data
     spec_names = None
     if data_config.name == "synthetic":
@@ -240,7 +218,7 @@ def build_training_data(config, workdir=None, progress=True):
         num_validation_images=num_val,
         statistics=statistics,
         class_names=names,
-        augment=build_augmentation(data_config.augment),
+        augment=augmentation_from_config(data_config.augment, ignore_class=data_config.ignore_class),
     )
 
 

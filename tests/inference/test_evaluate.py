@@ -88,7 +88,7 @@ def test_labels_at_other_resolution_and_numpy_iterator():
 
 
 def test_bad_elements():
-    with pytest.raises(ValueError, match="dict batch"):
+    with pytest.raises(ValueError, match="image key"):
         inference.evaluate_segmenter(_model(), [{"x": 1}], num_classes=K, progress=False)
     with pytest.raises(ValueError, match="num_classes"):
         inference.evaluate_segmenter(_model(), [], num_classes=0, progress=False)

@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from tests.helpers import BACKEND
-from tests.helpers import REPO_ROOT
+from tests.harness import BACKEND
+from tests.harness import REPO_ROOT
 
 CONFIG = "configs/synthetic/small_fcn_rr.py:smoke"
 

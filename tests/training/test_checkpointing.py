@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_rr.training import checkpointing
-from tests.helpers import to_numpy
+from tests.harness import to_numpy
 
 
 def _model(units=3):

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from keras_rr.training import config as rr_config
-from tests.helpers import REPO_ROOT
+from tests.harness import REPO_ROOT
 
 CONFIG_FILES = sorted(
     os.path.relpath(p, REPO_ROOT) for p in glob.glob(os.path.join(REPO_ROOT, "configs", "**", "*.py"), recursive=True)

@@ -7,8 +7,8 @@ import pytest
 
 from keras_rr.training import config as rr_config
 from keras_rr.training.trainer import train_and_evaluate
-from tests.helpers import REPO_ROOT
-from tests.helpers import to_numpy
+from tests.harness import REPO_ROOT
+from tests.harness import to_numpy
 
 
 class Crash(RuntimeError):

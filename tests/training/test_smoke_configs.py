@@ -13,7 +13,7 @@ import pytest
 
 from keras_rr.training import config as rr_config
 from keras_rr.training.trainer import train_and_evaluate
-from tests.helpers import REPO_ROOT
+from tests.harness import REPO_ROOT
 from tests.training.test_config import CONFIG_FILES
 
 

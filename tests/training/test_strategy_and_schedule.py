@@ -11,8 +11,8 @@ from keras_rr.training.distribution import distribution_scope
 from keras_rr.training.optimizers import build_optimizer
 from keras_rr.training.trainer import train_and_evaluate
 from keras_rr.training.warmup_polynomial_decay import WarmupPolynomialDecay
-from tests.helpers import BACKEND
-from tests.helpers import to_numpy
+from tests.harness import BACKEND
+from tests.harness import to_numpy
 
 MISMATCHED = [name for name, backends in STRATEGY_BACKENDS.items() if BACKEND not in backends]
 

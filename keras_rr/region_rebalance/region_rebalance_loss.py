@@ -58,7 +58,7 @@ def region_rebalance_loss(region_logits, region_mask, region_frequency=None, lab
 
     >>> region_features, region_mask = keras_rr.ops.region_mean(features, labels, K)
     >>> logits = region_classifier(region_features)
-    >>> loss = keras_rr.losses.region_rebalance_loss(logits, region_mask, freq)
+    >>> loss = keras_rr.region_rebalance.region_rebalance_loss(logits, region_mask, freq)
     """
     region_logits = ops.convert_to_tensor(region_logits)
     num_classes = region_logits.shape[-1]

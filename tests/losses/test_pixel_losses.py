@@ -12,31 +12,11 @@ from keras_rr.losses import DiceLoss
 from keras_rr.losses import inverse_frequency_weights
 from keras_rr.losses import make_pixel_loss
 from tests import tiny_models
-from tests.helpers import to_numpy
+from tests.harness import to_numpy
+from tests.references import np_dice_loss
+from tests.references import np_sparse_cross_entropy
 
 K = 5
-
-
-def np_log_softmax(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-def np_weighted_ce(labels, logits, weights, ignore=255):
-    valid = labels != ignore
-    safe = np.where(valid, labels, 0)
-    picked = -np.take_along_axis(np_log_softmax(logits), safe[..., None], -1)[..., 0]
-    per_pixel = picked * np.asarray(weights)[safe] * valid
-    return per_pixel, per_pixel.sum() / max(valid.sum(), 1)
-
-
-def np_dice(labels, logits, num_classes, ignore=255, smooth=1.0):
-    valid = (labels != ignore)[..., None].astype("float64")
-    p = np.exp(np_log_softmax(logits.astype("float64"))) * valid
-    t = np.eye(num_classes)[np.where(labels != ignore, labels, 0)] * valid
-    axes = tuple(range(p.ndim - 1))
-    dice = (2 * (p * t).sum(axes) + smooth) / (p.sum(axes) + t.sum(axes) + smooth)
-    return 1.0 - dice.mean()
 
 
 def batch(seed=0, ignore_fraction=0.25):
@@ -68,7 +48,7 @@ def test_inverse_frequency_weights_rejects_bad_counts(counts):
 def test_class_weighted_ce_matches_numpy_and_ignores_pixels():
     labels, logits = batch()
     weights = [0.5, 2.0, 1.0, 3.0, 0.25]
-    per_pixel, expected = np_weighted_ce(labels, logits, weights)
+    per_pixel, expected = np_sparse_cross_entropy(labels, logits, class_weights=weights)
     loss = ClassWeightedCrossEntropy(weights, ignore_class=255)
     np.testing.assert_allclose(to_numpy(loss(labels, logits)), expected, rtol=1e-5)
     # A trailing label channel gives the same value.
@@ -108,7 +88,7 @@ def test_make_pixel_loss_reweighting_uses_inverse_pixel_frequency():
     stats = ClassStatistics.from_counts([400, 100, 50, 0, 10], [9, 5, 4, 0, 1], num_images=10)
     loss = make_pixel_loss("reweighting", K, stats)
     assert isinstance(loss, ClassWeightedCrossEntropy)
-    _, expected = np_weighted_ce(labels, logits, inverse_frequency_weights(stats.pixel_counts))
+    _, expected = np_sparse_cross_entropy(labels, logits, class_weights=inverse_frequency_weights(stats.pixel_counts))
     np.testing.assert_allclose(to_numpy(loss(labels, logits)), expected, rtol=1e-5)
     region = make_pixel_loss("region_balanced_softmax", K, stats)
     assert isinstance(region, BalancedSoftmaxCrossEntropy) and region.class_counts == [9, 5, 4, 0, 1]
@@ -135,11 +115,11 @@ def test_dice_hand_computed():
 
 def test_dice_matches_numpy_with_ignore_and_channel_axis():
     labels, logits = batch(3)
-    expected = np_dice(labels, logits, K)
+    expected = np_dice_loss(labels, logits, K)
     np.testing.assert_allclose(to_numpy(DiceLoss(K)(labels, logits)), expected, rtol=1e-5)
     np.testing.assert_allclose(to_numpy(DiceLoss(K)(labels[..., None], logits)), expected, rtol=1e-5)
     np.testing.assert_allclose(
-        to_numpy(DiceLoss(K, smooth=0.5)(labels, logits)), np_dice(labels, logits, K, smooth=0.5), rtol=1e-5
+        to_numpy(DiceLoss(K, smooth=0.5)(labels, logits)), np_dice_loss(labels, logits, K, smooth=0.5), rtol=1e-5
     )
 
 
@@ -156,8 +136,8 @@ def test_dice_all_ignored_is_zero_and_perfect_prediction_is_near_zero():
 
 def test_dice_cross_entropy_is_ce_plus_weighted_dice():
     labels, logits = batch(5)
-    _, ce = np_weighted_ce(labels, logits, [1.0] * K)
-    dice = np_dice(labels, logits, K)
+    _, ce = np_sparse_cross_entropy(labels, logits, class_weights=[1.0] * K)
+    dice = np_dice_loss(labels, logits, K)
     np.testing.assert_allclose(to_numpy(DiceCrossEntropy(K)(labels, logits)), ce + dice, rtol=1e-5)
     np.testing.assert_allclose(
         to_numpy(DiceCrossEntropy(K, dice_weight=0.5)(labels[..., None], logits)), ce + 0.5 * dice, rtol=1e-5

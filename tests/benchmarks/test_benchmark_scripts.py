@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import run_script
+from tests.harness import run_script
 
 _TOY_MODEL = ["--depth=18", "--image_size=32", "--batch_size=2", "--num_classes=5"]
 

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.helpers import BACKEND
-from tests.helpers import run_python
+from tests.harness import BACKEND
+from tests.harness import run_python
 
 pytestmark = [
     pytest.mark.distributed,
@@ -16,7 +16,7 @@ pytestmark = [
 
 def test_two_replicas_match_one_device_on_the_global_batch():
     env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"} if BACKEND == "jax" else {}
-    proc = run_python("from tests.core.distributed_script import main; main()", env=env)
+    proc = run_python("from tests.region_rebalance.distributed_script import main; main()", env=env)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["replicas"] == 2
     single, dist = result["single"], result["distributed"]

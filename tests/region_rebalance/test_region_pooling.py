@@ -5,29 +5,11 @@ import pytest
 from keras_rr.ops import check_labels
 from keras_rr.ops import region_mean
 from keras_rr.ops import sample_labels_nearest
-from tests.helpers import BACKEND
-from tests.helpers import random_labels
-from tests.helpers import to_numpy
-
-
-def reference_region_mean(features, labels, num_classes, ignore_class=255):
-    """Loop-based NumPy reference following method.md §3 literally."""
-    batch, height, width, channels = features.shape
-    label_h, label_w = labels.shape[1:]
-    rows = [int(np.floor((i + 0.5) * label_h / height)) for i in range(height)]
-    cols = [int(np.floor((j + 0.5) * label_w / width)) for j in range(width)]
-    sampled = labels[:, rows][:, :, cols]
-    out = np.zeros((batch, num_classes, channels), "float64")
-    mask = np.zeros((batch, num_classes), bool)
-    for b in range(batch):
-        for k in range(num_classes):
-            if k == ignore_class:
-                continue
-            sel = sampled[b] == k
-            if sel.any():
-                out[b, k] = features[b][sel].astype("float64").mean(axis=0)
-                mask[b, k] = True
-    return out, mask
+from tests.harness import BACKEND
+from tests.harness import random_labels
+from tests.harness import to_numpy
+from tests.references import np_region_mean
+from tests.references import np_sample_labels_nearest
 
 
 @pytest.mark.parametrize("method", ["segment_sum", "one_hot"])
@@ -43,7 +25,7 @@ def test_region_mean_matches_numpy(method, feature_hw, label_hw):
     labels = random_labels((3,) + label_hw, num_classes - 2, ignore_fraction=0.2)  # 5, 6 absent
     labels[1] = 255  # an all-ignored image
     got, mask = region_mean(features, labels, num_classes, method=method)
-    want, want_mask = reference_region_mean(features, labels, num_classes)
+    want, want_mask = np_region_mean(features, labels, num_classes)
     np.testing.assert_array_equal(to_numpy(mask), want_mask)
     np.testing.assert_allclose(to_numpy(got), want, atol=1e-5)
     assert not to_numpy(mask)[1].any()
@@ -72,9 +54,7 @@ def test_sample_labels_nearest_matches_cell_centre_formula(in_hw, out_hw):
     # Integer factors take a strided-slice shortcut; both paths must pick the pixel
     # floor((i + 0.5) * H / h) of the definition.
     labels = np.random.default_rng(0).integers(0, 100, size=(2,) + in_hw).astype("int32")
-    rows = [(2 * i + 1) * in_hw[0] // (2 * out_hw[0]) for i in range(out_hw[0])]
-    cols = [(2 * j + 1) * in_hw[1] // (2 * out_hw[1]) for j in range(out_hw[1])]
-    want = labels[:, rows][:, :, cols]
+    want = np_sample_labels_nearest(labels, *out_hw)
     np.testing.assert_array_equal(to_numpy(sample_labels_nearest(labels, *out_hw)), want)
 
 
@@ -97,7 +77,7 @@ def test_labels_resolution_upsamples_features():
     labels = random_labels((2, 16, 16), 4)
     got, mask = region_mean(features, labels, 4, resolution="labels")
     upsampled = to_numpy(keras.ops.image.resize(features, (16, 16), interpolation="bilinear"))
-    want, want_mask = reference_region_mean(upsampled, labels, 4)
+    want, want_mask = np_region_mean(upsampled, labels, 4)
     np.testing.assert_allclose(to_numpy(got), want, atol=1e-5)
     np.testing.assert_array_equal(to_numpy(mask), want_mask)
 
@@ -162,7 +142,7 @@ def test_tf_graph_with_unknown_batch_size():
         features = rng.normal(size=(batch, 4, 4, 2)).astype("float32")
         labels = random_labels((batch, 8, 8), 3)
         got, mask = pooled(features, labels)
-        want, want_mask = reference_region_mean(features, labels, 3)
+        want, want_mask = np_region_mean(features, labels, 3)
         np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
         np.testing.assert_array_equal(mask.numpy(), want_mask)
 

@@ -8,9 +8,9 @@ import pytest
 from keras_rr.export import export_segmenter
 from keras_rr.models import RegionRebalanceSegmenter
 from tests import tiny_models
-from tests.helpers import BACKEND
-from tests.helpers import REPO_ROOT
-from tests.helpers import random_labels
+from tests.harness import BACKEND
+from tests.harness import REPO_ROOT
+from tests.harness import random_labels
 
 K = 3
 
@@ -79,7 +79,7 @@ def test_saved_model_export(tmp_path):
 
 
 def test_export_cli(tmp_path):
-    from tests.helpers import run_python
+    from tests.harness import run_python
 
     model, _ = trained_wrapper()
     model_path = os.path.join(tmp_path, "wrapper.keras")

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from tests.helpers import REPO_ROOT
-from tests.helpers import run_python
+from tests.harness import REPO_ROOT
+from tests.harness import run_python
 
 
 @pytest.mark.slow

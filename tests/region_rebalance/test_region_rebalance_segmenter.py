@@ -6,9 +6,10 @@ import pytest
 
 from keras_rr.models import RegionRebalanceSegmenter
 from tests import tiny_models
-from tests.helpers import BACKEND
-from tests.helpers import random_labels
-from tests.helpers import to_numpy
+from tests.harness import BACKEND
+from tests.harness import random_labels
+from tests.harness import to_numpy
+from tests.references import np_region_loss_of_features
 
 K = 4
 FREQ = [40, 12, 3, 0]
@@ -25,26 +26,6 @@ def make_model(**kwargs):
     segmenter = tiny_models.functional_segmenter(K)
     kwargs.setdefault("region_frequency", FREQ)
     return RegionRebalanceSegmenter(segmenter, K, **kwargs)
-
-
-def np_region_loss(features, labels, kernel, bias, freq, ignore_class=255):
-    """NumPy reference: region means on the feature grid, Dense, balanced softmax CE."""
-    batch, height, width, _ = features.shape
-    label_h, label_w = labels.shape[1:]
-    rows = (2 * np.arange(height) + 1) * label_h // (2 * height)
-    cols = (2 * np.arange(width) + 1) * label_w // (2 * width)
-    sampled = labels[:, rows][:, :, cols]
-    log_prior = np.log(np.maximum(np.asarray(freq, "float64"), 1)) if freq is not None else 0.0
-    losses = []
-    for b in range(batch):
-        for k in range(K):
-            sel = sampled[b] == k
-            if not sel.any():
-                continue
-            z = features[b][sel].astype("float64").mean(0) @ kernel + bias + log_prior
-            z = z - z.max()
-            losses.append(-(z[k] - np.log(np.exp(z).sum())))
-    return float(np.mean(losses)) if losses else 0.0
 
 
 def test_fit_logs_losses_and_inference_is_the_plain_segmenter():
@@ -76,7 +57,7 @@ def test_logged_region_loss_matches_numpy(rebalance, resolution):
     if resolution == "labels":
         features = to_numpy(keras.ops.image.resize(features, (32, 32), interpolation="bilinear"))
     kernel, bias = (to_numpy(w) for w in model.region_classifier.weights)
-    want = np_region_loss(features, labels, kernel, bias, FREQ if rebalance else None)
+    want = np_region_loss_of_features(features, labels, kernel, bias, FREQ if rebalance else None, K)
     np.testing.assert_allclose(logs["region_loss"], want, rtol=1e-4)
     # Again: eager torch now reads the prior tensor it cached on the first step.
     again = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)

@@ -7,39 +7,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
-from keras_rr.losses.region_rebalance_loss import region_cross_entropy
-from keras_rr.models import replica_context
-from keras_rr.models.segmenter_tap import tap_segmenter
-from keras_rr.ops.region_pooling import POOLING_METHODS
-from keras_rr.ops.region_pooling import POOLING_RESOLUTIONS
-from keras_rr.ops.region_pooling import check_labels
-from keras_rr.ops.region_pooling import region_mean
-
-
-def resolve_region_frequency(region_frequency, num_classes):
-    """Turns a frequency vector, a `ClassStatistics` or a statistics JSON path into counts.
-
-    Args:
-        region_frequency: array-like `(K,)`, an object with `region_counts` (such as
-            `keras_rr.data.ClassStatistics`), or a path to a statistics JSON file.
-        num_classes: int. Expected number of classes.
-
-    Returns:
-        List of `K` floats (F(k), number of training images containing class k).
-
-    Example:
-
-    >>> resolve_region_frequency("stats/ade20k_train.json", 150)
-    """
-    if isinstance(region_frequency, (str, os.PathLike)):
-        from keras_rr.data import ClassStatistics  # local: keeps `import keras_rr` light
-
-        region_frequency = ClassStatistics.load(region_frequency)
-    if hasattr(region_frequency, "region_counts"):
-        region_frequency = region_frequency.region_counts
-    log_class_prior(region_frequency, num_classes, name="region_frequency")  # validates
-    return [float(c) for c in np.asarray(region_frequency, dtype="float64")]
+from keras_rr.region_rebalance.region_rebalance_loss import region_cross_entropy
+from keras_rr.region_rebalance import replica_context
+from keras_rr.region_rebalance.segmenter_tap import tap_segmenter
+from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
+from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
+from keras_rr.region_rebalance.region_pooling import check_labels
+from keras_rr.region_rebalance.region_pooling import region_mean
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")

@@ -1,0 +1,277 @@
+"""Argument checks and label helpers shared by every keras_rr module.
+
+One home for the checks that used to be copied across losses, metrics, loaders and the
+training wrapper: "`num_classes` must be an int", the valid-label mask (class ids in
+`[0, K)` that are not the ignore value) and dropping the size-1 channel axis of
+`(B, H, W, 1)` label maps. Errors follow Keras' wording:
+`ValueError("`arg` must be ... Received: arg=...")`.
+
+The label helpers work on NumPy arrays (with NumPy) and on backend tensors (with
+`keras.ops`), so host-side code and compiled steps share one definition.
+
+Example:
+
+```python
+from keras_rr import validation
+
+num_classes = validation.check_num_classes(150, minimum=2)
+labels = validation.squeeze_label_channel(labels)          # (B, H, W, 1) -> (B, H, W)
+valid = validation.valid_label_mask(labels, num_classes, ignore_class=255)
+```
+"""
+
+import math
+
+import numpy as np
+from keras import ops
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(value, name, minimum=None, maximum=None, allow_none=False):
+    """Returns `value` as a Python int, or raises a `ValueError` naming `name`.
+
+    Booleans are rejected (they are ints to Python, never what a user means).
+
+    Args:
+        value: the argument to check.
+        name: str. Argument name used in the message, e.g. `"batch_size"` or
+            `"train.total_steps"`.
+        minimum: int or None. Smallest allowed value. Defaults to `None`.
+        maximum: int or None. Largest allowed value. Defaults to `None`.
+        allow_none: bool. Accept (and return) `None`. Defaults to `False`.
+
+    Returns:
+        int, or None when `allow_none` and `value is None`.
+
+    Example:
+
+    >>> check_int(16, "batch_size", minimum=1)
+    16
+    """
+    if value is None and allow_none:
+        return None
+    ok = _is_int(value)
+    if ok and minimum is not None and value < minimum:
+        ok = False
+    if ok and maximum is not None and value > maximum:
+        ok = False
+    if not ok:
+        if minimum is not None and maximum is not None:
+            wanted = f"an int in [{minimum}, {maximum}]"
+        elif minimum is not None:
+            wanted = f"an int >= {minimum}"
+        elif maximum is not None:
+            wanted = f"an int <= {maximum}"
+        else:
+            wanted = "an int"
+        if allow_none:
+            wanted += " or None"
+        raise ValueError(f"`{name}` must be {wanted}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_num_classes(num_classes, minimum=1, name="num_classes"):
+    """Returns the class count `K` as an int, or raises a clear `ValueError`.
+
+    Args:
+        num_classes: the argument to check.
+        minimum: int. Smallest count that makes sense for the caller: 1 for
+            confusion matrices and statistics, 2 for anything with a softmax over
+            classes. Defaults to `1`.
+        name: str. Argument name used in the message. Defaults to `"num_classes"`.
+
+    Returns:
+        int.
+
+    Example:
+
+    >>> check_num_classes(150, minimum=2)
+    150
+    """
+    return check_int(num_classes, name, minimum=minimum)
+
+
+def check_ignore_class(ignore_class, num_classes=None, name="ignore_class"):
+    """Returns the ignore label (an int or None), or raises a clear `ValueError`.
+
+    Args:
+        ignore_class: int or None. The label value of unlabeled pixels.
+        num_classes: int or None. When given, the ignore value must not be a class id
+            in `[0, num_classes)` (it would silently remove a class). Defaults to
+            `None`.
+        name: str. Argument name used in the message. Defaults to `"ignore_class"`.
+
+    Returns:
+        int or None.
+
+    Example:
+
+    >>> check_ignore_class(255, num_classes=150)
+    255
+    """
+    if ignore_class is None:
+        return None
+    if not _is_int(ignore_class):
+        raise ValueError(f"`{name}` must be an int or None. Received: {name}={ignore_class!r}")
+    ignore_class = int(ignore_class)
+    if num_classes is not None and 0 <= ignore_class < num_classes:
+        raise ValueError(
+            f"`{name}` must not be a class id in [0, num_classes). Received: "
+            f"{name}={ignore_class}, num_classes={num_classes}"
+        )
+    return ignore_class
+
+
+def check_number(value, name, minimum=None, maximum=None, min_inclusive=True, max_inclusive=True):
+    """Returns `value` as a finite Python float within bounds, or raises `ValueError`.
+
+    Args:
+        value: the argument to check.
+        name: str. Argument name used in the message.
+        minimum: float or None. Lower bound. Defaults to `None`.
+        maximum: float or None. Upper bound. Defaults to `None`.
+        min_inclusive: bool. Whether `minimum` itself is allowed. Defaults to `True`.
+        max_inclusive: bool. Whether `maximum` itself is allowed. Defaults to `True`.
+
+    Returns:
+        float.
+
+    Example:
+
+    >>> check_number(0.1, "label_smoothing", 0.0, 1.0, max_inclusive=False)
+    0.1
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        value = float(value)
+        ok = math.isfinite(value)
+    if ok and minimum is not None:
+        ok = value >= minimum if min_inclusive else value > minimum
+    if ok and maximum is not None:
+        ok = value <= maximum if max_inclusive else value < maximum
+    if not ok:
+        low = "" if minimum is None else ("[" if min_inclusive else "(") + f"{minimum}"
+        high = "" if maximum is None else f"{maximum}" + ("]" if max_inclusive else ")")
+        if minimum is not None and maximum is not None:
+            wanted = f"a finite number in {low}, {high}"
+        elif minimum is not None:
+            wanted = f"a finite number {'>=' if min_inclusive else '>'} {minimum}"
+        elif maximum is not None:
+            wanted = f"a finite number {'<=' if max_inclusive else '<'} {maximum}"
+        else:
+            wanted = "a finite number"
+        raise ValueError(f"`{name}` must be {wanted}. Received: {name}={value!r}")
+    return value
+
+
+def check_choice(value, choices, name):
+    """Returns `value` if it is one of `choices`, else raises a `ValueError`.
+
+    Args:
+        value: the argument to check.
+        choices: sequence of allowed values.
+        name: str. Argument name used in the message.
+
+    Returns:
+        `value`.
+
+    Example:
+
+    >>> check_choice("features", ("features", "labels"), "pooling_resolution")
+    'features'
+    """
+    if value not in tuple(choices):
+        raise ValueError(f"`{name}` must be one of {tuple(choices)}. Received: {name}={value!r}")
+    return value
+
+
+def check_counts(counts, name, num_classes=None):
+    """Returns per-class counts as a float64 NumPy vector, or raises a clear `ValueError`.
+
+    The check behind every class-count input (region frequency F(k), pixel counts,
+    class weights): a 1-D vector, one entry per class, finite, non-negative.
+
+    Args:
+        counts: array-like `(K,)`.
+        name: str. Argument name used in the message, e.g. `"region_frequency"`.
+        num_classes: int or None. When given, the expected length. Defaults to `None`.
+
+    Returns:
+        float64 NumPy array `(K,)`.
+
+    Example:
+
+    >>> check_counts([500, 20, 0], "region_frequency", num_classes=3)
+    array([500.,  20.,   0.])
+    """
+    try:
+        array = np.asarray(counts, dtype="float64")
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a 1-D vector of per-class counts. Received: {name}={counts!r}") from None
+    if array.ndim != 1:
+        raise ValueError(f"`{name}` must be a 1-D vector of per-class counts. Received: shape={array.shape}")
+    if num_classes is not None and array.shape[0] != num_classes:
+        raise ValueError(
+            f"`{name}` must have one entry per class ({num_classes}). Received: {array.shape[0]} entries"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"`{name}` must be finite. Received: {array.tolist()[:20]}")
+    if np.any(array < 0):
+        raise ValueError(f"`{name}` must be non-negative. Received: {array.tolist()[:20]}")
+    return array
+
+
+def squeeze_label_channel(labels, axis=-1):
+    """Drops the size-1 channel axis of a rank-4 label map: `(B, H, W, 1) -> (B, H, W)`.
+
+    Other ranks pass through unchanged (a `(B, H, 1)` map is a legitimate 3-D label
+    map). NumPy arrays stay NumPy; tensors are squeezed with `keras.ops`.
+
+    Args:
+        labels: array or tensor.
+        axis: int. Where the channel axis is: `-1` (channels_last) or `1`
+            (channels_first). Defaults to `-1`.
+
+    Returns:
+        The labels without the channel axis.
+
+    Example:
+
+    >>> squeeze_label_channel(np.zeros((2, 8, 8, 1), "int32")).shape
+    (2, 8, 8)
+    """
+    shape = labels.shape
+    if len(shape) == 4 and shape[axis] == 1:
+        if isinstance(labels, np.ndarray):
+            return np.squeeze(labels, axis=axis)
+        return ops.squeeze(labels, axis=axis)
+    return labels
+
+
+def valid_label_mask(labels, num_classes, ignore_class=None):
+    """Boolean mask of pixels that carry a class: ids in `[0, K)` other than `ignore_class`.
+
+    Every consumer of labels uses this one definition, so ids outside `[0, K)` (which a
+    compiled step cannot raise on) count nowhere, in losses, pooling and metrics alike.
+
+    Args:
+        labels: integer array (NumPy) or tensor of class ids.
+        num_classes: int. `K`.
+        ignore_class: int or None. Label of unlabeled pixels. Defaults to `None`.
+
+    Returns:
+        Boolean array/tensor of the labels' shape (NumPy for NumPy input).
+
+    Example:
+
+    >>> valid_label_mask(np.array([0, 3, 255, -1]), num_classes=4, ignore_class=255)
+    array([ True,  True, False, False])
+    """
+    xp = np if isinstance(labels, np.ndarray) else ops
+    valid = xp.logical_and(labels >= 0, labels < num_classes)
+    if ignore_class is not None:
+        valid = xp.logical_and(valid, labels != ignore_class)
+    return valid

@@ -1,0 +1,149 @@
+"""The shared test harness (after keras-hub's `TestCase`): one way to do each check.
+
+- Backends: `BACKEND` is the backend this run tests (`make test` runs the whole suite
+  once per backend in {tensorflow, jax, torch}); `skip_on_backends` skips a test
+  where a backend cannot do something, with the reason in the report.
+- Round trips: `run_serialization_test` (get_config / from_config and
+  `keras.saving.serialize_keras_object`), `run_saving_test` (a `.keras` file on
+  disk and back, outputs compared), `run_layer_test` (build, call, output shape,
+  serialization of a layer).
+- Subprocesses: `run_python` / `run_script` for code that must start in a fresh
+  interpreter (device setup before imports, command-line tools).
+- Data: `random_labels`.
+
+NumPy references of the formulas live in `tests/references.py`.
+"""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+BACKEND = keras.backend.backend()
+BACKENDS = ("tensorflow", "jax", "torch")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def to_numpy(x):
+    """Converts a backend tensor (or nested structure) to NumPy."""
+    return keras.ops.convert_to_numpy(x)
+
+
+def skip_on_backends(*backends, reason):
+    """A pytest mark skipping a test on `backends`, saying why in the report.
+
+    Example:
+
+    >>> @skip_on_backends("torch", reason="float16 convolutions are not implemented on torch CPU")
+    ... def test_float16(): ...
+    """
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"Unknown backends {sorted(unknown)}; expected names from {BACKENDS}")
+    return pytest.mark.skipif(BACKEND in backends, reason=f"{BACKEND}: {reason}")
+
+
+def run_serialization_test(obj, check_config_equal=True):
+    """Round-trips a Keras object through its config both ways and returns the copy.
+
+    Checks `type(obj).from_config(obj.get_config())` and
+    `keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(obj))`
+    (which needs the class registered): both give the same type and, unless
+    `check_config_equal=False`, the same config.
+
+    Returns:
+        The object restored through `keras.saving`.
+    """
+    config = obj.get_config()
+    direct = type(obj).from_config(config)
+    assert type(direct) is type(obj)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(obj))
+    assert type(restored) is type(obj)
+    if check_config_equal:
+        assert direct.get_config() == config
+        assert restored.get_config() == config
+    return restored
+
+
+def run_saving_test(model, inputs, path, atol=1e-6, compile=True):
+    """Saves `model` to a `.keras` file, loads it without `custom_objects`, compares outputs.
+
+    Args:
+        model: a built `keras.Model`.
+        inputs: inputs for `model.predict`.
+        path: str. Where the `.keras` file goes (e.g. under `tmp_path`).
+        atol: float. Largest output difference accepted. Defaults to `1e-6`.
+        compile: bool. Passed to `keras.saving.load_model`. Defaults to `True`.
+
+    Returns:
+        The loaded model.
+    """
+    path = os.fspath(path)
+    model.save(path)
+    restored = keras.saving.load_model(path, compile=compile)
+    assert type(restored) is type(model)
+    np.testing.assert_allclose(
+        to_numpy(restored.predict(inputs, verbose=0)), to_numpy(model.predict(inputs, verbose=0)), atol=atol
+    )
+    return restored
+
+
+def run_layer_test(layer, inputs, expected_output_shape=None):
+    """Calls a layer eagerly, checks its output shape and its config round trip.
+
+    Args:
+        layer: a `keras.layers.Layer`.
+        inputs: a tensor or a tuple of tensors (passed positionally).
+        expected_output_shape: tuple or nested tuples, or None. Compared with the
+            shapes of the outputs.
+
+    Returns:
+        The layer's outputs.
+    """
+    args = inputs if isinstance(inputs, tuple) else (inputs,)
+    outputs = layer(*args)
+    if expected_output_shape is not None:
+        shapes = keras.tree.map_structure(lambda x: tuple(x.shape), outputs)
+        assert shapes == expected_output_shape, (shapes, expected_output_shape)
+    run_serialization_test(layer)
+    return outputs
+
+
+def run_python(code, env=None, timeout=600):
+    """Runs `code` in a fresh interpreter (for device setup that must precede imports).
+
+    Returns the completed process; raises with its output when it fails.
+    """
+    return _run([sys.executable, "-c", code], env, timeout)
+
+
+def run_script(path, args=(), env=None, timeout=600):
+    """Runs the repository script `path` (relative to the repo root) with `args`.
+
+    Returns the completed process; raises with its output when it fails.
+    """
+    return _run([sys.executable, os.path.join(REPO_ROOT, path), *args], env, timeout)
+
+
+def _run(argv, env, timeout):
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = REPO_ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env or {})
+    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout}\n"
+            f"STDERR:\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+def random_labels(shape, num_classes, ignore_fraction=0.1, ignore_class=255, seed=0):
+    """Integer label maps with some ignore pixels."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, size=shape).astype("int32")
+    labels[rng.random(shape) < ignore_fraction] = ignore_class
+    return labels

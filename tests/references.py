@@ -1,0 +1,116 @@
+"""NumPy references of the formulas keras_rr implements, written once for every test.
+
+Each one follows `docs/method.md` literally (loops where that is clearer than
+vectorised code), in float64, so a test compares a backend's result against an
+independent computation rather than against the code under test.
+"""
+
+import numpy as np
+
+
+def np_log_softmax(z):
+    """log softmax over the last axis."""
+    z = np.asarray(z, "float64")
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def np_cell_centres(in_size, out_size):
+    """Source indices of nearest sampling at cell centres: floor((i + 0.5) * in / out)."""
+    return [(2 * i + 1) * in_size // (2 * out_size) for i in range(out_size)]
+
+
+def np_sample_labels_nearest(labels, height, width):
+    """Labels `(B, H, W)` brought to `(height, width)` by nearest sampling at cell centres."""
+    labels = np.asarray(labels)
+    rows = np_cell_centres(labels.shape[1], height)
+    cols = np_cell_centres(labels.shape[2], width)
+    return labels[:, rows][:, :, cols]
+
+
+def np_region_mean(features, labels, num_classes, ignore_class=255):
+    """Mean feature of every (image, class) region on the feature grid, and the region mask.
+
+    Labels are sampled to the feature grid at cell centres; pixels of `ignore_class` or
+    outside `[0, K)` belong to no region.
+
+    Returns:
+        `(region_features float64 (B, K, C), region_mask bool (B, K))`.
+    """
+    batch, height, width, channels = features.shape
+    sampled = np_sample_labels_nearest(labels, height, width)
+    out = np.zeros((batch, num_classes, channels), "float64")
+    mask = np.zeros((batch, num_classes), bool)
+    for b in range(batch):
+        for k in range(num_classes):
+            if k == ignore_class:
+                continue
+            sel = sampled[b] == k
+            if sel.any():
+                out[b, k] = features[b][sel].astype("float64").mean(axis=0)
+                mask[b, k] = True
+    return out, mask
+
+
+def np_region_losses(region_logits, region_mask, region_frequency=None, label_smoothing=0.0):
+    """Per-region balanced-softmax cross-entropy of `(B, K, K)` logits, and the valid ones.
+
+    Region `(b, k)` has class `k`; the prior is `log(max(F, 1))`; smoothed targets are
+    `(1 - eps) * one_hot + eps / K`.
+
+    Returns:
+        float64 list of the losses of the valid regions, in (b, k) order.
+    """
+    logits = np.asarray(region_logits, "float64")
+    num_classes = logits.shape[-1]
+    if region_frequency is not None:
+        logits = logits + np.log(np.maximum(np.asarray(region_frequency, "float64"), 1.0))
+    losses = []
+    for b in range(logits.shape[0]):
+        for k in range(num_classes):
+            if not region_mask[b, k]:
+                continue
+            log_p = np_log_softmax(logits[b, k])
+            target = np.full(num_classes, label_smoothing / num_classes)
+            target[k] += 1.0 - label_smoothing
+            losses.append(-(target * log_p).sum())
+    return losses
+
+
+def np_region_rebalance_loss(region_logits, region_mask, region_frequency=None, label_smoothing=0.0):
+    """Mean of `np_region_losses` over valid regions (0 when there is none)."""
+    losses = np_region_losses(region_logits, region_mask, region_frequency, label_smoothing)
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def np_region_loss_of_features(features, labels, kernel, bias, region_frequency, num_classes, ignore_class=255):
+    """The whole region branch: region means -> Dense(kernel, bias) -> balanced softmax CE."""
+    region_features, mask = np_region_mean(features, labels, num_classes, ignore_class)
+    logits = region_features @ np.asarray(kernel, "float64") + np.asarray(bias, "float64")
+    return np_region_rebalance_loss(logits, mask, region_frequency)
+
+
+def np_sparse_cross_entropy(labels, logits, class_weights=None, ignore_class=255):
+    """Per-pixel (optionally class-weighted) CE from logits, 0 at ignored pixels, and its mean.
+
+    Returns:
+        `(per_pixel, mean over labeled pixels)`.
+    """
+    labels = np.asarray(labels)
+    valid = labels != ignore_class
+    safe = np.where(valid, labels, 0)
+    picked = -np.take_along_axis(np_log_softmax(logits), safe[..., None], -1)[..., 0]
+    weights = 1.0 if class_weights is None else np.asarray(class_weights, "float64")[safe]
+    per_pixel = picked * weights * valid
+    return per_pixel, per_pixel.sum() / max(valid.sum(), 1)
+
+
+def np_dice_loss(labels, logits, num_classes, ignore_class=255, smooth=1.0):
+    """Soft multi-class Dice loss over the labeled pixels of a batch."""
+    labels = np.asarray(labels)
+    valid = (labels != ignore_class)[..., None].astype("float64")
+    p = np.exp(np_log_softmax(logits)) * valid
+    t = np.eye(num_classes)[np.where(labels != ignore_class, labels, 0)] * valid
+    axes = tuple(range(p.ndim - 1))
+    dice = (2 * (p * t).sum(axes) + smooth) / (p.sum(axes) + t.sum(axes) + smooth)
+    return 1.0 - dice.mean()
