@@ -114,8 +114,9 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
         models["rr"] = compiled_wrapper(segmenter, num_classes, region_frequency)
     if "rr_pixel_only" in variants:
         model = compiled_wrapper(segmenter, num_classes, region_frequency)
-        # Instance override: the traced step then has no region branch at all.
-        model._region_terms = lambda features, labels: (ops.zeros(()), ops.zeros(()))
+        # Instance override of the head's `call`: the traced step then has no region
+        # branch at all (the head still exists, so the state is the RR model's).
+        model.region_head.call = lambda features, labels, training=None: (ops.zeros(()), ops.zeros(()))
         models["rr_pixel_only"] = model
     if "rr_one_hot" in variants:
         models["rr_one_hot"] = compiled_wrapper(segmenter, num_classes, region_frequency, pooling_method="one_hot")

@@ -275,3 +275,57 @@ def valid_label_mask(labels, num_classes, ignore_class=None):
     if ignore_class is not None:
         valid = xp.logical_and(valid, labels != ignore_class)
     return valid
+
+
+def check_labels(labels, num_classes, ignore_class=255, name="labels"):
+    """Raises `ValueError` if concrete labels hold ids outside `[0, num_classes)`.
+
+    Only NumPy-convertible (eager) values can be checked; inside a compiled step such ids
+    are treated as ignored instead (see `region_mean`). `ignore_class` is always allowed.
+
+    Args:
+        labels: array-like of integer class ids.
+        num_classes: int. Number of classes `K`.
+        ignore_class: int or None. Id of unlabeled pixels.
+        name: str. Name used in the error message.
+
+    Returns:
+        None.
+
+    Example:
+
+    >>> keras_rr.ops.check_labels(np.array([[0, 1, 255]]), num_classes=2)
+    """
+    values = np.asarray(labels)
+    if not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            f"`{name}` must hold integer class ids; float labels usually mean an image "
+            f"was passed as labels or labels were resized with interpolation. "
+            f"Received: dtype={values.dtype}"
+        )
+    if values.size == 0 or not _has_bad_ids(values, num_classes, ignore_class):
+        return
+    bad = ~valid_label_mask(values, num_classes, ignore_class)
+    if ignore_class is not None:
+        bad &= values != ignore_class  # the ignore value is allowed even if it is >= K
+    if bad.any():
+        bad_values = np.unique(values[bad])[:10].tolist()
+        raise ValueError(
+            f"`{name}` holds class ids outside [0, {num_classes}) that are not the ignore "
+            f"value {ignore_class}: {bad_values} ({int(bad.sum())} pixels). Remap them "
+            f"(e.g. ADE20K's 0 -> {ignore_class}, k -> k-1) or raise `num_classes`."
+        )
+
+
+def _has_bad_ids(values, num_classes, ignore_class):
+    """Fast test for ids outside `[0, K)` other than `ignore_class` (no large temporaries).
+
+    The check runs on host arrays before `fit`, so it is kept to two reductions: a
+    `min` for negative ids and a count of ids `>= K` that the ignore pixels must match.
+    """
+    if np.issubdtype(values.dtype, np.signedinteger) and values.min() < 0:
+        return True
+    high = np.count_nonzero(values >= num_classes)
+    if high and ignore_class is not None and ignore_class >= num_classes:
+        high -= np.count_nonzero(values == ignore_class)
+    return high > 0

@@ -1,9 +1,14 @@
-"""Losses: balanced softmax cross-entropy and the Region Rebalance loss."""
+"""Losses: the Region Rebalance loss and the pixel losses of the paper's ablations.
+
+The region loss (`RegionRebalanceLoss`, `region_rebalance_loss`, `region_cross_entropy`,
+`log_class_prior`) is defined with the rest of the method in `keras_rr.region_rebalance`;
+the pixel losses (balanced softmax, re-weighting, Dice) live here.
+"""
 
 from keras_rr.losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
 from keras_rr.losses.balanced_softmax_cross_entropy import balanced_softmax_cross_entropy
-from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
 from keras_rr.region_rebalance.region_rebalance_loss import RegionRebalanceLoss
+from keras_rr.region_rebalance.region_rebalance_loss import log_class_prior
 from keras_rr.region_rebalance.region_rebalance_loss import region_cross_entropy
 from keras_rr.region_rebalance.region_rebalance_loss import region_rebalance_loss
 from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy

@@ -4,31 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_rr import validation
-
-
-def log_class_prior(class_counts, num_classes=None, name="class_counts"):
-    """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
-
-    Counts of 0 are clamped to 1 so an absent class gets the smallest prior instead of
-    `-inf` (which would turn into NaN in the softmax). Counts need not be normalised:
-    a constant shift of all logits leaves the softmax unchanged.
-
-    Args:
-        class_counts: array-like `(K,)` of non-negative counts (pixels, regions or
-            images per class).
-        num_classes: int or None. If given, the expected length.
-        name: str. Argument name used in error messages.
-
-    Returns:
-        float32 NumPy array `(K,)`.
-
-    Example:
-
-    >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
-    """
-    counts = validation.check_counts(class_counts, name, num_classes)
-    return np.log(np.maximum(counts, 1.0)).astype("float32")
+from keras_rr.region_rebalance.region_rebalance_loss import log_class_prior
 
 
 def balanced_softmax_cross_entropy(y_true, y_pred, class_counts, ignore_class=None, axis=-1):

@@ -1,14 +1,15 @@
 """Region pooling: the mean decoder feature of every (image, class) region.
 
-A *region* is the set of pixels of one ground-truth class in one image (method.md §2).
+A *region* is the set of pixels of one ground-truth class in one image (docs/method.md, section 2).
 `region_mean` turns a feature map `(B, h, w, C)` and a label map `(B, H, W)` into one
 feature vector per (image, class) pair, `(B, K, C)`, plus a mask telling which of the
 `B * K` regions exist. Shapes stay static so the op compiles under `jax.jit` and XLA.
 """
 
 import keras
-import numpy as np
 from keras import ops
+
+from keras_rr import validation
 
 POOLING_METHODS = ("auto", "segment_sum", "one_hot")
 POOLING_RESOLUTIONS = ("features", "labels")
@@ -61,69 +62,10 @@ def sample_labels_nearest(labels, height, width):
     return ops.take(ops.take(labels, rows, axis=1), cols, axis=2)
 
 
-def check_labels(labels, num_classes, ignore_class=255, name="labels"):
-    """Raises `ValueError` if concrete labels hold ids outside `[0, num_classes)`.
-
-    Only NumPy-convertible (eager) values can be checked; inside a compiled step such ids
-    are treated as ignored instead (see `region_mean`). `ignore_class` is always allowed.
-
-    Args:
-        labels: array-like of integer class ids.
-        num_classes: int. Number of classes `K`.
-        ignore_class: int or None. Id of unlabeled pixels.
-        name: str. Name used in the error message.
-
-    Returns:
-        None.
-
-    Example:
-
-    >>> keras_rr.ops.check_labels(np.array([[0, 1, 255]]), num_classes=2)
-    """
-    values = np.asarray(labels)
-    if not np.issubdtype(values.dtype, np.integer):
-        raise ValueError(
-            f"`{name}` must hold integer class ids; float labels usually mean an image "
-            f"was passed as labels or labels were resized with interpolation. "
-            f"Received: dtype={values.dtype}"
-        )
-    if values.size == 0 or not _has_bad_ids(values, num_classes, ignore_class):
-        return
-    bad = (values < 0) | (values >= num_classes)
-    if ignore_class is not None:
-        bad &= values != ignore_class
-    if bad.any():
-        bad_values = np.unique(values[bad])[:10].tolist()
-        raise ValueError(
-            f"`{name}` holds class ids outside [0, {num_classes}) that are not the ignore "
-            f"value {ignore_class}: {bad_values} ({int(bad.sum())} pixels). Remap them "
-            f"(e.g. ADE20K's 0 -> {ignore_class}, k -> k-1) or raise `num_classes`."
-        )
-
-
-def _has_bad_ids(values, num_classes, ignore_class):
-    """Fast test for ids outside `[0, K)` other than `ignore_class` (no large temporaries).
-
-    The check runs on host arrays before `fit`, so it is kept to two reductions: a
-    `min` for negative ids and a count of ids `>= K` that the ignore pixels must match.
-    """
-    if np.issubdtype(values.dtype, np.signedinteger) and values.min() < 0:
-        return True
-    high = np.count_nonzero(values >= num_classes)
-    if high and ignore_class is not None and ignore_class >= num_classes:
-        high -= np.count_nonzero(values == ignore_class)
-    return high > 0
-
-
 def _validate(features, labels, num_classes, resolution, method):
-    if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"`num_classes` must be a positive int. Received: num_classes={num_classes}")
-    if resolution not in POOLING_RESOLUTIONS:
-        raise ValueError(
-            f"`resolution` must be one of {POOLING_RESOLUTIONS}. Received: resolution={resolution}"
-        )
-    if method not in POOLING_METHODS:
-        raise ValueError(f"`method` must be one of {POOLING_METHODS}. Received: method={method}")
+    validation.check_num_classes(num_classes)
+    validation.check_choice(resolution, POOLING_RESOLUTIONS, "resolution")
+    validation.check_choice(method, POOLING_METHODS, "method")
     if len(features.shape) != 4:
         raise ValueError(
             "`features` must be a 4-D feature map (batch, height, width, channels). "
@@ -211,14 +153,13 @@ def region_mean(
 
     Reference:
         [Cui et al., Region Rebalance for Long-Tailed Semantic Segmentation](
-        https://arxiv.org/abs/2204.01969), eq. 6-8.
+        https://arxiv.org/abs/2204.01969), eq. 6-8; docs/method.md, section 3.
     """
     # Symbolic `keras.Input` tensors (a functional model) stay symbolic; the op then
     # runs in `_SymbolicRegionMean.call` on the model's real tensors.
     features = features if isinstance(features, keras.KerasTensor) else ops.convert_to_tensor(features)
     labels = labels if isinstance(labels, keras.KerasTensor) else ops.convert_to_tensor(labels)
-    if len(labels.shape) == 4 and labels.shape[-1] == 1:
-        labels = ops.squeeze(labels, axis=-1)
+    labels = validation.squeeze_label_channel(labels)
     _validate(features, labels, num_classes, resolution, method)
     data_format = data_format or keras.config.image_data_format()
     if isinstance(features, keras.KerasTensor) or isinstance(labels, keras.KerasTensor):
@@ -243,9 +184,7 @@ def region_mean(
         labels = sample_labels_nearest(labels, features.shape[1], features.shape[2])
     labels = ops.cast(labels, "int32")
 
-    valid = ops.logical_and(labels >= 0, labels < num_classes)
-    if ignore_class is not None:
-        valid = ops.logical_and(valid, labels != ignore_class)
+    valid = validation.valid_label_mask(labels, num_classes, ignore_class)
 
     channels = features.shape[-1]
     if method == "auto":

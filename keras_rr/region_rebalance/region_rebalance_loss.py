@@ -1,35 +1,79 @@
-"""The Region Rebalance loss: balanced softmax over region logits with the region prior."""
+"""The Region Rebalance loss: balanced softmax over region logits with the region prior.
+
+`region_rebalance_loss` is the one function that computes the region loss (paper eq. 8,
+docs/method.md section 3): `RegionRebalanceHead` (and so the training wrapper) and the
+Keras `RegionRebalanceLoss` both call it, so what `fit` optimises and what the public loss
+computes cannot drift apart.
+"""
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_rr.losses.balanced_softmax_cross_entropy import balanced_softmax_cross_entropy
-from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
+from keras_rr import validation
+
+REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none")
 
 
-def region_cross_entropy(region_logits, log_prior=None, label_smoothing=0.0):
-    """Per-region cross-entropy of `(B, K, K)` region logits against their own class.
+def log_class_prior(class_counts, num_classes=None, name="class_counts"):
+    """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
 
-    Region `(b, k)` has target class `k`. The prior, when given, is added to the logits
-    (balanced softmax). Returns float32 `(B, K)`; callers mask invalid regions.
+    The prior of balanced softmax: with region counts F(k) it is the Region Rebalance
+    prior (paper eq. 8); the pixel balanced-softmax ablations use it with pixel counts.
+    Counts of 0 are clamped to 1 so an absent class gets the smallest prior instead of
+    `-inf` (which would turn into NaN in the softmax). Counts need not be normalised:
+    a constant shift of all logits leaves the softmax unchanged.
 
     Args:
-        region_logits: float tensor `(B, K, K)`.
-        log_prior: float `(K,)` or None. `log(max(F, 1))`; None means plain CE.
-        label_smoothing: float in [0, 1). Smooths the one-hot targets (the authors'
-            released head uses it). Defaults to `0.0`.
+        class_counts: array-like `(K,)` of non-negative counts (pixels, regions or
+            images per class).
+        num_classes: int or None. If given, the expected length.
+        name: str. Argument name used in error messages.
 
     Returns:
-        float32 tensor `(B, K)`.
+        float32 NumPy array `(K,)`.
+
+    Example:
+
+    >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
+    """
+    counts = validation.check_counts(class_counts, name, num_classes)
+    return np.log(np.maximum(counts, 1.0)).astype("float32")
+
+
+def region_cross_entropy(region_logits, log_prior=None, label_smoothing=0.0, region_labels=None):
+    """Per-region cross-entropy of region logits, with an optional log prior (balanced softmax).
+
+    By default the logits are `(B, K, K)` and region `(b, k)` has target class `k`
+    (the layout `region_mean` produces); `region_labels` gives explicit targets instead.
+    Label smoothing uses targets `(1 - eps) * one_hot + eps / K`.
+
+    Args:
+        region_logits: float tensor `(..., K)`; `(B, K, K)` when `region_labels` is None.
+        log_prior: float `(K,)` or None. Added to the logits; None means plain CE.
+        label_smoothing: float in [0, 1). Defaults to `0.0`.
+        region_labels: int tensor `region_logits.shape[:-1]` of class ids in `[0, K)`, or
+            None for the `(B, K, K)` layout. Defaults to `None`.
+
+    Returns:
+        float32 tensor `region_logits.shape[:-1]` (callers mask invalid regions).
+
+    Example:
+
+    >>> logits = np.zeros((1, 2, 2), "float32")
+    >>> keras_rr.losses.region_cross_entropy(logits)  # log 2 for both regions
     """
     logits = ops.cast(region_logits, "float32")
     num_classes = logits.shape[-1]
     if log_prior is not None:
         logits = logits + ops.cast(log_prior, "float32")
     log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-    # Region (b, k) has target k: its log-probability is the diagonal of (K, K).
-    target_log_probs = ops.diagonal(log_probs, axis1=-2, axis2=-1)
+    if region_labels is None:
+        # Region (b, k) has target k: its log-probability is the diagonal of (K, K).
+        target_log_probs = ops.diagonal(log_probs, axis1=-2, axis2=-1)
+    else:
+        labels = ops.expand_dims(ops.cast(region_labels, "int32"), -1)
+        target_log_probs = ops.take_along_axis(log_probs, labels, axis=-1)[..., 0]
     if not label_smoothing:
         return -target_log_probs
     # Smoothed targets (1 - eps) * one_hot(k) + eps / K, without building them.
@@ -37,52 +81,76 @@ def region_cross_entropy(region_logits, log_prior=None, label_smoothing=0.0):
     return -(smoothed + (label_smoothing / num_classes) * ops.sum(log_probs, axis=-1))
 
 
-def region_rebalance_loss(region_logits, region_mask, region_frequency=None, label_smoothing=0.0):
-    """Mean balanced-softmax cross-entropy over valid regions (method.md §3, eq. 8).
+def region_rebalance_loss(
+    region_logits,
+    region_mask,
+    region_frequency=None,
+    label_smoothing=0.0,
+    region_labels=None,
+    reduction="sum_over_batch_size",
+):
+    """Balanced-softmax cross-entropy of the valid regions (paper eq. 8).
 
-    `L_reg = mean over valid regions r of -log softmax(z_r + log F)[y_r]` where region
-    `(b, k)` has label `k`. A batch with no valid region returns 0, never NaN.
+    `L_reg = mean over valid regions r of -log softmax(z_r + log F)[y_r]`, where region
+    `(b, k)` has label `k` (or `region_labels`). F(k) = 0 is clamped to 1, never `log 0`.
+    A batch with no valid region gives 0, never NaN.
 
     Args:
-        region_logits: float tensor `(B, K, K)`: logits of region `(b, k)`.
-        region_mask: bool tensor `(B, K)`: which regions exist (from `region_mean`).
+        region_logits: float tensor `(B, K, K)`: logits of region `(b, k)` (or
+            `(..., K)` with `region_labels`).
+        region_mask: bool tensor `region_logits.shape[:-1]`: which regions exist (from
+            `keras_rr.ops.region_mean`).
         region_frequency: array-like `(K,)` or None. Number of training images that
-            contain each class, F(k); zeros are clamped to 1. None gives plain CE (the
-            paper's "component I" ablation).
-        label_smoothing: float. Defaults to `0.0`.
+            contain each class, F(k). None gives plain CE (the paper's "component I").
+        label_smoothing: float in [0, 1). Defaults to `0.0`.
+        region_labels: int tensor of target ids, or None for the `(B, K, K)` layout.
+            Defaults to `None`.
+        reduction: `"sum_over_batch_size"` / `"mean"` (mean over valid regions),
+            `"sum"` (sum over valid regions) or `"none"` (per-region losses, 0 where
+            the mask is False). Defaults to `"sum_over_batch_size"`.
 
     Returns:
-        float32 scalar.
+        float32 scalar (or a tensor of `region_mask`'s shape for `reduction="none"`).
 
     Example:
 
     >>> region_features, region_mask = keras_rr.ops.region_mean(features, labels, K)
     >>> logits = region_classifier(region_features)
-    >>> loss = keras_rr.region_rebalance.region_rebalance_loss(logits, region_mask, freq)
+    >>> loss = keras_rr.losses.region_rebalance_loss(logits, region_mask, freq)
     """
+    validation.check_choice(reduction, REDUCTIONS, "reduction")
+    validation.check_number(label_smoothing, "label_smoothing", 0.0, 1.0, max_inclusive=False)
     region_logits = ops.convert_to_tensor(region_logits)
-    num_classes = region_logits.shape[-1]
     log_prior = None
     if region_frequency is not None:
+        num_classes = region_logits.shape[-1]
         log_prior = ops.convert_to_tensor(log_class_prior(region_frequency, num_classes, "region_frequency"))
-    per_region = region_cross_entropy(region_logits, log_prior, label_smoothing)
+    per_region = region_cross_entropy(region_logits, log_prior, label_smoothing, region_labels)
     mask = ops.cast(region_mask, "float32")
-    return ops.sum(per_region * mask) / ops.maximum(ops.sum(mask), 1.0)
+    # `where`, not a product: a non-existent region's logits may be anything.
+    per_region = ops.where(mask > 0, per_region, 0.0)
+    if reduction == "none":
+        return per_region
+    total = ops.sum(per_region)
+    if reduction == "sum":
+        return total
+    return total / ops.maximum(ops.sum(mask), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
 class RegionRebalanceLoss(keras.losses.Loss):
-    """Region classification loss with the region-frequency prior, as a Keras `Loss`.
+    """The region loss as a Keras `Loss`: `y_true` region classes, `y_pred` region logits.
 
-    `y_true` holds the class of each region, with `ignore_class` for regions that do
-    not exist; `y_pred` the region logits. For the output of `region_mean`, build
-    `y_true = where(region_mask, arange(K), ignore_class)`. The default reduction
-    averages over existing regions; if none exists the loss is 0.
+    Calls `region_rebalance_loss` (the function the training wrapper uses). `y_true` holds
+    the class of each region and `ignore_class` for regions that do not exist; for the
+    output of `region_mean`, `y_true = where(region_mask, arange(K), ignore_class)`. The
+    default reduction averages over the existing regions; if none exists the loss is 0.
 
     Args:
         region_frequency: array-like `(K,)` or None. F(k), number of training images
             containing class k. None (or `rebalance=False`) gives plain CE.
         rebalance: bool. Add `log F` to the logits. Defaults to `True`.
+        label_smoothing: float in [0, 1). Defaults to `0.0`.
         ignore_class: int. Marks non-existent regions in `y_true`. Defaults to `-1`.
         reduction: str. Defaults to `"sum_over_batch_size"`.
         name: str. Defaults to `"region_rebalance_loss"`.
@@ -98,6 +166,7 @@ class RegionRebalanceLoss(keras.losses.Loss):
         self,
         region_frequency=None,
         rebalance=True,
+        label_smoothing=0.0,
         ignore_class=-1,
         reduction="sum_over_batch_size",
         name="region_rebalance_loss",
@@ -109,16 +178,33 @@ class RegionRebalanceLoss(keras.losses.Loss):
                 "`region_frequency` is required when `rebalance=True`. Received: region_frequency=None"
             )
         if region_frequency is not None:
-            log_class_prior(region_frequency, name="region_frequency")
-            region_frequency = [float(c) for c in np.asarray(region_frequency).ravel()]
+            region_frequency = [float(c) for c in validation.check_counts(region_frequency, "region_frequency")]
         self.region_frequency = region_frequency
-        self.rebalance = rebalance
-        self.ignore_class = ignore_class
+        self.rebalance = bool(rebalance)
+        self.label_smoothing = validation.check_number(
+            label_smoothing, "label_smoothing", 0.0, 1.0, max_inclusive=False
+        )
+        self.ignore_class = validation.check_ignore_class(ignore_class)
 
     def call(self, y_true, y_pred):
+        y_pred = ops.convert_to_tensor(y_pred)
         num_classes = y_pred.shape[-1]
-        counts = self.region_frequency if self.rebalance else np.ones(num_classes)
-        return balanced_softmax_cross_entropy(y_true, y_pred, counts, ignore_class=self.ignore_class)
+        y_true = ops.cast(ops.convert_to_tensor(y_true), "int32")
+        mask = validation.valid_label_mask(y_true, num_classes, self.ignore_class)
+        losses = region_rebalance_loss(
+            y_pred,
+            mask,
+            self.region_frequency if self.rebalance else None,
+            self.label_smoothing,
+            region_labels=ops.where(mask, y_true, 0),
+            reduction="none",
+        )
+        if self.reduction not in ("sum_over_batch_size", "mean"):
+            return losses
+        # Keras divides the summed values by their number; rescaling by all / valid makes
+        # that the mean over existing regions (what Keras does for masked values).
+        size = ops.cast(ops.size(losses), "float32")
+        return losses * size / ops.maximum(ops.sum(ops.cast(mask, "float32")), 1.0)
 
     def get_config(self):
         config = super().get_config()
@@ -126,6 +212,7 @@ class RegionRebalanceLoss(keras.losses.Loss):
             {
                 "region_frequency": self.region_frequency,
                 "rebalance": self.rebalance,
+                "label_smoothing": self.label_smoothing,
                 "ignore_class": self.ignore_class,
             }
         )

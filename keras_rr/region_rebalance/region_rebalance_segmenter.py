@@ -1,32 +1,57 @@
-"""`RegionRebalanceSegmenter`: trains any segmenter with the Region Rebalance loss."""
+"""`RegionRebalanceSegmenter`: trains any segmenter with the Region Rebalance loss.
+
+The wrapper is where the method meets `fit`: `compute_loss` adds
+`loss_weight * region loss` (from `RegionRebalanceHead`) to the pixel loss, averaged
+over the global batch under a distribution strategy (paper eq. 9, docs/method.md
+section 3). Outside training it is the plain segmenter.
+"""
 
 import contextlib
-import os
 
 import keras
 import numpy as np
 from keras import ops
 
-from keras_rr.data.class_statistics import resolve_region_frequency
-from keras_rr.losses.balanced_softmax_cross_entropy import log_class_prior
-from keras_rr.region_rebalance.region_rebalance_loss import region_cross_entropy
+from keras_rr import validation
+from keras_rr.data.elements import extract_label
 from keras_rr.region_rebalance import replica_context
+from keras_rr.region_rebalance.region_rebalance_head import RegionRebalanceHead
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter
-from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
-from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
-from keras_rr.region_rebalance.region_pooling import check_labels
-from keras_rr.region_rebalance.region_pooling import region_mean
+
+
+def _with_region_branch(method_name):
+    """`keras.Model.<method_name>` with the labels checked and the region branch active.
+
+    `fit`, `evaluate`, `train_on_batch` and `test_on_batch` are the entry points whose
+    steps call `compute_loss`; inside them `call` returns the logits and decoder features
+    the loss needs instead of the segmenter's output.
+    """
+    base = getattr(keras.Model, method_name)
+
+    def method(self, x=None, y=None, *args, **kwargs):
+        self._check_first_labels(x, y)
+        with self._training_outputs():
+            return base(self, x, y, *args, **kwargs)
+
+    method.__name__ = method_name
+    method.__doc__ = (
+        f"`keras.Model.{method_name}` with the Region Rebalance branch active.\n\n"
+        "Labels visible before the first step (NumPy arrays, the first batch of a "
+        "`tf.data` dataset) are checked for class ids outside `[0, num_classes)`."
+    )
+    return method
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
 class RegionRebalanceSegmenter(keras.Model):
     """Wraps a segmentation model with the Region Rebalance training branch.
 
-    During `fit`/`evaluate` the wrapper pools the segmenter's decoder features over every
-    (image, ground-truth class) region (`keras_rr.ops.region_mean`), classifies each
-    region with `region_classifier`, and adds the balanced-softmax region loss with the
-    region-frequency prior to the pixel loss:
-    `loss = pixel_loss + loss_weight * region_loss` (method.md §3, eq. 9).
+    During `fit`/`evaluate` the wrapper reads the segmenter's decoder features and pixel
+    logits (`feature_model`), and its `region_head` (a
+    `keras_rr.layers.RegionRebalanceHead`) pools the features over every (image,
+    ground-truth class) region, classifies each region and scores it with the
+    balanced-softmax region loss and the region-frequency prior. The total is
+    `loss = pixel_loss + loss_weight * region_loss` (paper eq. 9).
 
     Outside training the branch does not exist: `predict`, `__call__` and
     `.segmenter` give exactly the wrapped model's outputs, and
@@ -53,8 +78,8 @@ class RegionRebalanceSegmenter(keras.Model):
             authors' code). Defaults to `"features"`.
         pooling_method: `"auto"`, `"segment_sum"` or `"one_hot"`. Defaults to `"auto"`.
         projection_dim: int or None. If set, the region classifier is
-            `Dense(projection_dim, relu) -> Dense(K)` (the authors' released head);
-            otherwise a single `Dense(K)`. Defaults to `None`.
+            `Dense(projection_dim, relu) -> Dense(K)`; otherwise a single `Dense(K)`.
+            Defaults to `None`.
         label_smoothing: float. Label smoothing of region targets. Defaults to `0.0`.
         region_classifier: a layer mapping `(..., C)` region features to `(..., K)`
             logits, overriding the default head. Defaults to `None`.
@@ -66,6 +91,16 @@ class RegionRebalanceSegmenter(keras.Model):
             input. Ignored when `feature_layer` is given. Defaults to `True`.
         **kwargs: `keras.Model` arguments such as `name`.
 
+    Attributes:
+        segmenter: the wrapped model (what `predict` and the export run).
+        region_head: the `RegionRebalanceHead` (region pooling, classifier, loss).
+        region_classifier: the head's region classifier.
+        feature_model: a functional model `images -> (pixel logits, decoder features)`
+            built from the segmenter's own layers (shared weights).
+        feature_description: str. Which tensor the region branch pools.
+        outputs_probabilities: bool. Whether the segmenter ends in a softmax (the pixel
+            loss still receives the logits before it).
+
     Example:
 
     ```python
@@ -74,7 +109,7 @@ class RegionRebalanceSegmenter(keras.Model):
         segmenter, num_classes=150, region_frequency="ade20k_train_stats.json")
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
     model.fit(train_ds, epochs=...)   # logs loss, pixel_loss, region_loss
-    masks = model.predict(images)     # == segmenter.predict(images)
+    scores = model.predict(images)    # == segmenter.predict(images)
     ```
 
     Reference:
@@ -99,69 +134,35 @@ class RegionRebalanceSegmenter(keras.Model):
         pool_before_upsampling=True,
         **kwargs,
     ):
-        if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes}")
-        if not (isinstance(loss_weight, (int, float)) and np.isfinite(loss_weight) and loss_weight >= 0):
-            raise ValueError(f"`loss_weight` must be a finite float >= 0. Received: loss_weight={loss_weight}")
-        if pooling_resolution not in POOLING_RESOLUTIONS:
-            raise ValueError(
-                f"`pooling_resolution` must be one of {POOLING_RESOLUTIONS}. "
-                f"Received: pooling_resolution={pooling_resolution}"
-            )
-        if pooling_method not in POOLING_METHODS:
-            raise ValueError(
-                f"`pooling_method` must be one of {POOLING_METHODS}. Received: pooling_method={pooling_method}"
-            )
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}")
-        if rebalance and region_frequency is None:
-            raise ValueError(
-                "`region_frequency` (images per class, F(k)) is required when "
-                "`rebalance=True`; compute it with `keras_rr.data.compute_class_statistics`. "
-                "Received: region_frequency=None"
-            )
+        num_classes = validation.check_num_classes(num_classes, minimum=2)
+        loss_weight = validation.check_number(loss_weight, "loss_weight", minimum=0.0)
+        region_head = RegionRebalanceHead(
+            num_classes,
+            region_frequency=region_frequency,
+            rebalance=rebalance,
+            ignore_class=ignore_class,
+            label_smoothing=label_smoothing,
+            pooling_resolution=pooling_resolution,
+            pooling_method=pooling_method,
+            projection_dim=projection_dim,
+            region_classifier=region_classifier,
+            name="region_head",
+        )
         super().__init__(**kwargs)
         self.segmenter = segmenter
-        self.num_classes = int(num_classes)
-        self.region_frequency = (
-            None if region_frequency is None else resolve_region_frequency(region_frequency, num_classes)
-        )
+        self.num_classes = num_classes
+        self.loss_weight = loss_weight
+        self.ignore_class = region_head.ignore_class
         self.feature_layer = feature_layer
-        self.loss_weight = float(loss_weight)
-        self.ignore_class = ignore_class
-        self.rebalance = rebalance
-        self.pooling_resolution = pooling_resolution
-        self.pooling_method = pooling_method
-        self.projection_dim = projection_dim
-        self.label_smoothing = float(label_smoothing)
-
         self.pool_before_upsampling = bool(pool_before_upsampling)
-        tap = tap_segmenter(segmenter, self.num_classes, feature_layer, self.pool_before_upsampling)
-        self._tap = tap.model
-        self._outputs_probabilities = tap.outputs_probabilities
+
+        tap = tap_segmenter(segmenter, num_classes, feature_layer, self.pool_before_upsampling)
+        self.feature_model = tap.model
+        self.outputs_probabilities = tap.outputs_probabilities
         self.feature_description = tap.description
-        feature_channels = tap.model.outputs[1].shape[-1]
+        region_head.build(tap.model.outputs[1].shape)
+        self.region_head = region_head
 
-        self._custom_region_classifier = region_classifier is not None
-        if region_classifier is None:
-            if projection_dim:
-                region_classifier = keras.Sequential(
-                    [
-                        keras.layers.Dense(projection_dim, activation="relu", name="region_projection"),
-                        keras.layers.Dense(self.num_classes, name="region_logits"),
-                    ],
-                    name="region_classifier",
-                )
-            else:
-                region_classifier = keras.layers.Dense(self.num_classes, name="region_classifier")
-        self.region_classifier = region_classifier
-        self.region_classifier.build((None, feature_channels))
-
-        if rebalance:
-            self._log_prior = log_class_prior(self.region_frequency, self.num_classes, "region_frequency")
-        else:
-            self._log_prior = None
-        self._log_prior_cache = None
         self.pixel_loss = None
         self._pixel_loss_is_default = False
         self.pixel_loss_tracker = keras.metrics.Mean(name="pixel_loss")
@@ -171,16 +172,26 @@ class RegionRebalanceSegmenter(keras.Model):
         self._emit_training_outputs = False
         self.built = True
 
+    @property
+    def region_classifier(self):
+        """The region classifier of `region_head` (region features -> region logits)."""
+        return self.region_head.region_classifier
+
+    @property
+    def region_frequency(self):
+        """F(k) as a list of floats, or None (from `region_head`)."""
+        return self.region_head.region_frequency
+
     # ------------------------------------------------------------------ forward pass
     def call(self, inputs, training=None):
         if self._emit_training_outputs:
-            logits, features = self._tap(inputs, training=training)
+            logits, features = self.feature_model(inputs, training=training)
             return {"logits": logits, "features": features}
         return self.segmenter(inputs, training=training)
 
     def compute_output_spec(self, inputs, training=None):
         if self._emit_training_outputs:
-            logits, features = self._tap.compute_output_spec(inputs)
+            logits, features = self.feature_model.compute_output_spec(inputs)
             return {"logits": logits, "features": features}
         return self.segmenter.compute_output_spec(inputs)
 
@@ -239,25 +250,10 @@ class RegionRebalanceSegmenter(keras.Model):
         if self.built and hasattr(self, "optimizer") and self.optimizer is not None:
             self.optimizer.build(self.trainable_variables)
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._check_first_labels(x, y)
-        with self._training_outputs():
-            return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_first_labels(x, y)
-        with self._training_outputs():
-            return super().evaluate(x, y, *args, **kwargs)
-
-    def train_on_batch(self, x, y=None, *args, **kwargs):
-        self._check_first_labels(x, y)
-        with self._training_outputs():
-            return super().train_on_batch(x, y, *args, **kwargs)
-
-    def test_on_batch(self, x, y=None, *args, **kwargs):
-        self._check_first_labels(x, y)
-        with self._training_outputs():
-            return super().test_on_batch(x, y, *args, **kwargs)
+    fit = _with_region_branch("fit")
+    evaluate = _with_region_branch("evaluate")
+    train_on_batch = _with_region_branch("train_on_batch")
+    test_on_batch = _with_region_branch("test_on_batch")
 
     def _check_first_labels(self, x, y):
         """Fails fast with a clear error on bad labels we can see before training.
@@ -269,7 +265,7 @@ class RegionRebalanceSegmenter(keras.Model):
         if labels is None and hasattr(x, "take") and hasattr(x, "element_spec"):  # tf.data
             for element in x.take(1):
                 if isinstance(element, (tuple, list)) and len(element) >= 2:
-                    labels = element[1]
+                    labels = extract_label(tuple(element))
         if labels is None or isinstance(labels, dict):
             return
         if isinstance(labels, np.ndarray):
@@ -279,15 +275,13 @@ class RegionRebalanceSegmenter(keras.Model):
                 values = keras.ops.convert_to_numpy(labels)
             except Exception:  # symbolic or exotic inputs: checked in the step instead
                 return
-        check_labels(values, self.num_classes, self.ignore_class)
+        validation.check_labels(values, self.num_classes, self.ignore_class)
 
     # ---------------------------------------------------------------- loss
     def _standardize_labels(self, y):
         if y is None:
             raise ValueError("RegionRebalanceSegmenter needs labels `y` to compute its loss.")
-        labels = ops.convert_to_tensor(y)
-        if len(labels.shape) == 4 and labels.shape[-1] == 1:
-            labels = ops.squeeze(labels, axis=-1)
+        labels = validation.squeeze_label_channel(ops.convert_to_tensor(y))
         if len(labels.shape) != 3:
             raise ValueError(
                 "Labels must be (batch, height, width) or (batch, height, width, 1). "
@@ -302,8 +296,8 @@ class RegionRebalanceSegmenter(keras.Model):
         if self.ignore_class is not None:
             # Graph steps cannot raise on values: ids outside [0, K) are ignored
             # (eager inputs were already checked in fit/evaluate).
-            in_range = ops.logical_and(labels >= 0, labels < self.num_classes)
-            labels = ops.where(in_range, labels, self.ignore_class)
+            valid = validation.valid_label_mask(labels, self.num_classes)
+            labels = ops.where(valid, labels, self.ignore_class)
         return labels
 
     def _pixel_logits(self, logits, labels):
@@ -333,43 +327,14 @@ class RegionRebalanceSegmenter(keras.Model):
         global_count = replica_context.cross_replica_sum(ops.sum(valid))
         return ops.sum(per_pixel) / ops.maximum(global_count, 1.0)
 
-    def _region_terms(self, features, labels):
-        """Returns `(sum of region losses, local region count)` for this replica."""
-        region_features, region_mask = region_mean(
-            features,
-            labels,
-            self.num_classes,
-            ignore_class=self.ignore_class,
-            resolution=self.pooling_resolution,
-            method=self.pooling_method,
-            data_format="channels_last",
-        )
-        # Rows of (B*K, C): any classifier built for (None, C) inputs applies.
-        channels = region_features.shape[-1]
-        region_logits = self.region_classifier(ops.reshape(region_features, (-1, channels)))
-        region_logits = ops.reshape(region_logits, (-1, self.num_classes, self.num_classes))
-        per_region = region_cross_entropy(region_logits, self._log_prior_tensor(), self.label_smoothing)
-        mask = ops.cast(region_mask, "float32")
-        return ops.sum(per_region * mask), ops.sum(mask)
-
-    def _log_prior_tensor(self):
-        if self._log_prior is None:
-            return None
-        if keras.backend.backend() != "torch":
-            return ops.convert_to_tensor(self._log_prior)  # a constant of the traced step
-        # Eager torch would build the tensor, and copy it to the GPU, on every step.
-        if self._log_prior_cache is None:
-            self._log_prior_cache = ops.convert_to_tensor(self._log_prior, dtype="float32")
-        return self._log_prior_cache
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.pixel_loss is None:
             raise ValueError("Call `compile()` before training or evaluating the model.")
-        if not isinstance(y_pred, dict):
-            # Called by user code with plain predictions: recompute what the loss needs.
-            logits, features = self._tap(x, training=training)
-        else:
+        if isinstance(y_pred, dict):
             logits, features = y_pred["logits"], y_pred["features"]
+        else:
+            # Called by user code with plain predictions: recompute what the loss needs.
+            logits, features = self.feature_model(x, training=training)
         labels = self._standardize_labels(y)
         if features.shape[0] is not None and labels.shape[0] is not None and features.shape[0] != labels.shape[0]:
             raise ValueError(
@@ -385,7 +350,7 @@ class RegionRebalanceSegmenter(keras.Model):
             # Keras Loss objects divide by the replica count themselves.
             pixel_loss = ops.cast(self.pixel_loss(labels, pixel_logits, sample_weight), "float32")
 
-        region_sum, region_count = self._region_terms(features, labels)
+        region_sum, region_count = self.region_head(features, labels, training=training)
         # Mean over the regions of the *global* batch: local sum / global count. The
         # replicas' terms add up to the global mean, matching Keras' loss scaling.
         global_count = replica_context.cross_replica_sum(region_count)
@@ -403,32 +368,35 @@ class RegionRebalanceSegmenter(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if isinstance(y_pred, dict):
             y_pred = y_pred["logits"]
-            if self._outputs_probabilities:
+            if self.outputs_probabilities:
                 y_pred = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     # ---------------------------------------------------------------- serialization
     def get_config(self):
         config = super().get_config()
+        head = self.region_head.get_config()
         config.update(
             {
                 "segmenter": keras.saving.serialize_keras_object(self.segmenter),
                 "num_classes": self.num_classes,
-                "region_frequency": self.region_frequency,
                 "feature_layer": self.feature_layer,
                 "loss_weight": self.loss_weight,
-                "ignore_class": self.ignore_class,
-                "rebalance": self.rebalance,
-                "pooling_resolution": self.pooling_resolution,
-                "pooling_method": self.pooling_method,
-                "projection_dim": self.projection_dim,
-                "label_smoothing": self.label_smoothing,
                 "pool_before_upsampling": self.pool_before_upsampling,
-                "region_classifier": (
-                    keras.saving.serialize_keras_object(self.region_classifier)
-                    if self._custom_region_classifier
-                    else None
-                ),
+                # The region head's settings, under the wrapper's argument names.
+                **{
+                    key: head[key]
+                    for key in (
+                        "region_frequency",
+                        "ignore_class",
+                        "rebalance",
+                        "pooling_resolution",
+                        "pooling_method",
+                        "projection_dim",
+                        "label_smoothing",
+                        "region_classifier",
+                    )
+                },
             }
         )
         return config

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_rr.losses import RegionRebalanceLoss
+from keras_rr.losses import region_rebalance_loss
 from keras_rr.models import RegionRebalanceSegmenter
 from tests import tiny_models
 from tests.harness import BACKEND
@@ -53,7 +55,7 @@ def test_logged_region_loss_matches_numpy(rebalance, resolution):
     model = make_model(rebalance=rebalance, pooling_resolution=resolution)
     model.compile(optimizer="sgd")
     logs = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)
-    _, features = model._tap.predict(images, verbose=0)
+    _, features = model.feature_model.predict(images, verbose=0)
     if resolution == "labels":
         features = to_numpy(keras.ops.image.resize(features, (32, 32), interpolation="bilinear"))
     kernel, bias = (to_numpy(w) for w in model.region_classifier.weights)
@@ -62,6 +64,23 @@ def test_logged_region_loss_matches_numpy(rebalance, resolution):
     # Again: eager torch now reads the prior tensor it cached on the first step.
     again = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)
     np.testing.assert_allclose(again["region_loss"], want, rtol=1e-4)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_public_region_loss_equals_the_logged_region_loss(label_smoothing):
+    # The loss users can call and the loss `fit` optimises are one function: on the
+    # wrapper's own region logits they agree to float32 precision.
+    images, labels = data(n=3, seed=11, ignore_fraction=0.3)
+    model = make_model(label_smoothing=label_smoothing)
+    model.compile(optimizer="sgd")
+    logged = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)["region_loss"]
+    _, features = model.feature_model.predict(images, verbose=0)
+    logits, mask = model.region_head.region_logits(features, labels)
+    y_true = np.where(to_numpy(mask), np.arange(K), -1)
+    public = RegionRebalanceLoss(FREQ, label_smoothing=label_smoothing)(y_true, logits)
+    np.testing.assert_allclose(to_numpy(public), logged, rtol=1e-6, atol=1e-6)
+    function = region_rebalance_loss(logits, mask, FREQ, label_smoothing)
+    np.testing.assert_allclose(to_numpy(function), logged, rtol=1e-6, atol=1e-6)
 
 
 def test_loss_weight_zero_trains_like_plain_fit():
@@ -138,7 +157,7 @@ def test_out_of_range_ids_inside_a_step_are_ignored():
     clean = labels.copy()
     clean[0, :4] = 255
     clean[1, :2] = 255
-    outputs = model._tap(images)
+    outputs = model.feature_model(images)
     y_pred = {"logits": outputs[0], "features": outputs[1]}
     got = to_numpy(model.compute_loss(images, bad, y_pred, training=False))
     want = to_numpy(model.compute_loss(images, clean, y_pred, training=False))
@@ -262,11 +281,11 @@ def test_supported_segmenters_train_two_steps(builder, expected_features):
     images, labels = data(n=4, size=64, seed=8)
     model = RegionRebalanceSegmenter(segmenter, K, region_frequency=FREQ)
     assert expected_features in model.feature_description
-    logits, features = model._tap.predict(images[:2], verbose=0)
+    logits, features = model.feature_model.predict(images[:2], verbose=0)
     # The tap's logits are the segmenter's pre-softmax outputs (oneDNN may fuse the
     # inlined graph differently: ~1e-3 on TF CPU).
     plain = to_numpy(model.segmenter(images[:2], training=False))
-    if model._outputs_probabilities:
+    if model.outputs_probabilities:
         logits = to_numpy(keras.ops.softmax(logits, axis=-1))
     np.testing.assert_allclose(logits, plain, atol=1e-2)
     if builder in ("keras_hub_deeplab_v3", "keras_cv_deeplab_v3_plus"):
@@ -299,8 +318,8 @@ def test_pool_before_a_top_level_upsampling():
     segmenter = keras.Model(inputs, x)
     before = RegionRebalanceSegmenter(segmenter, K, region_frequency=FREQ)
     exact = RegionRebalanceSegmenter(segmenter, K, region_frequency=FREQ, pool_before_upsampling=False)
-    assert before._tap.outputs[1].shape[1:3] == (8, 8)
-    assert exact._tap.outputs[1].shape[1:3] == (32, 32)
+    assert before.feature_model.outputs[1].shape[1:3] == (8, 8)
+    assert exact.feature_model.outputs[1].shape[1:3] == (32, 32)
     # Blocky scenes (16x16 px regions with one colour each), like real ones: features are
     # smooth inside regions and interpolation only matters at region borders.
     rng = np.random.default_rng(0)

@@ -1,0 +1,110 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_rr.data import ClassStatistics
+from keras_rr.layers import RegionRebalanceHead
+from keras_rr.losses import RegionRebalanceLoss
+from keras_rr.losses import region_rebalance_loss
+from tests.harness import random_labels
+from tests.harness import run_layer_test
+from tests.harness import run_serialization_test
+from tests.harness import to_numpy
+from tests.references import np_region_loss_of_features
+from tests.references import np_region_losses
+from tests.references import np_region_mean
+
+K = 5
+FREQ = [300, 40, 6, 1, 0]
+
+
+def inputs(seed=0, batch=3, feature_hw=(4, 4), label_hw=(16, 16), channels=6):
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(batch,) + feature_hw + (channels,)).astype("float32")
+    labels = random_labels((batch,) + label_hw, K - 1, ignore_fraction=0.2, seed=seed)  # class 4 absent
+    labels[1] = 255  # an image with no region at all
+    return features, labels
+
+
+@pytest.mark.parametrize("rebalance", [True, False])
+def test_head_returns_summed_loss_and_region_count_like_numpy(rebalance):
+    features, labels = inputs()
+    head = RegionRebalanceHead(K, region_frequency=FREQ, rebalance=rebalance)
+    loss_sum, count = run_layer_test(head, (features, labels), expected_output_shape=((), ()))
+    kernel, bias = (to_numpy(w) for w in head.region_classifier.weights)
+    _, mask = np_region_mean(features, labels, K)
+    want_mean = np_region_loss_of_features(features, labels, kernel, bias, FREQ if rebalance else None, K)
+    assert to_numpy(count) == mask.sum() > 0
+    np.testing.assert_allclose(to_numpy(loss_sum), want_mean * mask.sum(), rtol=1e-5)
+
+
+def test_region_logits_feed_the_public_loss_exactly():
+    features, labels = inputs(seed=1)
+    head = RegionRebalanceHead(K, region_frequency=FREQ, label_smoothing=0.1)
+    logits, mask = head.region_logits(features, labels)
+    assert tuple(logits.shape) == (3, K, K) and tuple(mask.shape) == (3, K)
+    loss_sum, count = head(features, labels)
+    mean = to_numpy(loss_sum) / to_numpy(count)
+    np.testing.assert_allclose(to_numpy(region_rebalance_loss(logits, mask, FREQ, 0.1)), mean, rtol=1e-6)
+    y_true = np.where(to_numpy(mask), np.arange(K), -1)
+    np.testing.assert_allclose(
+        to_numpy(RegionRebalanceLoss(FREQ, label_smoothing=0.1)(y_true, logits)), mean, rtol=1e-6
+    )
+    want = np.mean(np_region_losses(to_numpy(logits), to_numpy(mask), FREQ, 0.1))
+    np.testing.assert_allclose(mean, want, rtol=1e-5)
+
+
+def test_no_region_gives_zero_sum_and_count():
+    features, labels = inputs()
+    labels[:] = 255
+    loss_sum, count = RegionRebalanceHead(K, region_frequency=FREQ)(features, labels)
+    assert to_numpy(loss_sum) == 0.0 and to_numpy(count) == 0.0
+
+
+def test_head_accepts_statistics_and_projection_and_custom_classifier(tmp_path):
+    stats = ClassStatistics.from_counts(pixel_counts=[9, 8, 7, 6, 0], region_counts=[5, 4, 3, 2, 0])
+    path = stats.save(tmp_path / "stats.json")
+    head = RegionRebalanceHead(K, region_frequency=path, projection_dim=8)
+    assert head.region_frequency == [5.0, 4.0, 3.0, 2.0, 0.0]
+    features, labels = inputs()
+    head(features, labels)
+    assert isinstance(head.region_classifier, keras.Sequential)
+    assert [w.shape for w in head.region_classifier.weights] == [(6, 8), (8,), (8, K), (K,)]
+    custom = keras.layers.Dense(K, use_bias=False, name="my_regions")
+    head = RegionRebalanceHead(K, rebalance=False, region_classifier=custom)
+    head(features, labels)
+    restored = run_serialization_test(head, check_config_equal=False)
+    assert restored.region_classifier.name == "my_regions" and not restored.region_classifier.use_bias
+    assert restored.region_frequency is None
+
+
+def test_head_in_a_functional_model():
+    features_in = keras.Input((4, 4, 6))
+    labels_in = keras.Input((16, 16), dtype="int32")
+    head = RegionRebalanceHead(K, region_frequency=FREQ)
+    loss_sum, count = head(features_in, labels_in)
+    model = keras.Model([features_in, labels_in], [loss_sum, count])
+    features, labels = inputs(seed=2)
+    got = model([features, labels])
+    want = head(features, labels)
+    np.testing.assert_allclose(to_numpy(got[0]), to_numpy(want[0]), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(got[1]), to_numpy(want[1]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_classes": 1, "region_frequency": [1]}, "num_classes"),
+        ({"num_classes": K}, "region_frequency"),
+        ({"num_classes": K, "region_frequency": [1, 2]}, "one entry per class"),
+        ({"num_classes": K, "region_frequency": [1, 2, -1, 0, 3]}, "non-negative"),
+        ({"num_classes": K, "rebalance": False, "label_smoothing": 1.0}, "label_smoothing"),
+        ({"num_classes": K, "rebalance": False, "pooling_resolution": "pixels"}, "pooling_resolution"),
+        ({"num_classes": K, "rebalance": False, "pooling_method": "loop"}, "pooling_method"),
+        ({"num_classes": K, "rebalance": False, "projection_dim": 0}, "projection_dim"),
+        ({"num_classes": K, "rebalance": False, "ignore_class": 2.5}, "ignore_class"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RegionRebalanceHead(**kwargs)
