@@ -22,6 +22,7 @@ valid = validation.valid_label_mask(labels, num_classes, ignore_class=255)
 
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -329,3 +330,66 @@ def _has_bad_ids(values, num_classes, ignore_class):
     if high and ignore_class is not None and ignore_class >= num_classes:
         high -= np.count_nonzero(values == ignore_class)
     return high > 0
+
+
+def check_data_format(data_format, name="data_format"):
+    """Returns `"channels_last"` or `"channels_first"`, defaulting to Keras' setting.
+
+    Args:
+        data_format: str or None. `None` means `keras.config.image_data_format()`.
+        name: str. Argument name used in the message. Defaults to `"data_format"`.
+
+    Returns:
+        str.
+
+    Example:
+
+    >>> check_data_format("channels_first")
+    'channels_first'
+    """
+    if data_format is None:
+        data_format = keras.config.image_data_format()
+    return check_choice(data_format, ("channels_last", "channels_first"), name)
+
+
+def sparse_label_targets(y_true, y_pred, num_classes, ignore_class=None, num_classes_name="num_classes"):
+    """Labels of a per-pixel loss on class scores: `(class ids, valid mask)`.
+
+    The label handling every sparse pixel loss needs, written once: a `(B, H, W, 1)`
+    label map loses its channel axis, labels must have the shape of `y_pred` without
+    its last (class) axis, `y_pred` must hold `num_classes` scores, and pixels outside
+    `valid_label_mask` get class id 0 (so `take`/`one_hot` stay in range) and weight 0.
+    Runs on backend tensors with `keras.ops`, inside compiled steps too.
+
+    Args:
+        y_true: integer tensor `(B, H, W)` or `(B, H, W, 1)` of class ids.
+        y_pred: float tensor `(B, H, W, K)` of class scores (classes last).
+        num_classes: int. `K`.
+        ignore_class: int or None. Label of unlabeled pixels. Defaults to `None`.
+        num_classes_name: str. What `num_classes` is called in the error message,
+            e.g. `"len(class_weights)"`. Defaults to `"num_classes"`.
+
+    Returns:
+        `(ids, valid)`: int32 ids and a float32 mask (1 at labeled pixels), both of
+        shape `y_pred.shape[:-1]`.
+
+    Example:
+
+    ```python
+    ids, valid = sparse_label_targets(labels, logits, num_classes=150, ignore_class=255)
+    ```
+    """
+    y_true = squeeze_label_channel(ops.convert_to_tensor(y_true))
+    if len(y_true.shape) != len(y_pred.shape) - 1:
+        raise ValueError(
+            "Labels must have the shape of the logits without the class axis. Received: "
+            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    if y_pred.shape[-1] is not None and y_pred.shape[-1] != num_classes:
+        raise ValueError(
+            f"The logits have {y_pred.shape[-1]} classes but {num_classes_name}={num_classes}. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
+    y_true = ops.cast(y_true, "int32")
+    valid = valid_label_mask(y_true, num_classes, ignore_class)
+    return ops.where(valid, y_true, 0), ops.cast(valid, "float32")

@@ -114,3 +114,53 @@ def np_dice_loss(labels, logits, num_classes, ignore_class=255, smooth=1.0):
     axes = tuple(range(p.ndim - 1))
     dice = (2 * (p * t).sum(axes) + smooth) / (p.sum(axes) + t.sum(axes) + smooth)
     return 1.0 - dice.mean()
+
+
+def np_softmax(z):
+    """softmax over the last axis."""
+    return np.exp(np_log_softmax(z))
+
+
+def np_confusion_matrix(labels, preds, num_classes, ignore_class=255, sample_weight=None):
+    """`(K, K)` confusion matrix counted pixel by pixel (rows: label, columns: prediction).
+
+    A pixel counts when its label is a class id in `[0, K)` other than `ignore_class`
+    and its prediction is in `[0, K)`. `sample_weight` is `None`, per image `(B,)` or per
+    pixel (the labels' shape).
+    """
+    labels = np.asarray(labels)
+    preds = np.asarray(preds)
+    weights = np.ones(labels.shape) if sample_weight is None else np.asarray(sample_weight, "float64")
+    if weights.ndim == 1:
+        weights = weights.reshape((-1,) + (1,) * (labels.ndim - 1)) * np.ones(labels.shape)
+    cm = np.zeros((num_classes, num_classes))
+    for label, pred, weight in zip(labels.ravel(), preds.ravel(), weights.reshape(labels.shape).ravel()):
+        if 0 <= label < num_classes and label != ignore_class and 0 <= pred < num_classes:
+            cm[label, pred] += weight
+    return cm
+
+
+def np_slide_inference(model_fn, images, crop, stride):
+    """mmseg `slide_inference` transcribed: window scores averaged, then softmax.
+
+    `model_fn` maps a NumPy window `(B, crop, crop, C)` to scores of the same size;
+    windows of `crop` move by `stride`, the last one of each row and column shifted
+    back to end at the border. Square crops and strides; images at least `crop` in
+    size.
+    """
+    b, h, w, _ = images.shape
+    grids_h = max(h - crop + stride - 1, 0) // stride + 1
+    grids_w = max(w - crop + stride - 1, 0) // stride + 1
+    total = None
+    count = np.zeros((h, w))
+    for i in range(grids_h):
+        for j in range(grids_w):
+            y1, x1 = i * stride, j * stride
+            y2, x2 = min(y1 + crop, h), min(x1 + crop, w)
+            y1, x1 = max(y2 - crop, 0), max(x2 - crop, 0)
+            scores = np.asarray(model_fn(images[:, y1:y2, x1:x2]), "float64")
+            if total is None:
+                total = np.zeros((b, h, w, scores.shape[-1]))
+            total[:, y1:y2, x1:x2] += scores
+            count[y1:y2, x1:x2] += 1
+    return np_softmax(total / count[None, :, :, None])

@@ -69,3 +69,23 @@ def keras_cv_deeplab_v3_plus(num_classes, size=IMAGE_SIZE):
         input_shape=(size, size, 3),
     )
     return keras_cv.models.DeepLabV3Plus(backbone=backbone, num_classes=num_classes, projection_filters=8)
+
+
+def trained_region_rebalance_segmenter(num_classes=3, size=32):
+    """A `RegionRebalanceSegmenter` around `functional_segmenter`, fit for one step.
+
+    Returns:
+        `(model, images)`: the wrapper and the two images it was fit on.
+    """
+    import numpy as np
+
+    from keras_rr.models import RegionRebalanceSegmenter
+    from tests.harness import random_labels
+
+    segmenter = functional_segmenter(num_classes, size=size, softmax=True)
+    frequency = np.arange(num_classes, 0, -1) * 2 + 1  # a long tail: [.., 5, 3]
+    model = RegionRebalanceSegmenter(segmenter, num_classes, region_frequency=frequency, projection_dim=4)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    images = np.random.default_rng(0).uniform(size=(2, size, size, 3)).astype("float32")
+    model.fit(images, random_labels((2, size, size), num_classes), verbose=0)
+    return model, images

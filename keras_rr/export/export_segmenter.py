@@ -1,11 +1,15 @@
-"""Export the inference model (the plain segmenter, without the region branch)."""
+"""Export the inference model (the plain segmenter, without the region branch).
+
+The region branch only shapes training (`docs/method.md`, section 3); inference runs the
+plain segmenter, so that is what is written, verified and timed.
+"""
 
 import os
 
 import keras
 import numpy as np
 
-EXPORT_FORMATS = ("keras", "tf_saved_model")
+from keras_rr import validation
 
 
 def _plain_segmenter(model):
@@ -51,6 +55,35 @@ def _check_no_region_weights(names, where):
         raise AssertionError(f"Region branch weights leaked into the {where}: {leaked[:5]}")
 
 
+def _write_keras(segmenter, path, images):
+    """Saves a `.keras` file and reloads it: `(weight names, outputs or None, weight count)`."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    segmenter.save(path)
+    exported = keras.saving.load_model(path)
+    if len(exported.weights) != len(segmenter.weights):
+        raise AssertionError(
+            f"The export holds {len(exported.weights)} weights, the segmenter {len(segmenter.weights)}."
+        )
+    actual = None if images is None else _forward(exported, images)
+    return [w.path for w in exported.weights], actual, len(exported.weights)
+
+
+def _write_tf_saved_model(segmenter, path, images):
+    """Exports a SavedModel and reloads it: `(variable names, outputs or None, variable count)`."""
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise ImportError("`format='tf_saved_model'` needs TensorFlow: pip install tensorflow") from error
+    segmenter.export(path, format="tf_saved_model", verbose=False)
+    reloaded = tf.saved_model.load(path)
+    actual = None if images is None else reloaded.serve(tf.constant(images)).numpy()
+    return [v.name for v in reloaded.variables], actual, len(reloaded.variables)
+
+
+_WRITERS = {"keras": _write_keras, "tf_saved_model": _write_tf_saved_model}
+EXPORT_FORMATS = tuple(_WRITERS)
+
+
 def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5, verify=True):
     """Writes the inference model without the region branch and verifies it.
 
@@ -58,9 +91,9 @@ def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5,
     segmenter): same weights, same outputs, no extra cost. After writing, the file is
     loaded back and its outputs are compared with the model's (for the wrapper, its
     segmenter's: the wrapper predicts with it) on `sample_images` (random images of the
-    input size if None), and its weights are
-    checked to hold nothing of the region branch. `verify=False` skips the output
-    comparison (two compiled forward passes), not the weight check.
+    input size if None), and its weights are checked to hold nothing of the region
+    branch. `verify=False` skips the output comparison (two compiled forward passes),
+    not the weight check.
 
     Args:
         model: a `keras_rr.models.RegionRebalanceSegmenter` or a plain `keras.Model`.
@@ -81,44 +114,22 @@ def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5,
     >>> keras_rr.export.export_segmenter(rr_model, "deeplab_rr.keras")
     {'path': 'deeplab_rr.keras', 'format': 'keras', 'max_abs_diff': 0.0, ...}
     """
-    if format not in EXPORT_FORMATS:
-        raise ValueError(f"`format` must be one of {EXPORT_FORMATS}. Received: format={format!r}")
+    validation.check_choice(format, EXPORT_FORMATS, "format")
+    atol = validation.check_number(atol, "atol", minimum=0.0)
     path = os.fspath(path)
+    if format == "keras" and not path.endswith(".keras"):
+        raise ValueError(f"A Keras export path must end with '.keras'. Received: path={path!r}")
     segmenter = _plain_segmenter(model)
-    if verify:
-        images = _sample_images(segmenter, sample_images)
-        expected = _forward(model, images)
-
-    if format == "keras":
-        if not path.endswith(".keras"):
-            raise ValueError(f"A Keras export path must end with '.keras'. Received: path={path!r}")
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        segmenter.save(path)
-        exported = keras.saving.load_model(path)
-        names = [w.path for w in exported.weights]
-        actual = _forward(exported, images) if verify else None
-        num_weights = len(exported.weights)
-        if num_weights != len(segmenter.weights):
-            raise AssertionError(
-                f"The export holds {num_weights} weights, the segmenter {len(segmenter.weights)}."
-            )
-    else:
-        try:
-            import tensorflow as tf
-        except ImportError as error:
-            raise ImportError("`format='tf_saved_model'` needs TensorFlow: pip install tensorflow") from error
-        segmenter.export(path, format="tf_saved_model", verbose=False)
-        reloaded = tf.saved_model.load(path)
-        names = [v.name for v in reloaded.variables]
-        actual = reloaded.serve(tf.constant(images)).numpy() if verify else None
-        num_weights = len(reloaded.variables)
-
+    images = _sample_images(segmenter, sample_images) if verify else None
+    expected = _forward(model, images) if verify else None
+    names, actual, num_weights = _WRITERS[format](segmenter, path, images)
     _check_no_region_weights(names, f"export at {path}")
+    report = {"path": path, "format": format, "max_abs_diff": None, "num_weights": num_weights}
     if not verify:
-        return {"path": path, "format": format, "max_abs_diff": None, "num_weights": num_weights}
-    max_abs_diff = float(np.max(np.abs(actual.astype("float64") - expected.astype("float64"))))
-    if not max_abs_diff <= atol:
+        return report
+    report["max_abs_diff"] = float(np.max(np.abs(actual.astype("float64") - expected.astype("float64"))))
+    if not report["max_abs_diff"] <= atol:
         raise AssertionError(
-            f"Exported outputs differ from the model's by {max_abs_diff} (atol={atol}) at {path}"
+            f"Exported outputs differ from the model's by {report['max_abs_diff']} (atol={atol}) at {path}"
         )
-    return {"path": path, "format": format, "max_abs_diff": max_abs_diff, "num_weights": num_weights}
+    return report

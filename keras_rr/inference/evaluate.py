@@ -1,4 +1,8 @@
-"""Dataset-level evaluation of a segmenter: streamed confusion matrix -> metrics."""
+"""Dataset-level evaluation of a segmenter: streamed confusion matrix -> metrics.
+
+How the paper's numbers are computed (dataset-level confusion matrix, mmseg's metrics)
+is described in `docs/method.md`, section 5.
+"""
 
 import numpy as np
 from keras import ops
@@ -7,9 +11,9 @@ from keras_rr import validation
 from keras_rr.data.elements import split_element
 from keras_rr.inference.predict import DEFAULT_SCALES
 from keras_rr.inference.predict import predict_probabilities
-from keras_rr.inference.predict import standardize_data_format
 from keras_rr.metrics.segmentation_metrics import confusion_matrix_numpy
 from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix
+
 
 def _iterate(dataset):
     # tf.data yields TF tensors; NumPy batches feed a JAX or torch model as well.
@@ -29,20 +33,9 @@ def _length(dataset, max_batches):
 
 
 def evaluate_segmenter(
-    model,
-    dataset,
-    num_classes,
-    mode="whole",
-    ignore_class=255,
-    crop_size=None,
-    stride=None,
-    scales=DEFAULT_SCALES,
-    flip=True,
-    output_probabilities=False,
-    pad_value=0.0,
-    data_format=None,
-    max_batches=None,
-    progress=True,
+    model, dataset, num_classes, mode="whole", ignore_class=255, crop_size=None, stride=None,
+    scales=DEFAULT_SCALES, flip=True, output_probabilities=False, pad_value=0.0, data_format=None,
+    max_batches=None, progress=True,
 ):
     """Evaluates a segmenter over a dataset: mIoU, mAcc, aAcc and per-class IoU/Acc.
 
@@ -85,12 +78,9 @@ def evaluate_segmenter(
     ```
     """
     num_classes = validation.check_num_classes(num_classes)
-    data_format = standardize_data_format(data_format)
-    if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 0):
-        raise ValueError(
-            f"`max_batches` must be a non-negative int or None. Received: "
-            f"max_batches={max_batches}"
-        )
+    ignore_class = validation.check_ignore_class(ignore_class)
+    data_format = validation.check_data_format(data_format)
+    max_batches = validation.check_int(max_batches, "max_batches", minimum=0, allow_none=True)
     cm = np.zeros((num_classes, num_classes), dtype=np.float64)
     iterator = _iterate(dataset)
     bar = None
@@ -102,6 +92,10 @@ def evaluate_segmenter(
         if tqdm is not None:
             bar = tqdm(total=_length(dataset, max_batches), desc=f"eval ({mode})", unit="batch")
     channel_axis = -1 if data_format == "channels_last" else 1
+    predict_kwargs = dict(
+        mode=mode, crop_size=crop_size, stride=stride, scales=scales, flip=flip, num_classes=num_classes,
+        output_probabilities=output_probabilities, pad_value=pad_value, data_format=data_format,
+    )
     try:
         for step, element in enumerate(iterator):
             if max_batches is not None and step >= max_batches:
@@ -111,14 +105,8 @@ def evaluate_segmenter(
             labels = np.asarray(labels)
             if images.ndim == 3:
                 images, labels = images[None], labels[None]
-            if labels.ndim == 4:
-                labels = np.squeeze(labels, axis=channel_axis)
-            probs = predict_probabilities(
-                model, images, mode=mode, crop_size=crop_size, stride=stride,
-                scales=scales, flip=flip, num_classes=num_classes,
-                output_probabilities=output_probabilities, pad_value=pad_value,
-                data_format=data_format,
-            )
+            labels = validation.squeeze_label_channel(labels, channel_axis)
+            probs = predict_probabilities(model, images, **predict_kwargs)
             if data_format == "channels_first":
                 probs = ops.transpose(probs, (0, 2, 3, 1))
             if tuple(probs.shape[1:3]) != labels.shape[1:3]:

@@ -1,4 +1,7 @@
-"""Test-time inference modes: whole image, sliding window, multi-scale + flip (paper §5).
+"""Test-time inference modes: whole image, sliding window, multi-scale + flip.
+
+The modes and their settings (mmseg's, used for the paper's numbers) are described in
+`docs/method.md`, section 5.
 
 Each function takes any model (a `keras.Model` or a plain callable) that maps images
 `(B, H, W, 3)` to per-pixel class scores `(B, h, w, K)`, e.g. the exported segmenter,
@@ -14,38 +17,39 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_rr import validation
+
 DEFAULT_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
-_MODES = ("whole", "slide")
-
-
-def standardize_data_format(data_format):
-    """Returns `data_format`, defaulting to `keras.config.image_data_format()`, or raises."""
-    if data_format is None:
-        data_format = keras.config.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            "`data_format` must be 'channels_last' or 'channels_first'. Received: "
-            f"data_format={data_format}"
-        )
-    return data_format
+# Inference at one scale; "multi_scale" runs one of them at every scale.
+_SINGLE_SCALE_MODES = ("whole", "slide")
+_MODES = _SINGLE_SCALE_MODES + ("multi_scale",)
 
 
 def _pair(value, name):
-    """Normalises an int or (h, w) pair of positive ints."""
+    """Normalises an int or (height, width) pair of positive ints."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    try:
-        value = tuple(int(v) for v in value)
-    except TypeError:
+        return (validation.check_int(value, name, minimum=1),) * 2
+    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
+        return tuple(validation.check_int(v, name, minimum=1) for v in value)
+    raise ValueError(f"`{name}` must be an int or a (height, width) pair. Received: {name}={value!r}")
+
+
+def _window(crop_size, stride):
+    """Checks the sliding-window settings; returns `(crop_size, stride)` as pairs."""
+    if crop_size is None or stride is None:
         raise ValueError(
-            f"`{name}` must be an int or a (height, width) pair. Received: {name}={value}"
-        ) from None
-    if len(value) != 2 or min(value) < 1:
-        raise ValueError(
-            f"`{name}` must be positive (height, width). Received: {name}={value}"
+            "Sliding-window inference (`mode='slide'`) needs `crop_size` and `stride`. "
+            f"Received: crop_size={crop_size}, stride={stride}"
         )
-    return value
+    crop_size = _pair(crop_size, "crop_size")
+    stride = _pair(stride, "stride")
+    if stride[0] > crop_size[0] or stride[1] > crop_size[1]:
+        raise ValueError(
+            "`stride` larger than `crop_size` leaves pixels no window covers. Received: "
+            f"stride={stride}, crop_size={crop_size}"
+        )
+    return crop_size, stride
 
 
 def _images_channels_last(images, data_format):
@@ -153,9 +157,7 @@ def _slide_scores(model, images_cl, crop_size, stride, data_format, num_classes,
     return averaged[:, :height, :width, :]
 
 
-def predict_whole(
-    model, images, output_probabilities=False, num_classes=None, data_format=None
-):
+def predict_whole(model, images, output_probabilities=False, num_classes=None, data_format=None):
     """Whole-image inference: class probabilities at the input resolution.
 
     The model output is resized bilinearly to the image size when it is smaller (e.g.
@@ -167,6 +169,7 @@ def predict_whole(
         images: array or tensor `(B, H, W, 3)`, preprocessed as the model expects.
         output_probabilities: bool. `True` when the model already ends in a softmax;
             `False` applies a softmax to its logits. Defaults to `False`.
+        num_classes: optional int; when given, the model output is checked against it.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
 
@@ -179,20 +182,14 @@ def predict_whole(
     probs = keras_rr.inference.predict_whole(segmenter, images)
     ```
     """
-    data_format = standardize_data_format(data_format)
+    data_format = validation.check_data_format(data_format)
     images_cl = _images_channels_last(images, data_format)
     scores = _whole_scores(model, images_cl, data_format, num_classes)
     return _from_channels_last(_to_probabilities(scores, output_probabilities), data_format)
 
 
 def predict_sliding_window(
-    model,
-    images,
-    crop_size,
-    stride,
-    num_classes=None,
-    output_probabilities=False,
-    pad_value=0.0,
+    model, images, crop_size, stride, num_classes=None, output_probabilities=False, pad_value=0.0,
     data_format=None,
 ):
     """Sliding-window inference as in mmseg `slide_inference`.
@@ -226,33 +223,16 @@ def predict_sliding_window(
         segmenter, images, crop_size=512, stride=341, num_classes=150)
     ```
     """
-    data_format = standardize_data_format(data_format)
-    crop_size = _pair(crop_size, "crop_size")
-    stride = _pair(stride, "stride")
-    if stride[0] > crop_size[0] or stride[1] > crop_size[1]:
-        raise ValueError(
-            "`stride` larger than `crop_size` leaves pixels no window covers. Received: "
-            f"stride={stride}, crop_size={crop_size}"
-        )
+    data_format = validation.check_data_format(data_format)
+    crop_size, stride = _window(crop_size, stride)
     images_cl = _images_channels_last(images, data_format)
-    scores = _slide_scores(
-        model, images_cl, crop_size, stride, data_format, num_classes, pad_value
-    )
+    scores = _slide_scores(model, images_cl, crop_size, stride, data_format, num_classes, pad_value)
     return _from_channels_last(_to_probabilities(scores, output_probabilities), data_format)
 
 
 def predict_multi_scale(
-    model,
-    images,
-    scales=DEFAULT_SCALES,
-    flip=True,
-    mode="whole",
-    crop_size=None,
-    stride=None,
-    num_classes=None,
-    output_probabilities=False,
-    pad_value=0.0,
-    data_format=None,
+    model, images, scales=DEFAULT_SCALES, flip=True, mode="whole", crop_size=None, stride=None,
+    num_classes=None, output_probabilities=False, pad_value=0.0, data_format=None,
 ):
     """Multi-scale + flip inference (paper "m.s."): average of class probabilities.
 
@@ -286,9 +266,8 @@ def predict_multi_scale(
     probs = keras_rr.inference.predict_multi_scale(segmenter, images, flip=True)
     ```
     """
-    data_format = standardize_data_format(data_format)
-    if mode not in _MODES:
-        raise ValueError(f"`mode` must be one of {_MODES}. Received: mode={mode}")
+    data_format = validation.check_data_format(data_format)
+    validation.check_choice(mode, _SINGLE_SCALE_MODES, "mode")
     try:
         scales = tuple(float(s) for s in scales)
     except TypeError:
@@ -298,18 +277,7 @@ def predict_multi_scale(
     if not scales or min(scales) <= 0:
         raise ValueError(f"`scales` must be positive floats. Received: scales={scales}")
     if mode == "slide":
-        if crop_size is None or stride is None:
-            raise ValueError(
-                "`mode='slide'` needs `crop_size` and `stride`. Received: "
-                f"crop_size={crop_size}, stride={stride}"
-            )
-        crop_size = _pair(crop_size, "crop_size")
-        stride = _pair(stride, "stride")
-        if stride[0] > crop_size[0] or stride[1] > crop_size[1]:
-            raise ValueError(
-                "`stride` larger than `crop_size` leaves pixels no window covers. "
-                f"Received: stride={stride}, crop_size={crop_size}"
-            )
+        crop_size, stride = _window(crop_size, stride)
     images_cl = _images_channels_last(images, data_format)
     height, width = images_cl.shape[1], images_cl.shape[2]
 
@@ -339,17 +307,8 @@ def predict_multi_scale(
 
 
 def predict_probabilities(
-    model,
-    images,
-    mode="whole",
-    crop_size=None,
-    stride=None,
-    scales=DEFAULT_SCALES,
-    flip=True,
-    num_classes=None,
-    output_probabilities=False,
-    pad_value=0.0,
-    data_format=None,
+    model, images, mode="whole", crop_size=None, stride=None, scales=DEFAULT_SCALES, flip=True,
+    num_classes=None, output_probabilities=False, pad_value=0.0, data_format=None,
 ):
     """Class probabilities with the inference mode picked by name.
 
@@ -372,35 +331,23 @@ def predict_probabilities(
     probs = keras_rr.inference.predict_probabilities(segmenter, images, mode="multi_scale")
     ```
     """
+    validation.check_choice(mode, _MODES, "mode")
     if mode == "whole":
-        probs = predict_whole(
-            model, images, output_probabilities=output_probabilities,
-            num_classes=num_classes, data_format=data_format,
+        return predict_whole(
+            model, images, output_probabilities=output_probabilities, num_classes=num_classes,
+            data_format=data_format,
         )
-    elif mode == "slide":
-        if crop_size is None or stride is None:
-            raise ValueError(
-                "`mode='slide'` needs `crop_size` and `stride`. Received: "
-                f"crop_size={crop_size}, stride={stride}"
-            )
-        probs = predict_sliding_window(
+    if mode == "slide":
+        return predict_sliding_window(
             model, images, crop_size, stride, num_classes=num_classes,
-            output_probabilities=output_probabilities, pad_value=pad_value,
-            data_format=data_format,
+            output_probabilities=output_probabilities, pad_value=pad_value, data_format=data_format,
         )
-    elif mode == "multi_scale":
-        inner = "slide" if crop_size is not None and stride is not None else "whole"
-        probs = predict_multi_scale(
-            model, images, scales=scales, flip=flip, mode=inner, crop_size=crop_size,
-            stride=stride, num_classes=num_classes,
-            output_probabilities=output_probabilities, pad_value=pad_value,
-            data_format=data_format,
-        )
-    else:
-        raise ValueError(
-            f"`mode` must be 'whole', 'slide' or 'multi_scale'. Received: mode={mode}"
-        )
-    return probs
+    inner = "slide" if crop_size is not None and stride is not None else "whole"
+    return predict_multi_scale(
+        model, images, scales=scales, flip=flip, mode=inner, crop_size=crop_size, stride=stride,
+        num_classes=num_classes, output_probabilities=output_probabilities, pad_value=pad_value,
+        data_format=data_format,
+    )
 
 
 def predict_labels(model, images, mode="whole", data_format=None, **kwargs):
@@ -424,7 +371,7 @@ def predict_labels(model, images, mode="whole", data_format=None, **kwargs):
                                                crop_size=512, stride=341)
     ```
     """
-    data_format = standardize_data_format(data_format)
+    data_format = validation.check_data_format(data_format)
     probs = predict_probabilities(model, images, mode=mode, data_format=data_format, **kwargs)
     axis = -1 if data_format == "channels_last" else 1
     return ops.cast(ops.argmax(probs, axis=axis), "int32")

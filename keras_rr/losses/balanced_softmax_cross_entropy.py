@@ -1,9 +1,9 @@
 """Balanced softmax cross-entropy: cross-entropy on logits shifted by a log class prior."""
 
 import keras
-import numpy as np
 from keras import ops
 
+from keras_rr import validation
 from keras_rr.region_rebalance.region_rebalance_loss import log_class_prior
 
 
@@ -13,7 +13,7 @@ def balanced_softmax_cross_entropy(y_true, y_pred, class_counts, ignore_class=No
     Computes sparse categorical cross-entropy on `y_pred + log(max(class_counts, 1))`.
     With pixel counts this is the paper's "pixel balanced softmax"; with region counts
     (images containing each class) applied to region logits it is the Region Rebalance
-    loss (method.md §3, eq. 8).
+    loss (`docs/method.md`, section 3).
 
     Args:
         y_true: integer tensor of class ids, shape `y_pred.shape[:-1]`.
@@ -67,18 +67,12 @@ class BalancedSoftmaxCrossEntropy(keras.losses.Loss):
     """
 
     def __init__(
-        self,
-        class_counts,
-        ignore_class=None,
-        axis=-1,
-        reduction="sum_over_batch_size",
-        name="balanced_softmax_cross_entropy",
-        dtype=None,
+        self, class_counts, ignore_class=None, axis=-1, reduction="sum_over_batch_size",
+        name="balanced_softmax_cross_entropy", dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        log_class_prior(class_counts)  # validate early, with a clear error
-        self.class_counts = [float(c) for c in np.asarray(class_counts).ravel()]
-        self.ignore_class = ignore_class
+        self.class_counts = validation.check_counts(class_counts, "class_counts").tolist()
+        self.ignore_class = validation.check_ignore_class(ignore_class)
         self.axis = axis
 
     def call(self, y_true, y_pred):

@@ -1,8 +1,16 @@
-"""Cross-entropy with per-class weights (the paper's "re-weighting" baseline)."""
+"""Cross-entropy with per-class weights (the paper's "re-weighting" baseline).
+
+Also home of `masked_cross_entropy`, plain cross-entropy averaged over labeled pixels,
+which `DiceCrossEntropy` adds to its Dice term: both are the same per-pixel
+cross-entropy, with class weights or without. Why re-weighting pixels is not enough is
+discussed in `docs/method.md`, section 1.
+"""
 
 import keras
 import numpy as np
 from keras import ops
+
+from keras_rr import validation
 
 
 def inverse_frequency_weights(pixel_counts):
@@ -20,12 +28,7 @@ def inverse_frequency_weights(pixel_counts):
 
     >>> inverse_frequency_weights([300, 100, 0])  # [0.5, 1.5, 0.0]
     """
-    counts = np.asarray(pixel_counts, dtype="float64")
-    if counts.ndim != 1 or np.any(counts < 0) or not np.all(np.isfinite(counts)):
-        raise ValueError(
-            "`pixel_counts` must be a 1-D vector of non-negative counts. "
-            f"Received: pixel_counts={counts.tolist()[:20]}"
-        )
+    counts = validation.check_counts(pixel_counts, "pixel_counts")
     present = counts > 0
     if not present.any():
         raise ValueError(
@@ -35,6 +38,39 @@ def inverse_frequency_weights(pixel_counts):
     weights[present] = 1.0 / counts[present]
     weights[present] /= weights[present].mean()
     return weights.astype("float32")
+
+
+def _pixel_cross_entropy(y_true, y_pred, num_classes, ignore_class, class_weights=None, num_classes_name="num_classes"):
+    """Per-pixel `-w[y] log softmax(y_pred)[y]` (0 at unlabeled pixels) and the valid mask."""
+    logits = ops.cast(ops.convert_to_tensor(y_pred), "float32")
+    labels, valid = validation.sparse_label_targets(y_true, logits, num_classes, ignore_class, num_classes_name)
+    log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    losses = -ops.take_along_axis(log_probs, ops.expand_dims(labels, -1), axis=-1)[..., 0] * valid
+    if class_weights is not None:
+        losses = losses * ops.take(ops.convert_to_tensor(np.asarray(class_weights, "float32")), labels)
+    return losses, valid
+
+
+def masked_cross_entropy(y_true, y_pred, num_classes, ignore_class=255):
+    """Sparse cross-entropy from logits, averaged over labeled pixels (0 if none).
+
+    Args:
+        y_true: int tensor `(B, H, W)` or `(B, H, W, 1)`.
+        y_pred: float tensor `(B, H, W, K)` of logits.
+        num_classes: int.
+        ignore_class: int or None. Defaults to `255`.
+
+    Returns:
+        float32 scalar tensor.
+
+    Example:
+
+    >>> logits = np.zeros((1, 1, 2, 2), "float32")
+    >>> masked_cross_entropy(np.array([[[0, 255]]]), logits, 2)  # log 2 over 1 pixel
+    0.6931
+    """
+    losses, valid = _pixel_cross_entropy(y_true, y_pred, num_classes, ignore_class)
+    return ops.sum(losses) / ops.maximum(ops.sum(valid), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
@@ -66,39 +102,20 @@ class ClassWeightedCrossEntropy(keras.losses.Loss):
         name="class_weighted_cross_entropy", dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.class_weights = [float(w) for w in np.asarray(class_weights, "float64").ravel()]
-        if any(w < 0 or not np.isfinite(w) for w in self.class_weights):
-            raise ValueError(f"`class_weights` must be finite and >= 0. Received: {self.class_weights[:10]}")
-        self.ignore_class = ignore_class
+        self.class_weights = validation.check_counts(class_weights, "class_weights").tolist()
+        self.ignore_class = validation.check_ignore_class(ignore_class)
 
     def call(self, y_true, y_pred):
-        logits = ops.cast(y_pred, "float32")
-        num_classes = len(self.class_weights)
-        if logits.shape[-1] is not None and logits.shape[-1] != num_classes:
-            raise ValueError(
-                f"The logits have {logits.shape[-1]} classes but `class_weights` has {num_classes} entries. "
-                f"Received: y_pred.shape={tuple(logits.shape)}"
-            )
-        y_true = ops.convert_to_tensor(y_true)
-        # Labels with a trailing channel axis, (B, H, W, 1), index like (B, H, W).
-        if len(y_true.shape) == len(logits.shape) and y_true.shape[-1] == 1:
-            y_true = ops.squeeze(y_true, axis=-1)
-        y_true = ops.cast(y_true, "int32")
-        valid = ops.logical_and(y_true >= 0, y_true < num_classes)
-        if self.ignore_class is not None:
-            valid = ops.logical_and(valid, y_true != self.ignore_class)
-        safe = ops.where(valid, y_true, 0)
-        log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-        picked = ops.take_along_axis(log_probs, ops.expand_dims(safe, -1), axis=-1)[..., 0]
-        weights = ops.take(ops.convert_to_tensor(np.asarray(self.class_weights, "float32")), safe)
-        valid = ops.cast(valid, "float32")
-        per_pixel = -picked * weights * valid
+        losses, valid = _pixel_cross_entropy(
+            y_true, y_pred, len(self.class_weights), self.ignore_class, self.class_weights,
+            num_classes_name="len(class_weights)",
+        )
         if self.reduction not in ("sum_over_batch_size", "mean"):
-            return per_pixel
+            return losses
         # Keras' mean divides by all elements; rescaling by total / labeled makes it
         # the sum over labeled pixels divided by their number.
         total = ops.cast(ops.size(valid), "float32")
-        return per_pixel * total / ops.maximum(ops.sum(valid), 1.0)
+        return losses * total / ops.maximum(ops.sum(valid), 1.0)
 
     def get_config(self):
         config = super().get_config()

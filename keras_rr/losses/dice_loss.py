@@ -1,31 +1,23 @@
-"""Dice loss over softmax probabilities, ignore-aware (a paper Table 1 baseline)."""
+"""Dice loss over softmax probabilities, ignore-aware (a paper Table 1 baseline).
+
+`DiceCrossEntropy` adds `masked_cross_entropy` (defined with the class-weighted
+cross-entropy, importable from here as before). Why pixel-level rebalancing such as
+Dice falls short is discussed in `docs/method.md`, section 1.
+"""
 
 import keras
-import numpy as np
 from keras import ops
 
+from keras_rr import validation
+from keras_rr.losses.class_weighted_cross_entropy import masked_cross_entropy
 
-def _labels_and_mask(y_true, y_pred, num_classes, ignore_class):
-    """Integer labels shaped like `y_pred[..., 0]`, their validity mask and safe ids."""
-    y_true = ops.convert_to_tensor(y_true)
-    # Labels may carry a trailing channel axis, (B, H, W, 1), as Keras datasets often do.
-    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
-        y_true = ops.squeeze(y_true, axis=-1)
-    if len(y_true.shape) != len(y_pred.shape) - 1:
-        raise ValueError(
-            "Labels must have the shape of the logits without the class axis. Received: "
-            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
-        )
-    if y_pred.shape[-1] is not None and y_pred.shape[-1] != num_classes:
-        raise ValueError(
-            f"The logits have {y_pred.shape[-1]} classes but the loss was built for {num_classes}. "
-            f"Received: y_pred.shape={tuple(y_pred.shape)}"
-        )
-    y_true = ops.cast(y_true, "int32")
-    valid = ops.logical_and(y_true >= 0, y_true < num_classes)
-    if ignore_class is not None:
-        valid = ops.logical_and(valid, y_true != ignore_class)
-    return ops.where(valid, y_true, 0), ops.cast(valid, "float32")
+def _check_dice_arguments(num_classes, ignore_class, smooth):
+    """The arguments `DiceLoss` and `DiceCrossEntropy` share, validated."""
+    return (
+        validation.check_num_classes(num_classes, minimum=2),
+        validation.check_ignore_class(ignore_class),
+        validation.check_number(smooth, "smooth", minimum=0.0),
+    )
 
 
 def dice_loss(y_true, y_pred, num_classes, ignore_class=255, smooth=1.0):
@@ -52,7 +44,7 @@ def dice_loss(y_true, y_pred, num_classes, ignore_class=255, smooth=1.0):
     0.3333
     """
     y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
-    labels, valid = _labels_and_mask(y_true, y_pred, num_classes, ignore_class)
+    labels, valid = validation.sparse_label_targets(y_true, y_pred, num_classes, ignore_class)
     valid = ops.expand_dims(valid, -1)
     probs = ops.softmax(y_pred, axis=-1) * valid
     targets = ops.one_hot(labels, num_classes) * valid
@@ -61,25 +53,6 @@ def dice_loss(y_true, y_pred, num_classes, ignore_class=255, smooth=1.0):
     denominator = ops.sum(probs, axis=axes) + ops.sum(targets, axis=axes)
     dice = (2.0 * intersection + smooth) / (denominator + smooth)
     return 1.0 - ops.mean(dice)
-
-
-def masked_cross_entropy(y_true, y_pred, num_classes, ignore_class=255):
-    """Sparse cross-entropy from logits, averaged over labeled pixels (0 if none).
-
-    Args:
-        y_true: int tensor `(B, H, W)` or `(B, H, W, 1)`.
-        y_pred: float tensor `(B, H, W, K)` of logits.
-        num_classes: int.
-        ignore_class: int or None. Defaults to `255`.
-
-    Returns:
-        float32 scalar tensor.
-    """
-    y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
-    labels, valid = _labels_and_mask(y_true, y_pred, num_classes, ignore_class)
-    log_probs = y_pred - ops.logsumexp(y_pred, axis=-1, keepdims=True)
-    picked = ops.take_along_axis(log_probs, ops.expand_dims(labels, -1), axis=-1)[..., 0]
-    return -ops.sum(picked * valid) / ops.maximum(ops.sum(valid), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
@@ -111,13 +84,7 @@ class DiceLoss(keras.losses.Loss):
         self, num_classes, ignore_class=255, smooth=1.0, reduction="sum_over_batch_size", name="dice_loss", dtype=None
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
-        if not smooth >= 0:
-            raise ValueError(f"`smooth` must be >= 0. Received: smooth={smooth!r}")
-        self.num_classes = int(num_classes)
-        self.ignore_class = ignore_class
-        self.smooth = float(smooth)
+        self.num_classes, self.ignore_class, self.smooth = _check_dice_arguments(num_classes, ignore_class, smooth)
 
     def call(self, y_true, y_pred):
         loss = dice_loss(y_true, y_pred, self.num_classes, self.ignore_class, self.smooth)
@@ -152,26 +119,12 @@ class DiceCrossEntropy(keras.losses.Loss):
     """
 
     def __init__(
-        self,
-        num_classes,
-        ignore_class=255,
-        dice_weight=1.0,
-        smooth=1.0,
-        reduction="sum_over_batch_size",
-        name="dice_cross_entropy",
-        dtype=None,
+        self, num_classes, ignore_class=255, dice_weight=1.0, smooth=1.0, reduction="sum_over_batch_size",
+        name="dice_cross_entropy", dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
-        if not dice_weight >= 0:
-            raise ValueError(f"`dice_weight` must be >= 0. Received: dice_weight={dice_weight!r}")
-        if not smooth >= 0:
-            raise ValueError(f"`smooth` must be >= 0. Received: smooth={smooth!r}")
-        self.num_classes = int(num_classes)
-        self.ignore_class = ignore_class
-        self.dice_weight = float(dice_weight)
-        self.smooth = float(smooth)
+        self.num_classes, self.ignore_class, self.smooth = _check_dice_arguments(num_classes, ignore_class, smooth)
+        self.dice_weight = validation.check_number(dice_weight, "dice_weight", minimum=0.0)
 
     def call(self, y_true, y_pred):
         # Pure functions, not nested Loss objects: each Loss call would divide by the
@@ -183,11 +136,7 @@ class DiceCrossEntropy(keras.losses.Loss):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "num_classes": self.num_classes,
-                "ignore_class": self.ignore_class,
-                "dice_weight": self.dice_weight,
-                "smooth": self.smooth,
-            }
+            {"num_classes": self.num_classes, "ignore_class": self.ignore_class, "dice_weight": self.dice_weight,
+             "smooth": self.smooth}
         )
         return config

@@ -1,7 +1,11 @@
-"""Pixel losses by name: the baseline and the pixel-rebalancing ablations (paper Table 1)."""
+"""Pixel losses by name: the baseline and the pixel-rebalancing ablations (paper Table 1).
+
+The ablations and what each one shows are described in `docs/method.md`, section 4.
+"""
 
 import keras
 
+from keras_rr import validation
 from keras_rr.losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
 from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
 from keras_rr.losses.class_weighted_cross_entropy import inverse_frequency_weights
@@ -39,22 +43,16 @@ def make_pixel_loss(name, num_classes, statistics=None, ignore_class=255):
 
     >>> loss = make_pixel_loss("reweighting", 150, statistics=stats)
     """
-    if name not in PIXEL_LOSSES:
-        raise ValueError(f"`name` must be one of {PIXEL_LOSSES}. Received: name={name!r}")
-    needs_stats = name in ("reweighting", "pixel_balanced_softmax", "region_balanced_softmax")
-    if needs_stats:
+    validation.check_choice(name, PIXEL_LOSSES, "name")
+    num_classes = validation.check_num_classes(num_classes, minimum=2)
+    if name in ("reweighting", "pixel_balanced_softmax", "region_balanced_softmax"):
         if statistics is None:
             raise ValueError(
                 f"The pixel loss {name!r} needs class `statistics` (pixel and region counts). "
                 "Received: statistics=None"
             )
         for field in ("pixel_counts", "region_counts"):
-            counts = getattr(statistics, field, None)
-            if counts is None or len(counts) != num_classes:
-                raise ValueError(
-                    f"`statistics.{field}` must have one entry per class ({num_classes}). "
-                    f"Received: {None if counts is None else len(counts)} entries"
-                )
+            validation.check_counts(getattr(statistics, field, None), f"statistics.{field}", num_classes)
     if name == "cross_entropy":
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=ignore_class)
     if name == "reweighting":

@@ -1,8 +1,9 @@
 """keras_rr.metrics: segmentation confusion matrix, mIoU/mAcc/aAcc and per-class reports.
 
 `SegmentationConfusionMatrix` is the streaming Keras metric (use it in `compile`); the
-NumPy functions give the same numbers outside a graph and compare runs (paper §5,
-Fig. 3/5/6, Table 2). Plot helpers import matplotlib only when called.
+NumPy functions give the same numbers outside a graph and compare runs (paper Fig.
+3/5/6, Table 2; the conventions are in `docs/method.md`, section 5). Plot helpers
+import matplotlib only when called.
 """
 
 from keras_rr.metrics.analysis import delta_per_class

@@ -1,20 +1,28 @@
 """Helpers that compare and summarise per-class results (paper Fig. 3/6, Table 2).
 
 All NumPy; used by the demo and compare tools. Values are fractions in [0, 1]; tables
-print them as percentages.
+print them as percentages. Means over classes skip NaN (absent classes) with
+`nanmean`, as the metrics themselves do (`docs/method.md`, section 5).
 """
 
 import numpy as np
 
+from keras_rr.metrics.segmentation_metrics import nanmean
+
+
+def _entry(metrics, key):
+    """`metrics[key]` of a `SegmentationMetrics` or a dict (or attribute), else None."""
+    try:
+        return metrics[key]
+    except (KeyError, TypeError, IndexError):
+        return getattr(metrics, key, None)
+
 
 def _per_class(metrics, key):
     """Reads a per-class array from a `SegmentationMetrics`, a dict or an array."""
-    if isinstance(metrics, np.ndarray) or isinstance(metrics, (list, tuple)):
+    if isinstance(metrics, (np.ndarray, list, tuple)):
         return np.asarray(metrics, dtype=np.float64)
-    try:
-        value = metrics[key]
-    except (KeyError, TypeError, IndexError):
-        value = getattr(metrics, key, None)
+    value = _entry(metrics, key)
     if value is None:
         raise ValueError(
             f"Expected metrics with a per-class `{key}` entry. Received: "
@@ -53,10 +61,9 @@ def delta_per_class(metrics_a, metrics_b):
             )
         out[key] = b - a
     for key in ("miou", "macc", "aacc"):
-        try:
-            out[key] = float(metrics_b[key]) - float(metrics_a[key])
-        except (KeyError, TypeError, IndexError):
-            pass
+        a, b = _entry(metrics_a, key), _entry(metrics_b, key)
+        if a is not None and b is not None:
+            out[key] = float(b) - float(a)
     return out
 
 
@@ -208,8 +215,8 @@ def head_body_tail_summary(values, pixel_counts, fractions=(1 / 3, 1 / 3, 1 / 3)
             f"values.shape={values.shape}, pixel_counts.shape={counts.shape}"
         )
     groups = head_body_tail_split(counts, fractions)
-    out = {name: _nanmean(values[idx]) for name, idx in groups.items()}
-    out["all"] = _nanmean(values)
+    out = {name: nanmean(values[idx]) for name, idx in groups.items()}
+    out["all"] = nanmean(values)
     return out
 
 
@@ -257,10 +264,7 @@ def per_class_table(
             f"{len(class_names)}"
         )
     if pixel_counts is None:
-        try:
-            pixel_counts = metrics["pixel_counts"]
-        except (KeyError, TypeError, IndexError):
-            pixel_counts = getattr(metrics, "pixel_counts", None)
+        pixel_counts = _entry(metrics, "pixel_counts")
     columns = ["#", "class"]
     if pixel_counts is not None:
         pixel_counts = np.asarray(pixel_counts, dtype=np.float64).reshape(-1)
@@ -285,7 +289,7 @@ def per_class_table(
     total = pixel_counts.sum() if pixel_counts is not None else 0.0
 
     def pct(v):
-        return "nan" if not np.isfinite(v) else f"{100.0 * v:.2f}"
+        return "nan" if np.isnan(v) else f"{100.0 * v:.2f}"
 
     lines = [
         "| " + " | ".join(columns) + " |",
@@ -305,21 +309,12 @@ def per_class_table(
         mean_row.append("")
     if region_counts is not None:
         mean_row.append("")
-    mean_row += [pct(_nanmean(iou)), pct(_nanmean(acc))]
-    mean_row += [pct(_nanmean(v)) for v in extra.values()]
+    mean_row += [pct(nanmean(iou)), pct(nanmean(acc))]
+    mean_row += [pct(nanmean(v)) for v in extra.values()]
     lines.append("| " + " | ".join(mean_row) + " |")
-    try:
-        aacc = float(metrics["aacc"])
+    aacc = _entry(metrics, "aacc")
+    if aacc is not None:
         lines.append("")
-        lines.append(
-            f"mIoU {pct(_nanmean(iou))} | mAcc {pct(_nanmean(acc))} | aAcc {pct(aacc)}"
-        )
-    except (KeyError, TypeError, IndexError):
-        pass
+        lines.append(f"mIoU {pct(nanmean(iou))} | mAcc {pct(nanmean(acc))} | aAcc {pct(float(aacc))}")
     return "\n".join(lines)
 
-
-def _nanmean(x):
-    x = np.asarray(x, dtype=np.float64)
-    finite = np.isfinite(x)
-    return float(x[finite].mean()) if finite.any() else float("nan")

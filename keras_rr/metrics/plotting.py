@@ -41,11 +41,44 @@ def _check_vector(name, value, k=None):
     return value
 
 
-def _prepare_path(path):
+def _prepare(first, second, pixel_counts, class_names, path):
+    """Validates the per-class inputs, creates the PNG's folder, imports pyplot.
+
+    Args:
+        first, second: `(name, values)` pairs of per-class vectors; `first` fixes `K`.
+        pixel_counts: array `(K,)` giving the class order, or None when it is `first`.
+
+    Returns:
+        `(first_values, second_values, order, path, plt)`: `order` lists the classes
+        from most to least frequent (the x axis).
+    """
+    first_values = _check_vector(*first)
+    k = first_values.shape[0]
+    second_values = _check_vector(*second, k)
+    counts = first_values if pixel_counts is None else _check_vector("pixel_counts", pixel_counts, k)
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(
+            f"`class_names` must have {k} entries. Received: len(class_names)="
+            f"{len(class_names)}"
+        )
     path = os.fspath(path)
     directory = os.path.dirname(path)
     if directory:
         os.makedirs(directory, exist_ok=True)
+    return first_values, second_values, frequency_order(counts), path, _pyplot()
+
+
+def _label_classes(ax, class_names, order):
+    """Class names on the x axis, in plot order, while they stay readable."""
+    if class_names is not None and len(order) <= _MAX_TICK_LABELS:
+        ax.set_xticks(np.arange(len(order)))
+        ax.set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+
+
+def _save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
     return path
 
 
@@ -78,19 +111,10 @@ def plot_per_class_delta(
         d["iou"], d["acc"], train_pixel_counts, "runs/delta.png")
     ```
     """
-    delta_iou = _check_vector("delta_iou", delta_iou)
-    k = delta_iou.shape[0]
-    delta_acc = _check_vector("delta_acc", delta_acc, k)
-    pixel_counts = _check_vector("pixel_counts", pixel_counts, k)
-    if class_names is not None and len(class_names) != k:
-        raise ValueError(
-            f"`class_names` must have {k} entries. Received: len(class_names)="
-            f"{len(class_names)}"
-        )
-    path = _prepare_path(path)
-    plt = _pyplot()
-    order = frequency_order(pixel_counts)
-    x = np.arange(k)
+    delta_iou, delta_acc, order, path, plt = _prepare(
+        ("delta_iou", delta_iou), ("delta_acc", delta_acc), pixel_counts, class_names, path
+    )
+    k, x = order.size, np.arange(order.size)
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(0.12 * k + 2, 24.0)), 6), sharex=True)
     for ax, values, label in ((axes[0], delta_iou, "ΔIoU"), (axes[1], delta_acc, "ΔAcc")):
         v = 100.0 * values[order]
@@ -99,16 +123,11 @@ def plot_per_class_delta(
         ax.axhline(0.0, color="black", linewidth=0.6)
         ax.set_ylabel(f"{label} (points)")
         ax.grid(axis="y", alpha=0.3)
-    if class_names is not None and k <= _MAX_TICK_LABELS:
-        axes[1].set_xticks(x)
-        axes[1].set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+    _label_classes(axes[1], class_names, order)
     axes[1].set_xlabel("classes, sorted by pixel frequency (descending)")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_frequency_histogram(
@@ -124,10 +143,8 @@ def plot_frequency_histogram(
     Args:
         pixel_counts: array-like `(K,)` labeled pixels per class.
         region_counts: array-like `(K,)` regions (images containing the class) per class.
-        path: str or path-like, the PNG file to write.
-        class_names: optional sequence of `K` names for the x axis (shown when
-            `K <= 60`).
-        title: optional figure title.
+        path: str or path-like, the PNG file to write (parent folders are created).
+        class_names, title: see `plot_per_class_delta`.
 
     Returns:
         The path written, as a str.
@@ -139,18 +156,10 @@ def plot_frequency_histogram(
         stats.pixel_counts, stats.region_counts, "runs/freq.png")
     ```
     """
-    pixel_counts = _check_vector("pixel_counts", pixel_counts)
-    k = pixel_counts.shape[0]
-    region_counts = _check_vector("region_counts", region_counts, k)
-    if class_names is not None and len(class_names) != k:
-        raise ValueError(
-            f"`class_names` must have {k} entries. Received: len(class_names)="
-            f"{len(class_names)}"
-        )
-    path = _prepare_path(path)
-    plt = _pyplot()
-    order = frequency_order(pixel_counts)
-    x = np.arange(k)
+    pixel_counts, region_counts, order, path, plt = _prepare(
+        ("pixel_counts", pixel_counts), ("region_counts", region_counts), None, class_names, path
+    )
+    k, x = order.size, np.arange(order.size)
 
     def normalised(counts):
         peak = counts.max()
@@ -168,14 +177,9 @@ def plot_frequency_histogram(
     ax.set_yscale("log")
     ax.set_ylabel("normalised frequency")
     ax.set_xlabel("classes, sorted by pixel frequency (descending)")
-    if class_names is not None and k <= _MAX_TICK_LABELS:
-        ax.set_xticks(x)
-        ax.set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+    _label_classes(ax, class_names, order)
     ax.legend()
     ax.grid(axis="y", alpha=0.3, which="both")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

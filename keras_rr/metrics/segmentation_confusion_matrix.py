@@ -1,9 +1,9 @@
 """Streaming confusion matrix for semantic segmentation, reporting mIoU."""
 
 import keras
-import numpy as np
 from keras import ops
 
+from keras_rr import validation
 from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix
 
 
@@ -61,37 +61,13 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
     ```
     """
 
-    def __init__(
-        self,
-        num_classes,
-        ignore_class=255,
-        data_format=None,
-        name="miou",
-        dtype=None,
-    ):
+    def __init__(self, num_classes, ignore_class=255, data_format=None, name="miou", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-                or num_classes < 1:
-            raise ValueError(
-                "`num_classes` must be a positive int. Received: "
-                f"num_classes={num_classes}"
-            )
-        if ignore_class is not None and (
-            isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer))
-        ):
-            raise ValueError(
-                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class}"
-            )
-        if data_format is None:
-            data_format = keras.config.image_data_format()
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(
-                "`data_format` must be 'channels_last' or 'channels_first'. Received: "
-                f"data_format={data_format}"
-            )
-        self.num_classes = int(num_classes)
-        self.ignore_class = None if ignore_class is None else int(ignore_class)
-        self.data_format = data_format
+        self.num_classes = validation.check_num_classes(num_classes)
+        # An ignore value inside [0, K) is allowed here: it drops that class from the
+        # evaluation (e.g. a background class 0).
+        self.ignore_class = validation.check_ignore_class(ignore_class)
+        self.data_format = validation.check_data_format(data_format)
         # float64 only when asked for (JAX disables it by default); never float16/bf16,
         # whose counts would saturate after a few thousand pixels.
         accumulator_dtype = "float64" if self.dtype == "float64" else "float32"
@@ -102,17 +78,13 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
             name="confusion_matrix",
         )
 
-    def _squeeze_channel(self, x):
-        """Drops the size-1 channel axis of a rank-4 label or prediction map."""
-        axis = -1 if self.data_format == "channels_last" else 1
-        return ops.squeeze(x, axis=axis)
+    @property
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
 
     def _labels(self, y_true):
-        y_true = ops.convert_to_tensor(y_true)
-        rank = len(y_true.shape)
-        if rank == 4:
-            y_true = self._squeeze_channel(y_true)
-        elif rank != 3:
+        y_true = validation.squeeze_label_channel(ops.convert_to_tensor(y_true), self._channel_axis)
+        if len(y_true.shape) != 3:
             raise ValueError(
                 "`y_true` must have shape (B, H, W) or (B, H, W, 1). Received: "
                 f"y_true.shape={y_true.shape}"
@@ -122,9 +94,8 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
     def _predictions(self, y_pred, label_shape, static_label_hw):
         y_pred = ops.convert_to_tensor(y_pred)
         rank = len(y_pred.shape)
-        channel_axis = -1 if self.data_format == "channels_last" else 1
-        if rank == 4 and y_pred.shape[channel_axis] == 1 and self.num_classes > 1:
-            return ops.cast(self._squeeze_channel(y_pred), "int32")
+        if rank == 4 and y_pred.shape[self._channel_axis] == 1 and self.num_classes > 1:
+            return ops.cast(validation.squeeze_label_channel(y_pred, self._channel_axis), "int32")
         if rank == 3:
             return ops.cast(y_pred, "int32")
         if rank != 4:
@@ -165,11 +136,11 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
         static_label_hw = tuple(y_true.shape[1:3])
         y_pred = self._predictions(y_pred, label_shape, static_label_hw)
 
-        valid = ops.logical_and(ops.greater_equal(y_true, 0), ops.less(y_true, k))
-        valid = ops.logical_and(valid, ops.greater_equal(y_pred, 0))
-        valid = ops.logical_and(valid, ops.less(y_pred, k))
-        if self.ignore_class is not None:
-            valid = ops.logical_and(valid, ops.not_equal(y_true, self.ignore_class))
+        # A K x K matrix has no column for a prediction outside [0, K) either.
+        valid = ops.logical_and(
+            validation.valid_label_mask(y_true, k, self.ignore_class),
+            validation.valid_label_mask(y_pred, k),
+        )
 
         # Dropped pixels go to one overflow bin k*k, cut off afterwards: shapes stay
         # static (no boolean_mask, which jit cannot trace) and no weight mask is needed.
@@ -178,10 +149,9 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
         weights = None
         if sample_weight is not None:
             sample_weight = ops.cast(ops.convert_to_tensor(sample_weight), acc_dtype)
+            sample_weight = validation.squeeze_label_channel(sample_weight, self._channel_axis)
             sw_rank = len(sample_weight.shape)
-            if sw_rank == 4:
-                sample_weight = self._squeeze_channel(sample_weight)
-            elif 0 < sw_rank < 3:
+            if 0 < sw_rank < 3:
                 # Per-image weights (B,) (or (B, H)) align with the leading axes.
                 sample_weight = ops.reshape(
                     sample_weight,
@@ -262,10 +232,6 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "num_classes": self.num_classes,
-                "ignore_class": self.ignore_class,
-                "data_format": self.data_format,
-            }
+            {"num_classes": self.num_classes, "ignore_class": self.ignore_class, "data_format": self.data_format}
         )
         return config

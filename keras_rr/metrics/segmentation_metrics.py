@@ -1,13 +1,17 @@
-"""NumPy reference for segmentation metrics: confusion matrix, IoU, Acc, mIoU, mAcc, aAcc.
+"""NumPy segmentation metrics: confusion matrix, IoU, Acc, mIoU, mAcc, aAcc.
 
 These functions run outside any graph (evaluation loops, reports, tests). The streaming
 Keras metric `SegmentationConfusionMatrix` produces the same confusion matrix inside
-`fit`/`evaluate`; both feed `metrics_from_confusion_matrix`.
+`fit`/`evaluate`; both feed `metrics_from_confusion_matrix`. The conventions (mmseg's:
+NaN for absent classes, skipped by the means) are described in `docs/method.md`,
+section 5.
 """
 
 import dataclasses
 
 import numpy as np
+
+from keras_rr import validation
 
 
 @dataclasses.dataclass
@@ -71,18 +75,6 @@ class SegmentationMetrics:
         return {"miou": float(self.miou), "macc": float(self.macc), "aacc": float(self.aacc)}
 
 
-def _check_num_classes(num_classes):
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise ValueError(
-            f"`num_classes` must be a positive int. Received: num_classes={num_classes}"
-        )
-    if num_classes < 1:
-        raise ValueError(
-            f"`num_classes` must be a positive int. Received: num_classes={num_classes}"
-        )
-    return int(num_classes)
-
-
 def confusion_matrix_numpy(
     y_true, y_pred, num_classes, ignore_class=255, sample_weight=None
 ):
@@ -116,12 +108,10 @@ def confusion_matrix_numpy(
     # [[1, 0], [1, 0]]
     ```
     """
-    num_classes = _check_num_classes(num_classes)
-    y_true = np.asarray(y_true)
+    num_classes = validation.check_num_classes(num_classes)
+    ignore_class = validation.check_ignore_class(ignore_class)
+    y_true = validation.squeeze_label_channel(np.asarray(y_true))
     y_pred = np.asarray(y_pred)
-    # Only a 4-D label map has a channel axis; (B, H, 1) is a legitimate 3-D map.
-    if y_true.ndim == 4 and y_true.shape[-1] == 1:
-        y_true = y_true[..., 0]
     if y_pred.ndim == y_true.ndim + 1:
         if y_pred.shape[-1] == 1 and num_classes > 1:
             y_pred = y_pred[..., 0]
@@ -137,9 +127,9 @@ def confusion_matrix_numpy(
         weights = _broadcast_weights(sample_weight, y_true.shape).reshape(-1)
     y_true = y_true.reshape(-1).astype(np.int64)
     y_pred = y_pred.reshape(-1).astype(np.int64)
-    valid = (y_true >= 0) & (y_true < num_classes) & (y_pred >= 0) & (y_pred < num_classes)
-    if ignore_class is not None:
-        valid &= y_true != ignore_class
+    # A K x K matrix has no column for a prediction outside [0, K) either.
+    valid = validation.valid_label_mask(y_true, num_classes, ignore_class)
+    valid &= validation.valid_label_mask(y_pred, num_classes)
     idx = y_true[valid] * num_classes + y_pred[valid]
     if weights is not None:
         weights = weights[valid]
@@ -202,16 +192,34 @@ def metrics_from_confusion_matrix(confusion_matrix):
     return SegmentationMetrics(
         iou=iou,
         acc=acc,
-        miou=_nanmean(iou),
-        macc=_nanmean(acc),
+        miou=nanmean(iou),
+        macc=nanmean(acc),
         aacc=float(tp.sum() / total) if total > 0 else float("nan"),
         confusion_matrix=cm,
         pixel_counts=gt,
     )
 
 
-def _nanmean(x):
-    x = np.asarray(x, dtype=np.float64)
-    finite = ~np.isnan(x)
+def nanmean(values):
+    """Mean of `values` skipping NaN entries; NaN (without a warning) when all are NaN.
+
+    The one mean over classes used by every keras_rr metric and report. It follows
+    mmseg (`np.nanmean`): NaN marks a class with nothing to measure (absent from the
+    ground truth and the predictions) and is skipped; an infinite value is not a
+    missing class but a broken input, so it is kept and shows in the result.
+
+    Args:
+        values: array-like of floats, any shape.
+
+    Returns:
+        float.
+
+    Example:
+
+    >>> nanmean([0.5, float("nan"), 1.0])
+    0.75
+    """
+    values = np.asarray(values, dtype=np.float64)
+    present = ~np.isnan(values)
     # np.nanmean warns on all-NaN input; an empty evaluation is a legitimate NaN here.
-    return float(x[finite].mean()) if finite.any() else float("nan")
+    return float(values[present].mean()) if present.any() else float("nan")

@@ -1,31 +1,20 @@
+"""export_segmenter: the plain segmenter written without the region branch, and verified."""
+
 import os
-import sys
 
 import keras
 import numpy as np
 import pytest
 
+from keras_rr.export import EXPORT_FORMATS
 from keras_rr.export import export_segmenter
 from keras_rr.models import RegionRebalanceSegmenter
-from tests import tiny_models
-from tests.harness import BACKEND
-from tests.harness import REPO_ROOT
-from tests.harness import random_labels
-
-K = 3
-
-
-def trained_wrapper():
-    segmenter = tiny_models.functional_segmenter(K, softmax=True)
-    model = RegionRebalanceSegmenter(segmenter, K, region_frequency=[5, 2, 1], projection_dim=4)
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
-    images = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
-    model.fit(images, random_labels((2, 32, 32), K), verbose=0)
-    return model, images
+from tests.harness import skip_on_backends
+from tests.tiny_models import trained_region_rebalance_segmenter
 
 
 def test_keras_export_round_trip_without_region_weights(tmp_path):
-    model, images = trained_wrapper()
+    model, images = trained_region_rebalance_segmenter()
     path = os.path.join(tmp_path, "segmenter.keras")
     report = export_segmenter(model, path, sample_images=images)
     assert report["max_abs_diff"] == 0.0
@@ -38,7 +27,7 @@ def test_keras_export_round_trip_without_region_weights(tmp_path):
 
 
 def test_export_without_verification_still_writes_the_plain_segmenter(tmp_path):
-    model, images = trained_wrapper()
+    model, images = trained_region_rebalance_segmenter()
     path = os.path.join(tmp_path, "segmenter.keras")
     report = export_segmenter(model, path, verify=False)
     assert report["max_abs_diff"] is None
@@ -48,7 +37,7 @@ def test_export_without_verification_still_writes_the_plain_segmenter(tmp_path):
 
 
 def test_export_check_catches_different_outputs(tmp_path, monkeypatch):
-    model, images = trained_wrapper()
+    model, images = trained_region_rebalance_segmenter()
     load_model = keras.saving.load_model
 
     def load_perturbed(path):  # an export whose weights drifted from the model's
@@ -63,33 +52,28 @@ def test_export_check_catches_different_outputs(tmp_path, monkeypatch):
 
 
 def test_export_rejects_bad_arguments(tmp_path):
-    model, _ = trained_wrapper()
+    model, _ = trained_region_rebalance_segmenter()
+    assert EXPORT_FORMATS == ("keras", "tf_saved_model")
     with pytest.raises(ValueError, match="format"):
         export_segmenter(model, os.path.join(tmp_path, "x.keras"), format="onnx")
     with pytest.raises(ValueError, match=".keras"):
         export_segmenter(model, os.path.join(tmp_path, "x.h5"))
+    with pytest.raises(ValueError, match="atol"):
+        export_segmenter(model, os.path.join(tmp_path, "x.keras"), atol=-1.0)
+    assert os.listdir(tmp_path) == []  # nothing written for bad arguments
 
 
-@pytest.mark.skipif(BACKEND == "torch", reason="Keras exports SavedModels from the TF and JAX backends")
+def test_plain_segmenter_exports_as_itself(tmp_path):
+    model, images = trained_region_rebalance_segmenter()
+    segmenter = model.segmenter
+    report = export_segmenter(segmenter, os.path.join(tmp_path, "plain.keras"), sample_images=images)
+    assert report["max_abs_diff"] == 0.0 and report["num_weights"] == len(segmenter.weights)
+    assert report["format"] == "keras" and report["path"].endswith("plain.keras")
+
+
+@skip_on_backends("torch", reason="Keras exports SavedModels from the TF and JAX backends")
 def test_saved_model_export(tmp_path):
-    model, images = trained_wrapper()
+    model, images = trained_region_rebalance_segmenter()
     report = export_segmenter(model, os.path.join(tmp_path, "saved"), format="tf_saved_model", sample_images=images)
     assert report["max_abs_diff"] < 1e-5
     assert report["num_weights"] == len(model.segmenter.weights)
-
-
-def test_export_cli(tmp_path):
-    from tests.harness import run_python
-
-    model, _ = trained_wrapper()
-    model_path = os.path.join(tmp_path, "wrapper.keras")
-    model.save(model_path)
-    out = os.path.join(tmp_path, "plain.keras")
-    code = (
-        "import sys; from absl import app; from keras_rr.tools import export; "
-        f"sys.argv = ['export', '--model={model_path}', '--output={out}']; "
-        "app.run(export.main)"
-    )
-    proc = run_python(code, env={"KERAS_BACKEND": BACKEND})
-    assert '"max_abs_diff": 0.0' in proc.stdout
-    assert os.path.exists(out)

@@ -6,8 +6,9 @@ import pytest
 from keras import ops
 
 from keras_rr import inference
-from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
+from tests.harness import to_numpy
+from tests.references import np_confusion_matrix
 
 K = 4
 
@@ -33,8 +34,8 @@ def _batches(n=3, seed=0, size=(10, 13)):
 def _reference(model, batches, **kwargs):
     cm = np.zeros((K, K))
     for images, labels in batches:
-        preds = ops.convert_to_numpy(inference.predict_labels(model, images, **kwargs))
-        cm += confusion_matrix_numpy(labels, preds, K)
+        preds = to_numpy(inference.predict_labels(model, images, **kwargs))
+        cm += np_confusion_matrix(labels, preds, K)
     return metrics_from_confusion_matrix(cm)
 
 
@@ -83,12 +84,43 @@ def test_labels_at_other_resolution_and_numpy_iterator():
     got = inference.evaluate_segmenter(model, FakeDataset(), num_classes=K, progress=False)
     probs = inference.predict_whole(model, images)
     up = ops.image.resize(probs, (20, 26), interpolation="bilinear")
-    expected = confusion_matrix_numpy(labels, ops.convert_to_numpy(up).argmax(-1), K)
+    expected = np_confusion_matrix(labels, to_numpy(up).argmax(-1), K)
     np.testing.assert_array_equal(got.confusion_matrix, expected)
 
 
 def test_bad_elements():
     with pytest.raises(ValueError, match="image key"):
         inference.evaluate_segmenter(_model(), [{"x": 1}], num_classes=K, progress=False)
-    with pytest.raises(ValueError, match="num_classes"):
-        inference.evaluate_segmenter(_model(), [], num_classes=0, progress=False)
+
+
+def test_bad_arguments_fail_before_any_batch():
+    class Untouchable:  # evaluation must not start iterating with bad arguments
+        def __iter__(self):
+            raise AssertionError("iterated")
+
+    for kwargs, match in [
+        ({"num_classes": 0}, "num_classes"),
+        ({"num_classes": K, "ignore_class": 2.5}, "ignore_class"),
+        ({"num_classes": K, "data_format": "NHWC"}, "data_format"),
+        ({"num_classes": K, "max_batches": -1}, "max_batches"),
+        ({"num_classes": K, "max_batches": True}, "max_batches"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            inference.evaluate_segmenter(_model(), Untouchable(), progress=False, **kwargs)
+
+
+def test_channels_first_single_image_and_ignore_none():
+    model = _model()
+    images, labels = _batches(1)[0]
+    labels = np.where(labels == 255, 0, labels)
+    element = (np.transpose(images[0], (2, 0, 1)), labels[0][None])  # one unbatched (C, H, W) image
+
+    def model_cf(x):
+        return ops.transpose(model(ops.transpose(x, (0, 2, 3, 1))), (0, 3, 1, 2))
+
+    got = inference.evaluate_segmenter(
+        model_cf, [element], num_classes=K, ignore_class=None, data_format="channels_first", progress=False
+    )
+    ref = _reference(model, [(images[:1], labels[:1])])
+    np.testing.assert_array_equal(got.confusion_matrix, ref.confusion_matrix)
+    assert got.confusion_matrix.sum() == labels[0].size

@@ -6,17 +6,11 @@ import pytest
 from keras import ops
 
 from keras_rr import inference
+from tests.harness import to_numpy
+from tests.references import np_slide_inference
+from tests.references import np_softmax
 
 K = 4
-
-
-def _np(x):
-    return ops.convert_to_numpy(x)
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 def _pointwise_model():
@@ -40,17 +34,17 @@ def _images(shape=(2, 10, 13, 3), seed=0):
 
 def test_whole_shapes_and_probabilities():
     images = _images()
-    probs = _np(inference.predict_whole(_pointwise_model(), images))
+    probs = to_numpy(inference.predict_whole(_pointwise_model(), images))
     assert probs.shape == (2, 10, 13, K)
     np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
     # A stride-2 output is resized back to the input size.
     model = _context_model(downsample=True)
-    probs = _np(inference.predict_whole(model, images))
+    probs = to_numpy(inference.predict_whole(model, images))
     assert probs.shape == (2, 10, 13, K)
     logits = model(images)
-    expected = _softmax(_np(ops.image.resize(logits, (10, 13), interpolation="bilinear")))
+    expected = np_softmax(to_numpy(ops.image.resize(logits, (10, 13), interpolation="bilinear")))
     np.testing.assert_allclose(probs, expected, atol=1e-5)
-    labels = _np(inference.predict_labels(model, images))
+    labels = to_numpy(inference.predict_labels(model, images))
     assert labels.shape == (2, 10, 13) and labels.dtype == np.int32
     np.testing.assert_array_equal(labels, expected.argmax(-1))
 
@@ -60,8 +54,8 @@ def test_output_probabilities_are_not_softmaxed_again():
     images = _images()
     probs_model = keras.Sequential([model, keras.layers.Softmax()])
     np.testing.assert_allclose(
-        _np(inference.predict_whole(probs_model, images, output_probabilities=True)),
-        _np(inference.predict_whole(model, images)),
+        to_numpy(inference.predict_whole(probs_model, images, output_probabilities=True)),
+        to_numpy(inference.predict_whole(model, images)),
         atol=1e-6,
     )
 
@@ -69,9 +63,9 @@ def test_output_probabilities_are_not_softmaxed_again():
 def test_sliding_window_equals_whole_for_pointwise_model():
     model = _pointwise_model()
     images = _images()
-    whole = _np(inference.predict_whole(model, images))
+    whole = to_numpy(inference.predict_whole(model, images))
     for crop, stride in [(6, 4), ((4, 8), (3, 5)), (10, 10)]:
-        slide = _np(
+        slide = to_numpy(
             inference.predict_sliding_window(model, images, crop, stride, num_classes=K)
         )
         assert slide.shape == whole.shape
@@ -79,42 +73,29 @@ def test_sliding_window_equals_whole_for_pointwise_model():
 
 
 def _reference_slide(model, images, crop, stride):
-    """Straight NumPy transcription of mmseg `slide_inference` (logits averaged)."""
-    b, h, w, _ = images.shape
-    grids_h = max(h - crop + stride - 1, 0) // stride + 1
-    grids_w = max(w - crop + stride - 1, 0) // stride + 1
-    preds = np.zeros((b, h, w, K))
-    count = np.zeros((h, w))
-    for i in range(grids_h):
-        for j in range(grids_w):
-            y1, x1 = i * stride, j * stride
-            y2, x2 = min(y1 + crop, h), min(x1 + crop, w)
-            y1, x1 = max(y2 - crop, 0), max(x2 - crop, 0)
-            preds[:, y1:y2, x1:x2] += _np(model(images[:, y1:y2, x1:x2]))
-            count[y1:y2, x1:x2] += 1
-    return _softmax(preds / count[None, :, :, None])
+    return np_slide_inference(lambda window: to_numpy(model(window)), images, crop, stride)
 
 
 def test_sliding_window_matches_mmseg_reference_for_context_model():
     model = _context_model()
     images = _images()
-    got = _np(inference.predict_sliding_window(model, images, 6, 4))
+    got = to_numpy(inference.predict_sliding_window(model, images, 6, 4))
     np.testing.assert_allclose(got, _reference_slide(model, images, 6, 4), atol=1e-5)
     # Overlapping windows of a context model differ from whole-image inference.
-    assert np.abs(got - _np(inference.predict_whole(model, images))).max() > 1e-3
+    assert np.abs(got - to_numpy(inference.predict_whole(model, images))).max() > 1e-3
 
 
 def test_image_smaller_than_crop_is_padded():
     model = _context_model()
     images = _images((1, 5, 7, 3))
-    got = _np(inference.predict_sliding_window(model, images, crop_size=8, stride=6))
+    got = to_numpy(inference.predict_sliding_window(model, images, crop_size=8, stride=6))
     assert got.shape == (1, 5, 7, K)
     padded = np.pad(images, ((0, 0), (0, 3), (0, 1), (0, 0)))  # zeros bottom/right
-    expected = _softmax(_np(model(padded))[:, :5, :7])
+    expected = np_softmax(to_numpy(model(padded))[:, :5, :7])
     np.testing.assert_allclose(got, expected, atol=1e-5)
     # Padding is only along the short side when one side is long enough.
     images = _images((1, 5, 12, 3), seed=1)
-    got = _np(inference.predict_sliding_window(model, images, crop_size=8, stride=4))
+    got = to_numpy(inference.predict_sliding_window(model, images, crop_size=8, stride=4))
     padded = np.pad(images, ((0, 0), (0, 3), (0, 0), (0, 0)))
     np.testing.assert_allclose(
         got, _reference_slide(model, padded, 8, 4)[:, :5], atol=1e-5
@@ -124,10 +105,10 @@ def test_image_smaller_than_crop_is_padded():
 def test_multi_scale_single_scale_with_flip_equals_whole_for_pointwise_model():
     model = _pointwise_model()
     images = _images()
-    whole = _np(inference.predict_whole(model, images))
-    ms = _np(inference.predict_multi_scale(model, images, scales=(1.0,), flip=True))
+    whole = to_numpy(inference.predict_whole(model, images))
+    ms = to_numpy(inference.predict_multi_scale(model, images, scales=(1.0,), flip=True))
     np.testing.assert_allclose(ms, whole, atol=1e-6)
-    ms_slide = _np(
+    ms_slide = to_numpy(
         inference.predict_multi_scale(
             model, images, scales=(1.0,), flip=True, mode="slide", crop_size=6, stride=4
         )
@@ -139,9 +120,9 @@ def test_flip_is_undone():
     # A 1x3 kernel is not flip-equivariant, so a missing un-flip would show.
     model = _context_model(kernel=(1, 3))
     images = _images()
-    got = _np(inference.predict_multi_scale(model, images, scales=(1.0,), flip=True))
-    plain = _softmax(_np(model(images)))
-    flipped = _softmax(_np(model(images[:, :, ::-1].copy())))[:, :, ::-1]
+    got = to_numpy(inference.predict_multi_scale(model, images, scales=(1.0,), flip=True))
+    plain = np_softmax(to_numpy(model(images)))
+    flipped = np_softmax(to_numpy(model(images[:, :, ::-1].copy())))[:, :, ::-1]
     np.testing.assert_allclose(got, (plain + flipped) / 2, atol=1e-5)
 
 
@@ -150,9 +131,9 @@ def test_multi_scale_default_scales():
     # flip, so the average over the paper's 6 scales x 2 flips equals one view.
     pointwise = _pointwise_model()
     const = np.full((2, 10, 13, 3), 0.7, "float32")
-    probs = _np(inference.predict_multi_scale(pointwise, const))
+    probs = to_numpy(inference.predict_multi_scale(pointwise, const))
     assert probs.shape == (2, 10, 13, K)
-    np.testing.assert_allclose(probs, _np(inference.predict_whole(pointwise, const)),
+    np.testing.assert_allclose(probs, to_numpy(inference.predict_whole(pointwise, const)),
                                atol=1e-5)
 
 
@@ -160,14 +141,14 @@ def test_multi_scale_one_view_matches_manual():
     # One scale, no flip: resize input, predict, resize logits back, softmax.
     model = _context_model(downsample=True)
     images = _images((1, 12, 16, 3))
-    one = _np(inference.predict_multi_scale(model, images, scales=(0.5,), flip=False))
+    one = to_numpy(inference.predict_multi_scale(model, images, scales=(0.5,), flip=False))
     small = ops.image.resize(images, (6, 8), interpolation="bilinear")
-    expected = _softmax(
-        _np(ops.image.resize(model(small), (12, 16), interpolation="bilinear"))
+    expected = np_softmax(
+        to_numpy(ops.image.resize(model(small), (12, 16), interpolation="bilinear"))
     )
     np.testing.assert_allclose(one, expected, atol=1e-5)
-    two = _np(inference.predict_multi_scale(model, images, scales=(0.5, 1.0), flip=False))
-    whole = _np(inference.predict_whole(model, images))
+    two = to_numpy(inference.predict_multi_scale(model, images, scales=(0.5, 1.0), flip=False))
+    whole = to_numpy(inference.predict_whole(model, images))
     np.testing.assert_allclose(two, (expected + whole) / 2, atol=1e-5)
 
 
@@ -188,15 +169,15 @@ def test_predict_probabilities_modes_and_channels_first_callable():
         ("slide", {"crop_size": 6, "stride": 4}),
         ("multi_scale", {"scales": (0.75, 1.0), "flip": True}),
     ]:
-        cl = _np(inference.predict_probabilities(model_cl, images, mode=mode, **kwargs))
-        cf = _np(
+        cl = to_numpy(inference.predict_probabilities(model_cl, images, mode=mode, **kwargs))
+        cf = to_numpy(
             inference.predict_probabilities(
                 model_cf, images_cf, mode=mode, data_format="channels_first", **kwargs
             )
         )
         assert cf.shape == (2, K, 10, 13)
         np.testing.assert_allclose(np.transpose(cf, (0, 2, 3, 1)), cl, atol=1e-5)
-    labels = _np(
+    labels = to_numpy(
         inference.predict_labels(model_cf, images_cf, data_format="channels_first")
     )
     assert labels.shape == (2, 10, 13)
@@ -219,3 +200,43 @@ def test_bad_arguments():
         inference.predict_whole(model, images, num_classes=K + 1)
     with pytest.raises(ValueError, match="images"):
         inference.predict_whole(model, images[0])
+
+
+@pytest.mark.parametrize(
+    "predict",
+    [
+        lambda model, images, **kw: inference.predict_sliding_window(model, images, **kw),
+        lambda model, images, **kw: inference.predict_multi_scale(model, images, mode="slide", scales=(1.0,), **kw),
+        lambda model, images, **kw: inference.predict_probabilities(model, images, mode="slide", **kw),
+        lambda model, images, **kw: inference.predict_labels(model, images, mode="slide", **kw),
+    ],
+    ids=["sliding_window", "multi_scale", "probabilities", "labels"],
+)
+def test_every_sliding_window_entry_checks_its_window(predict):
+    model = _pointwise_model()
+    images = _images()
+    with pytest.raises(ValueError, match="needs `crop_size` and `stride`"):
+        predict(model, images, crop_size=6, stride=None)
+    with pytest.raises(ValueError, match="stride` larger than `crop_size"):
+        predict(model, images, crop_size=(6, 4), stride=(4, 5))
+    with pytest.raises(ValueError, match="crop_size"):
+        predict(model, images, crop_size=(6, 4, 2), stride=4)
+    with pytest.raises(ValueError, match="stride"):
+        predict(model, images, crop_size=6, stride="four")
+    # A valid window on a pointwise model is whole-image inference.
+    out = to_numpy(predict(model, images, crop_size=(6, 4), stride=(4, 3)))
+    whole = to_numpy(inference.predict_whole(model, images))
+    np.testing.assert_allclose(out, whole.argmax(-1) if out.ndim == 3 else whole, atol=1e-5)
+
+
+def test_mode_and_data_format_are_checked():
+    model = _pointwise_model()
+    images = _images()
+    with pytest.raises(ValueError, match="mode"):
+        inference.predict_probabilities(model, images, mode="tiles")
+    with pytest.raises(ValueError, match="mode"):
+        inference.predict_multi_scale(model, images, mode="multi_scale")
+    with pytest.raises(ValueError, match="data_format"):
+        inference.predict_whole(model, images, data_format="NHWC")
+    with pytest.raises(ValueError, match="data_format"):
+        inference.predict_labels(model, images, data_format="channels_middle")

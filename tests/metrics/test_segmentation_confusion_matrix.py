@@ -6,14 +6,13 @@ import pytest
 from keras import ops
 
 from keras_rr.metrics import SegmentationConfusionMatrix
-from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
+from tests.harness import run_serialization_test
+from tests.harness import skip_on_backends
+from tests.harness import to_numpy
+from tests.references import np_confusion_matrix
 
 K = 5
-
-
-def _np(x):
-    return ops.convert_to_numpy(x)
 
 
 def _random_batch(seed, shape=(2, 6, 7), num_classes=K):
@@ -34,12 +33,12 @@ def test_hand_example():
     metric = SegmentationConfusionMatrix(num_classes=3)
     metric.update_state(y_true, y_pred)
     np.testing.assert_array_equal(
-        _np(metric.confusion_matrix), [[1, 1, 0], [0, 2, 1], [1, 0, 0]]
+        to_numpy(metric.confusion_matrix), [[1, 1, 0], [0, 2, 1], [1, 0, 0]]
     )
     assert float(metric.result()) == pytest.approx(5 / 18, abs=1e-6)
-    np.testing.assert_allclose(_np(metric.per_class_iou()), [1 / 3, 1 / 2, 0], atol=1e-6)
+    np.testing.assert_allclose(to_numpy(metric.per_class_iou()), [1 / 3, 1 / 2, 0], atol=1e-6)
     np.testing.assert_allclose(
-        _np(metric.per_class_accuracy()), [1 / 2, 2 / 3, 0], atol=1e-6
+        to_numpy(metric.per_class_accuracy()), [1 / 2, 2 / 3, 0], atol=1e-6
     )
     assert float(metric.mean_accuracy()) == pytest.approx(7 / 18, abs=1e-6)
     assert float(metric.overall_accuracy()) == pytest.approx(0.5, abs=1e-6)
@@ -57,8 +56,8 @@ def test_matches_numpy_over_several_updates_and_layouts():
             metric.update_state(labels[..., None], preds)  # (B,H,W,1) labels, int preds
         else:
             metric.update_state(labels[..., None], preds[..., None].astype("int64"))
-        expected += confusion_matrix_numpy(labels, preds, K)
-    np.testing.assert_array_equal(_np(metric.confusion_matrix), expected)
+        expected += np_confusion_matrix(labels, preds, K)
+    np.testing.assert_array_equal(to_numpy(metric.confusion_matrix), expected)
     ref = metrics_from_confusion_matrix(expected)
     assert float(metric.result()) == pytest.approx(ref.miou, abs=1e-6)
     assert float(metric.mean_accuracy()) == pytest.approx(ref.macc, abs=1e-6)
@@ -76,7 +75,7 @@ def test_absent_classes_are_skipped():
     preds = np.array([[[0, 1], [0, 1]]])
     metric = SegmentationConfusionMatrix(num_classes=K)
     metric.update_state(labels, preds)
-    iou = _np(metric.per_class_iou())
+    iou = to_numpy(metric.per_class_iou())
     assert np.all(np.isnan(iou[2:]))
     np.testing.assert_allclose(iou[:2], [1 / 2, 1 / 2], atol=1e-6)
     assert float(metric.result()) == pytest.approx(0.5, abs=1e-6)
@@ -88,9 +87,9 @@ def test_low_resolution_logits_are_resized_to_labels():
     logits = rng.normal(size=(2, 4, 5, K)).astype("float32")
     metric = SegmentationConfusionMatrix(num_classes=K)
     metric.update_state(labels, logits)
-    up = _np(ops.image.resize(logits, (8, 10), interpolation="bilinear"))
-    expected = confusion_matrix_numpy(labels, up.argmax(-1), K)
-    np.testing.assert_array_equal(_np(metric.confusion_matrix), expected)
+    up = to_numpy(ops.image.resize(logits, (8, 10), interpolation="bilinear"))
+    expected = np_confusion_matrix(labels, up.argmax(-1), K)
+    np.testing.assert_array_equal(to_numpy(metric.confusion_matrix), expected)
     assert expected.sum() > 0
 
 
@@ -101,16 +100,16 @@ def test_sample_weight():
     metric = SegmentationConfusionMatrix(num_classes=K)
     metric.update_state(labels, logits, sample_weight=per_image)
     np.testing.assert_allclose(
-        _np(metric.confusion_matrix),
-        confusion_matrix_numpy(labels, preds, K, sample_weight=per_image),
+        to_numpy(metric.confusion_matrix),
+        np_confusion_matrix(labels, preds, K, sample_weight=per_image),
         rtol=1e-6,
     )
     per_pixel = np.random.default_rng(6).random(labels.shape + (1,)).astype("float32")
     metric.reset_state()
     metric.update_state(labels, preds, sample_weight=per_pixel)
     np.testing.assert_allclose(
-        _np(metric.confusion_matrix),
-        confusion_matrix_numpy(labels, preds, K, sample_weight=per_pixel),
+        to_numpy(metric.confusion_matrix),
+        np_confusion_matrix(labels, preds, K, sample_weight=per_pixel),
         rtol=1e-5,
     )
 
@@ -122,9 +121,9 @@ def test_out_of_range_integer_predictions_count_nowhere():
     preds = np.array([[[3, 1, -1, 1]]])
     m = SegmentationConfusionMatrix(num_classes=3)
     m.update_state(labels, preds)
-    expected = confusion_matrix_numpy(labels, preds, 3)
+    expected = np_confusion_matrix(labels, preds, 3)
     np.testing.assert_array_equal(expected, [[0, 0, 0], [0, 2, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(_np(m.confusion_matrix), expected)
+    np.testing.assert_array_equal(to_numpy(m.confusion_matrix), expected)
 
 
 def test_unit_weights_count_like_no_weights():
@@ -137,9 +136,9 @@ def test_unit_weights_count_like_no_weights():
     unweighted.update_state(labels, preds)
     weighted = SegmentationConfusionMatrix(num_classes=5)
     weighted.update_state(labels, preds, sample_weight=np.ones((2,), "float32"))
-    expected = confusion_matrix_numpy(labels, preds, 5)
-    np.testing.assert_array_equal(_np(unweighted.confusion_matrix), expected)
-    np.testing.assert_array_equal(_np(weighted.confusion_matrix), expected)
+    expected = np_confusion_matrix(labels, preds, 5)
+    np.testing.assert_array_equal(to_numpy(unweighted.confusion_matrix), expected)
+    np.testing.assert_array_equal(to_numpy(weighted.confusion_matrix), expected)
 
 
 def test_ignore_class_none_and_custom():
@@ -153,25 +152,37 @@ def test_ignore_class_none_and_custom():
     assert float(ops.sum(m.confusion_matrix)) == 2
 
 
-def test_config_round_trip_and_bad_args():
-    metric = SegmentationConfusionMatrix(num_classes=7, ignore_class=0, name="val_iou")
-    config = metric.get_config()
-    assert config["num_classes"] == 7 and config["ignore_class"] == 0
-    clone = SegmentationConfusionMatrix.from_config(config)
-    assert clone.name == "val_iou" and clone.num_classes == 7
-    restored = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(metric)
-    )
-    assert isinstance(restored, SegmentationConfusionMatrix)
-    assert restored.ignore_class == 0
+def test_config_round_trip():
+    metric = SegmentationConfusionMatrix(num_classes=7, ignore_class=0, data_format="channels_first", name="val_iou")
+    restored = run_serialization_test(metric)
+    assert restored.name == "val_iou" and restored.num_classes == 7
+    assert restored.ignore_class == 0 and restored.data_format == "channels_first"
+
+
+def test_bad_args():
     with pytest.raises(ValueError, match="num_classes"):
         SegmentationConfusionMatrix(num_classes=0)
+    with pytest.raises(ValueError, match="num_classes"):
+        SegmentationConfusionMatrix(num_classes=2.0)
     with pytest.raises(ValueError, match="ignore_class"):
         SegmentationConfusionMatrix(num_classes=3, ignore_class=2.5)
+    with pytest.raises(ValueError, match="data_format"):
+        SegmentationConfusionMatrix(num_classes=3, data_format="NHWC")
     with pytest.raises(ValueError, match="class scores"):
         SegmentationConfusionMatrix(num_classes=3).update_state(
             np.zeros((1, 2, 2)), np.zeros((1, 2, 2, 4))
         )
+    with pytest.raises(ValueError, match="y_true"):
+        SegmentationConfusionMatrix(num_classes=3).update_state(np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 2)))
+
+
+def test_channels_first_scores_and_labels():
+    labels, logits = _random_batch(12)
+    metric = SegmentationConfusionMatrix(num_classes=K, data_format="channels_first")
+    metric.update_state(labels[:, None], np.transpose(logits, (0, 3, 1, 2)))
+    np.testing.assert_array_equal(
+        to_numpy(metric.confusion_matrix), np_confusion_matrix(labels, logits.argmax(-1), K)
+    )
 
 
 def _tiny_model(downsample):
@@ -204,9 +215,9 @@ def test_inside_compile_fit_and_evaluate(downsample):
     )
     logits = model.predict(images, batch_size=2, verbose=0)
     # A stride-2 model is scored at label resolution (bilinear logits, then argmax).
-    logits = _np(ops.image.resize(logits, (6, 7), interpolation="bilinear"))
+    logits = to_numpy(ops.image.resize(logits, (6, 7), interpolation="bilinear"))
     expected = metrics_from_confusion_matrix(
-        confusion_matrix_numpy(labels, logits.argmax(-1), K)
+        np_confusion_matrix(labels, logits.argmax(-1), K)
     ).miou
 
     history = model.fit(images, labels, batch_size=2, epochs=1, verbose=0)
@@ -217,12 +228,12 @@ def test_inside_compile_fit_and_evaluate(downsample):
     # One-step fit on one batch, as a smoke check of the compiled train step.
     history = model.fit(images[:2], labels[:2], batch_size=2, epochs=1, verbose=0)
     ref_one = metrics_from_confusion_matrix(
-        confusion_matrix_numpy(labels[:2], logits[:2].argmax(-1), K)
+        np_confusion_matrix(labels[:2], logits[:2].argmax(-1), K)
     ).miou
     assert history.history["miou"][-1] == pytest.approx(ref_one, abs=1e-5)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.function only")
+@skip_on_backends("jax", "torch", reason="tf.function only")
 def test_tf_graph_with_unknown_spatial_size():
     import tensorflow as tf
 
@@ -240,13 +251,13 @@ def test_tf_graph_with_unknown_spatial_size():
         metric.update_state(y_true, y_pred)
 
     update(labels, logits)
-    up = _np(ops.image.resize(logits, (8, 10), interpolation="bilinear"))
+    up = to_numpy(ops.image.resize(logits, (8, 10), interpolation="bilinear"))
     np.testing.assert_array_equal(
-        _np(metric.confusion_matrix), confusion_matrix_numpy(labels, up.argmax(-1), K)
+        to_numpy(metric.confusion_matrix), np_confusion_matrix(labels, up.argmax(-1), K)
     )
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="jax.jit only")
+@skip_on_backends("tensorflow", "torch", reason="jax.jit only")
 def test_jax_jit_stateless_update():
     import jax
 
@@ -259,7 +270,7 @@ def test_jax_jit_stateless_update():
 
     variables = update([v.value for v in metric.variables], labels, logits)
     variables = update(variables, labels, logits)
-    expected = 2 * confusion_matrix_numpy(labels, logits.argmax(-1), K)
+    expected = 2 * np_confusion_matrix(labels, logits.argmax(-1), K)
     np.testing.assert_array_equal(np.asarray(variables[0]), expected)
     result = metric.stateless_result(variables)
     assert float(result) == pytest.approx(metrics_from_confusion_matrix(expected).miou, abs=1e-6)
