@@ -2,7 +2,6 @@ import keras
 import numpy as np
 import pytest
 
-from keras_rr.ops import check_labels
 from keras_rr.ops import region_mean
 from keras_rr.ops import sample_labels_nearest
 from tests.harness import BACKEND
@@ -159,42 +158,6 @@ def test_bad_inputs_raise_clear_errors():
         region_mean(features, np.zeros((2, 4, 4), "int32"), 0)
     with pytest.raises(ValueError, match="method"):
         region_mean(features, np.zeros((2, 4, 4), "int32"), 3, method="fast")
-
-
-def test_check_labels():
-    check_labels(np.array([[0, 2, 255]]), 3)
-    with pytest.raises(ValueError, match=r"\[3, 7\]"):
-        check_labels(np.array([[0, 3, 7, 255]]), 3)
-    with pytest.raises(ValueError, match=r"\[-1\]"):
-        check_labels(np.array([[-1, 0]]), 3)
-    with pytest.raises(ValueError, match="integer"):
-        check_labels(np.array([[0.0, 1.0]]), 3)
-
-
-@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
-def test_check_labels_fast_path_agrees_with_the_definition(dtype):
-    # Every (ids, K, ignore) case: raises exactly when some id is outside [0, K) and is
-    # not the ignore value (the fast test counts ids >= K against ignore pixels).
-    rng = np.random.default_rng(0)
-    for trial in range(200):
-        k = int(rng.integers(2, 8))
-        ignore = [None, 255, 0, k - 1, k][trial % 5]
-        ids = rng.integers(0, k, size=(2, 5, 5))
-        if trial % 3 == 0:
-            ids[0, 0, 0] = 255 if ignore is None or trial % 2 else k  # a bad or an ignore id
-        if trial % 7 == 0 and dtype != "uint8":
-            ids[1, 1, 1] = -1
-        labels = ids.astype(dtype)
-        values = labels.astype("int64")
-        bad = (values < 0) | (values >= k)
-        if ignore is not None:
-            bad &= values != ignore
-        if bad.any():
-            with pytest.raises(ValueError, match="outside"):
-                check_labels(labels, k, ignore_class=ignore)
-        else:
-            check_labels(labels, k, ignore_class=ignore)
-    check_labels(np.zeros((0, 4, 4), dtype), 3)  # empty: nothing to check
 
 
 def test_region_mean_in_a_functional_model():
