@@ -6,10 +6,7 @@ section 6) and the decode/augment/batch pipeline of `keras_rr.data.file_datasets
 
 import warnings
 
-import numpy as np
-
 from keras_rr.data import file_datasets
-from keras_rr.data.file_datasets import IGNORE_CLASS
 from keras_rr.data.file_datasets import LoaderOptions
 
 ADE20K_NUM_CLASSES = 150
@@ -35,9 +32,7 @@ def ade20k_raw_to_contiguous_lut():
     labels = lut[raw_png_values]
     ```
     """
-    lut = np.full(256, IGNORE_CLASS, dtype=np.int32)
-    lut[1 : ADE20K_NUM_CLASSES + 1] = np.arange(ADE20K_NUM_CLASSES, dtype=np.int32)
-    return lut
+    return file_datasets.lut_from_raw_ids(range(1, ADE20K_NUM_CLASSES + 1))
 
 
 def _label_table(dataset_name):

@@ -2,10 +2,7 @@
 
 import os
 
-import numpy as np
-
 from keras_rr.data import file_datasets
-from keras_rr.data.file_datasets import IGNORE_CLASS
 from keras_rr.data.file_datasets import LoaderOptions
 
 COCO_STUFF_NUM_CLASSES = 171
@@ -27,19 +24,15 @@ def coco_stuff_raw_to_contiguous_lut():
     `keras_rr.data.COCO_STUFF_CLASS_NAMES`); unused ids and 182..255 map to 255.
 
     Returns:
-        int32 NumPy array `(256,)`.
+        int32 NumPy array `(256,)`: `lut[raw_value]` is the training id.
 
     Example:
 
     ```python
-    lut = keras_rr.data.coco_stuff_raw_to_contiguous_lut()
-    train_ids = lut[raw_label]
+    train_ids = keras_rr.data.coco_stuff_raw_to_contiguous_lut()[raw_label]
     ```
     """
-    lut = np.full(256, IGNORE_CLASS, dtype=np.int32)
-    used = [i for i in range(_NUM_RAW_IDS) if i not in COCO_STUFF_UNUSED_RAW_IDS]
-    lut[used] = np.arange(len(used), dtype=np.int32)
-    return lut
+    return file_datasets.lut_from_raw_ids(i for i in range(_NUM_RAW_IDS) if i not in COCO_STUFF_UNUSED_RAW_IDS)
 
 
 def load_coco_stuff164k(

@@ -364,6 +364,28 @@ def valid_values(count, ignore_class=IGNORE_CLASS):
     return valid
 
 
+def lut_from_raw_ids(raw_ids, ignore_class=IGNORE_CLASS):
+    """Lookup table `(256,)` sending the listed raw values to `0, 1, ...` in order.
+
+    Every other 8-bit value goes to `ignore_class`.
+
+    Args:
+        raw_ids: sequence of ints in [0, 256). Raw value of training id 0, 1, ...
+        ignore_class: int. Defaults to `255`.
+
+    Returns:
+        int32 NumPy array `(256,)`.
+
+    Example:
+
+    >>> lut = lut_from_raw_ids(range(1, 151))  # ADE20K: raw 0 ignored, k -> k - 1
+    """
+    raw_ids = list(raw_ids)
+    lut = np.full(256, ignore_class, dtype=np.int32)
+    lut[raw_ids] = np.arange(len(raw_ids), dtype=np.int32)
+    return lut
+
+
 def identity_lut(num_classes=None, ignore_class=IGNORE_CLASS):
     """`(lut, valid)` tables for labels already stored as training ids.
 
