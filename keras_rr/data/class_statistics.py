@@ -120,15 +120,8 @@ class ClassStatistics:
     """
 
     def __init__(
-        self,
-        pixel_counts,
-        region_counts,
-        num_images,
-        class_names=None,
-        dataset_name=None,
-        split=None,
-        ignore_class=255,
-        num_ignored_pixels=None,
+        self, pixel_counts, region_counts, num_images, class_names=None, dataset_name=None, split=None,
+        ignore_class=255, num_ignored_pixels=None,
     ):
         pixel_counts = _as_count_vector(pixel_counts, "pixel_counts")
         region_counts = _as_count_vector(region_counts, "region_counts")
@@ -171,15 +164,8 @@ class ClassStatistics:
 
     @classmethod
     def from_counts(
-        cls,
-        pixel_counts,
-        region_counts,
-        num_images=None,
-        class_names=None,
-        dataset_name=None,
-        split=None,
-        ignore_class=255,
-        num_ignored_pixels=None,
+        cls, pixel_counts, region_counts, num_images=None, class_names=None, dataset_name=None, split=None,
+        ignore_class=255, num_ignored_pixels=None,
     ):
         """Builds statistics from known counts (lists, tuples or arrays).
 

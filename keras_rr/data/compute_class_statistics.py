@@ -157,13 +157,7 @@ def _label_batches(dataset):
 
 
 def compute_class_statistics(
-    dataset,
-    num_classes,
-    ignore_class=255,
-    dataset_name=None,
-    split=None,
-    class_names=None,
-    progress=True,
+    dataset, num_classes, ignore_class=255, dataset_name=None, split=None, class_names=None, progress=True,
     max_images=None,
 ):
     """Counts labeled pixels and regions (images containing a class) per class.

@@ -88,14 +88,7 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
 
 
 def compute_dataset_statistics(
-    name,
-    data_dir=None,
-    split=None,
-    num_classes=None,
-    ignore_class=255,
-    max_images=None,
-    progress=True,
-    **kwargs,
+    name, data_dir=None, split=None, num_classes=None, ignore_class=255, max_images=None, progress=True, **kwargs
 ):
     """Loads a dataset by name and counts its per-class pixels and regions.
 

@@ -124,18 +124,8 @@ def _mark_boundaries(label):
 
 
 def synthetic_long_tailed(
-    num_images=600,
-    image_size=64,
-    num_classes=12,
-    imbalance=30.0,
-    noise=0.06,
-    num_stuff_classes=4,
-    color_jitter=40.0,
-    texture_amplitude=14.0,
-    ignore_boundaries=True,
-    seed=0,
-    class_seed=0,
-    return_spec=False,
+    num_images=600, image_size=64, num_classes=12, imbalance=30.0, noise=0.06, num_stuff_classes=4,
+    color_jitter=40.0, texture_amplitude=14.0, ignore_boundaries=True, seed=0, class_seed=0, return_spec=False,
 ):
     """Generates a long-tailed segmentation dataset in memory (NumPy, deterministic).
 
@@ -211,14 +201,7 @@ def synthetic_long_tailed(
     return images, labels
 
 
-def synthetic_long_tailed_dataset(
-    num_images=600,
-    shuffle=False,
-    augment=None,
-    batch_size=None,
-    seed=0,
-    **kwargs,
-):
+def synthetic_long_tailed_dataset(num_images=600, shuffle=False, augment=None, batch_size=None, seed=0, **kwargs):
     """`synthetic_long_tailed` as a `tf.data.Dataset` of `(image, label)`.
 
     Args:
