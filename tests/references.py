@@ -164,3 +164,30 @@ def np_slide_inference(model_fn, images, crop, stride):
             total[:, y1:y2, x1:x2] += scores
             count[y1:y2, x1:x2] += 1
     return np_softmax(total / count[None, :, :, None])
+
+
+def np_class_counts(label_maps, num_classes, ignore_class=255):
+    """Per-class statistics by their definition (docs/method.md, section 2), one class at a time.
+
+    n_k = pixels equal to k; F(k) = label maps with any pixel equal to k.
+
+    Returns:
+        `(pixel_counts int64 (K,), region_counts int64 (K,), ignored pixels int)`.
+    """
+    pixels = np.zeros(num_classes, dtype=np.int64)
+    regions = np.zeros(num_classes, dtype=np.int64)
+    ignored = 0
+    for label in label_maps:
+        label = np.asarray(label)
+        ignored += int((label == ignore_class).sum())
+        for k in range(num_classes):
+            n = int((label == k).sum())
+            pixels[k] += n
+            regions[k] += n > 0
+    return pixels, regions, ignored
+
+
+def np_ade20k_training_ids(raw_labels):
+    """ADE20K raw label values to training ids (docs/method.md, section 6): 0 -> 255, k -> k - 1."""
+    raw_labels = np.asarray(raw_labels)
+    return np.where((raw_labels == 0) | (raw_labels > 150), 255, raw_labels.astype(np.int32) - 1)

@@ -1,11 +1,17 @@
 """keras_rr.data: class statistics, dataset loaders, augmentation, synthetic data.
 
-- `compute_class_statistics` / `ClassStatistics`: per-class pixel counts and region
-  frequencies F(k) (images containing class k), the prior of Region Rebalance, saved as
-  JSON with provenance (`python -m keras_rr.tools.dataset_stats`).
+- `compute_class_statistics` (module `compute_class_statistics`, the streaming counter)
+  / `ClassStatistics` (module `class_statistics`, the container and its JSON file):
+  per-class pixel counts and region frequencies F(k) (images containing class k), the
+  prior of Region Rebalance, saved as JSON with provenance
+  (`python -m keras_rr.tools.dataset_stats`).
 - Loaders returning `tf.data.Dataset` of `(image float32 (H, W, 3), label int32
   (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
-  `load_segmentation_directory`, `load_dataset` (by name).
+  `load_segmentation_directory`, `load_dataset` (by name). They share one pipeline
+  (module `file_datasets`) and one options object, `LoaderOptions` (shuffle, seed,
+  augment, batch_size, labels_only, validate_labels), also accepted as keywords.
+- `elements`: what a dataset element looks like (`IMAGE_KEYS`, `LABEL_KEYS`,
+  `split_element`, `extract_label`).
 - Augmentation after the paper's mmsegmentation recipe: `random_resize`,
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
   `TrainAugmentation`, `augmentation_from_config`.
@@ -31,10 +37,11 @@ from keras_rr.data.class_names import read_class_names
 from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.coco_stuff import coco_stuff_raw_to_contiguous_lut
 from keras_rr.data.coco_stuff import load_coco_stuff164k
+from keras_rr.data.compute_class_statistics import compute_class_statistics
 from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
-from keras_rr.data.statistics import compute_class_statistics
+from keras_rr.data.file_datasets import LoaderOptions
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 from keras_rr.data.synthetic_spec import SyntheticSpec

@@ -1,11 +1,13 @@
-"""ADE20K (SceneParse150) loaders: the official folder layout and TFDS `scene_parse150`."""
+"""ADE20K (SceneParse150) loaders: the official folder layout and TFDS `scene_parse150`.
 
-import os
+Both loaders share the label table (raw 0 "other" -> 255, raw k -> k-1, docs/method.md,
+section 6) and the decode/augment/batch pipeline of `keras_rr.data.file_datasets`.
+"""
+
 import warnings
 
-import numpy as np
-
-from keras_rr.data import _pipeline
+from keras_rr.data import file_datasets
+from keras_rr.data.file_datasets import LoaderOptions
 
 ADE20K_NUM_CLASSES = 150
 _SPLITS = {"training": ("training", "train"), "validation": ("validation", "val")}
@@ -30,28 +32,15 @@ def ade20k_raw_to_contiguous_lut():
     labels = lut[raw_png_values]
     ```
     """
-    lut = np.full(256, _pipeline.IGNORE_CLASS, dtype=np.int32)
-    lut[1 : ADE20K_NUM_CLASSES + 1] = np.arange(ADE20K_NUM_CLASSES, dtype=np.int32)
-    return lut
+    return file_datasets.lut_from_raw_ids(range(1, ADE20K_NUM_CLASSES + 1))
 
 
-def _valid_raw_values():
-    valid = np.zeros(256, dtype=bool)
-    valid[: ADE20K_NUM_CLASSES + 1] = True
-    valid[_pipeline.IGNORE_CLASS] = True
-    return valid
+def _label_table(dataset_name):
+    valid = file_datasets.valid_values(ADE20K_NUM_CLASSES + 1)
+    return file_datasets.LabelTable(ade20k_raw_to_contiguous_lut(), valid, dataset_name, " 0..150 (and 255)")
 
 
-def load_ade20k(
-    data_dir,
-    split="training",
-    shuffle=False,
-    seed=None,
-    augment=None,
-    batch_size=None,
-    labels_only=False,
-    validate_labels=True,
-):
+def load_ade20k(data_dir, split="training", options=None, **kwargs):
     """Loads ADE20K (SceneParse150) from the official `ADEChallengeData2016` folder.
 
     Expects `images/{split}/*.jpg` and `annotations/{split}/*.png` under `data_dir`
@@ -63,19 +52,12 @@ def load_ade20k(
         data_dir: str or path-like. The `ADEChallengeData2016` folder or its parent.
         split: str. `"training"` (20,210 images) or `"validation"` (2,000); `"train"`
             and `"val"` are accepted too. Defaults to `"training"`.
-        shuffle: bool. Shuffle the file order each epoch. Defaults to `False`.
-        seed: int or None. Seed of the shuffle and of the augmentation. Defaults to
-            `None`.
-        augment: None, a callable `(image, label[, seed]) -> (image, label)` such as
-            `keras_rr.data.TrainAugmentation`, or a dict of `TrainAugmentation`
-            arguments. Applied per example. Defaults to `None`.
-        batch_size: int or None. Batch the examples (images must then share a size,
-            e.g. through a crop in `augment`). Defaults to `None` (un-batched).
-        labels_only: bool. Yield only labels, without reading images (for
-            statistics). Defaults to `False`.
-        validate_labels: bool. Fail on raw values other than 0..150 and 255 (a
-            corrupt or non-ADE20K file) instead of mapping them to 255. Defaults to
-            `True`.
+        options: `keras_rr.data.LoaderOptions` or None. Shuffle, seed, augmentation,
+            batching, `labels_only` and `validate_labels` (which here rejects raw
+            values other than 0..150 and 255: a corrupt or non-ADE20K file). Defaults
+            to `None` (the `LoaderOptions` defaults).
+        **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
+            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image, label)`: image float32 `(H, W, 3)` in
@@ -90,45 +72,21 @@ def load_ade20k(
         augment=keras_rr.data.TrainAugmentation(crop_size=512), batch_size=16)
     ```
     """
-    root = _pipeline.resolve_root(data_dir, "ADEChallengeData2016", "ADE20K")
-    split = _pipeline.canonical_split(split, _SPLITS, "ADE20K")
-    image_dir = os.path.join(root, "images", split)
-    label_dir = os.path.join(root, "annotations", split)
+    options = LoaderOptions.resolve(options, "load_ade20k", **kwargs)
+    root, split, image_dir, label_dir = file_datasets.standard_layout(
+        data_dir, "ADEChallengeData2016", "ADE20K", split, _SPLITS
+    )
     missing = (
         f"ADE20K not found: expected images/{split}/*.jpg and annotations/{split}/*.png "
         f"under {root} (the ADEChallengeData2016 folder from the MIT Scene Parsing "
         "benchmark)."
     )
-    image_paths, label_paths = _pipeline.list_pairs(
-        image_dir, label_dir, (".jpg", ".jpeg"), ".png", missing
-    )
-    return _pipeline.file_dataset(
-        image_paths,
-        label_paths,
-        ade20k_raw_to_contiguous_lut(),
-        _valid_raw_values(),
-        "ADE20K",
-        shuffle=shuffle,
-        seed=seed,
-        augment=augment,
-        batch_size=batch_size,
-        labels_only=labels_only,
-        validate_labels=validate_labels,
-        hint=" 0..150 (and 255)",
-    )
+    image_paths, label_paths = file_datasets.list_pairs(image_dir, label_dir, (".jpg", ".jpeg"), ".png", missing)
+    return file_datasets.file_dataset(image_paths, label_paths, _label_table("ADE20K"), options)
 
 
 def load_ade20k_tfds(
-    split="train",
-    data_dir=None,
-    download=False,
-    shuffle=False,
-    seed=None,
-    augment=None,
-    batch_size=None,
-    labels_only=False,
-    validate_labels=True,
-    shuffle_buffer_size=1024,
+    split="train", data_dir=None, download=False, options=None, shuffle_buffer_size=1024, **kwargs
 ):
     """Loads ADE20K through TensorFlow Datasets (`scene_parse150`).
 
@@ -149,10 +107,11 @@ def load_ade20k_tfds(
         data_dir: str or None. TFDS data directory. Defaults to `None` (TFDS default).
         download: bool. Let TFDS download and prepare the data when missing. Off by
             default: without network access a download retries for minutes.
-        shuffle, seed, augment, batch_size, labels_only, validate_labels: as in
-            `load_ade20k`.
+        options: `keras_rr.data.LoaderOptions` or None. As in `load_ade20k`
+            (`shuffle` also shuffles the TFDS files). Defaults to `None`.
         shuffle_buffer_size: int. Examples held by the shuffle buffer (encoded bytes).
             Defaults to `1024`.
+        **kwargs: `LoaderOptions` fields, overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image float32 (H, W, 3), label int32 (H, W))`.
@@ -167,12 +126,8 @@ def load_ade20k_tfds(
     import tensorflow_datasets as tfds
 
     base, sep, slicing = str(split).partition("[")
-    tfds_split = _pipeline.canonical_split(base, _TFDS_SPLITS, "scene_parse150") + sep + slicing
-    if labels_only and augment is not None:
-        raise ValueError(
-            "`augment` needs images; it cannot be combined with `labels_only=True`. "
-            f"Received: augment={augment!r}"
-        )
+    tfds_split = file_datasets.canonical_split(base, _TFDS_SPLITS, "scene_parse150") + sep + slicing
+    options = LoaderOptions.resolve(options, "load_ade20k_tfds", **kwargs)
     warnings.warn(
         "TFDS scene_parse150 annotations come from the ADE20K *instance* challenge "
         "(100 categories in the red channel), not the 150-class SceneParse labels; use "
@@ -187,8 +142,8 @@ def load_ade20k_tfds(
             split=tfds_split,
             data_dir=data_dir,
             download=download,
-            shuffle_files=shuffle,
-            read_config=tfds.ReadConfig(shuffle_seed=seed),
+            shuffle_files=options.shuffle,
+            read_config=tfds.ReadConfig(shuffle_seed=options.seed),
             # Decode ourselves after the shuffle, so the buffer holds encoded bytes.
             decoders={"image": skip, "annotation": skip},
         )
@@ -199,21 +154,10 @@ def load_ade20k_tfds(
             "`load_ade20k_tfds(..., download=True)` (needs network access), or use "
             f"`load_ade20k` on the ADEChallengeData2016 folder. TFDS said: {error}"
         ) from None
-    if shuffle:
-        dataset = dataset.shuffle(shuffle_buffer_size, seed=seed, reshuffle_each_iteration=True)
-    lut, valid = ade20k_raw_to_contiguous_lut(), _valid_raw_values()
+    table = _label_table("ADE20K (TFDS)")
+    source = tf.constant("scene_parse150 example")
 
     def load(example):
-        label = _pipeline.decode_label(
-            example["annotation"], lut, valid, tf.constant("scene_parse150 example"),
-            "ADE20K (TFDS)", validate_labels, " 0..150 (and 255)",
-        )
-        if labels_only:
-            return label
-        image = _pipeline.decode_image(example["image"])
-        _pipeline.check_same_size(image, label, tf.constant("scene_parse150 example"))
-        return image, label
+        return file_datasets.decode_example(example["image"], example["annotation"], table, options, source)
 
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = _pipeline.apply_augment(dataset, augment, seed)
-    return _pipeline.finish(dataset, batch_size)
+    return file_datasets.build_pipeline(dataset, options, shuffle_buffer_size, load)

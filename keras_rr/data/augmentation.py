@@ -19,6 +19,8 @@ config (a loader's `augment=` dict, a trainer config's `data.augment` section) b
 an augmentation.
 """
 
+from keras_rr import validation
+
 INT32_MAX = 2**31 - 1
 
 
@@ -69,13 +71,25 @@ def _finish(image, label, rank):
     return image, (label[..., 0] if rank == 2 else label)
 
 
-def _pair(size, name):
+def _pair(size, name, meaning="(height, width)"):
+    """`size` as a pair of positive ints; an int means a square."""
     if isinstance(size, int):
         size = (size, size)
     size = tuple(int(s) for s in size)
     if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"`{name}` must be an int or (height, width) of positive ints. Received: {name}={size}")
+        raise ValueError(f"`{name}` must be an int or {meaning} of positive ints. Received: {name}={size}")
     return size
+
+
+def _ratio_range(ratio_range):
+    ratio_range = tuple(float(r) for r in ratio_range)
+    if len(ratio_range) != 2 or not 0 < ratio_range[0] <= ratio_range[1]:
+        raise ValueError(f"`ratio_range` must be 0 < min <= max. Received: ratio_range={ratio_range}")
+    return ratio_range
+
+
+def _cat_max_ratio(cat_max_ratio):
+    return validation.check_number(cat_max_ratio, "cat_max_ratio", 0.0, 1.0, min_inclusive=False)
 
 
 def random_resize(
@@ -112,9 +126,7 @@ def random_resize(
     ```
     """
     tf = _tf()
-    low, high = (float(r) for r in ratio_range)
-    if not 0 < low <= high:
-        raise ValueError(f"`ratio_range` must be 0 < min <= max. Received: ratio_range={ratio_range}")
+    low, high = _ratio_range(ratio_range)
     image, label, rank = _prepare(image, label)
     ratio = tf.random.stateless_uniform([], _as_seed(seed), minval=low, maxval=high)
     shape = tf.cast(tf.shape(image)[:2], tf.float32)
@@ -189,8 +201,7 @@ def random_crop(
     """
     tf = _tf()
     crop_h, crop_w = _pair(crop_size, "crop_size")
-    if not 0 < cat_max_ratio <= 1:
-        raise ValueError(f"`cat_max_ratio` must be in (0, 1]. Received: cat_max_ratio={cat_max_ratio}")
+    cat_max_ratio = _cat_max_ratio(cat_max_ratio)
     image, label, rank = _prepare(image, label)
     shape = tf.shape(image)
     height, width = shape[0], shape[1]
@@ -241,8 +252,7 @@ def random_flip(image, label, probability=0.5, seed=None):
     ```
     """
     tf = _tf()
-    if not 0 <= probability <= 1:
-        raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability}")
+    probability = validation.check_number(probability, "probability", 0.0, 1.0)
     image, label, rank = _prepare(image, label)
     flip = tf.random.stateless_uniform([], _as_seed(seed)) < probability
     image = tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
@@ -380,8 +390,8 @@ _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczo
 class TrainAugmentation:
     """Random resize, crop, flip, photometric jitter and pad, as in the paper's recipe.
 
-    The mmsegmentation training pipeline of the Region Rebalance paper (method.md §6):
-    `random_resize` (ratio 0.5-2.0), `random_crop` to `crop_size` with
+    The mmsegmentation training pipeline of the Region Rebalance paper (docs/method.md,
+    section 6): `random_resize` (ratio 0.5-2.0), `random_crop` to `crop_size` with
     `cat_max_ratio`, `random_flip`, `photometric_distortion`, then `pad_to_size`
     (image with 0, label with `ignore_class`), so every output has exactly
     `crop_size`. Normalisation is left to the model's preprocessing.
@@ -425,36 +435,20 @@ class TrainAugmentation:
         ignore_class=255,
         image_interpolation="bilinear",
     ):
-        crop_size = _pair(crop_size, "crop_size")
         if isinstance(scale, str):
-            if scale != "crop":
-                raise ValueError(f"`scale` must be (long, short), 'crop' or None. Received: scale={scale!r}")
+            validation.check_choice(scale, ("crop",), "scale")
         elif scale is not None:
-            scale = tuple(int(s) for s in scale)
-            if len(scale) != 2 or min(scale) < 1:
-                raise ValueError(f"`scale` must be (long, short) positive ints. Received: scale={scale}")
-        ratio_range = tuple(float(r) for r in ratio_range)
-        if len(ratio_range) != 2 or not 0 < ratio_range[0] <= ratio_range[1]:
-            raise ValueError(f"`ratio_range` must be 0 < min <= max. Received: ratio_range={ratio_range}")
-        if not 0 < cat_max_ratio <= 1:
-            raise ValueError(f"`cat_max_ratio` must be in (0, 1]. Received: cat_max_ratio={cat_max_ratio}")
-        if not 0 <= flip_probability <= 1:
-            raise ValueError(
-                f"`flip_probability` must be in [0, 1]. Received: flip_probability={flip_probability}"
-            )
-        if image_interpolation not in _INTERPOLATIONS:
-            raise ValueError(
-                f"`image_interpolation` must be one of {_INTERPOLATIONS}. "
-                f"Received: image_interpolation={image_interpolation!r}"
-            )
-        self.crop_size = crop_size
+            scale = _pair(scale, "scale", "(long, short)")
+        self.crop_size = _pair(crop_size, "crop_size")
         self.scale = scale
-        self.ratio_range = ratio_range
-        self.cat_max_ratio = float(cat_max_ratio)
-        self.flip_probability = float(flip_probability)
+        self.ratio_range = _ratio_range(ratio_range)
+        self.cat_max_ratio = _cat_max_ratio(cat_max_ratio)
+        self.flip_probability = validation.check_number(flip_probability, "flip_probability", 0.0, 1.0)
         self.photometric = bool(photometric)
-        self.ignore_class = int(ignore_class)
-        self.image_interpolation = image_interpolation
+        self.ignore_class = validation.check_int(ignore_class, "ignore_class")
+        self.image_interpolation = validation.check_choice(
+            image_interpolation, _INTERPOLATIONS, "image_interpolation"
+        )
 
     @property
     def resize_scale(self):

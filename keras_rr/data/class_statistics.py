@@ -1,4 +1,12 @@
-"""`ClassStatistics`: per-class pixel and region counts of a segmentation dataset."""
+"""`ClassStatistics`: per-class pixel and region counts, their JSON file, and F(k) lookup.
+
+The container side of the class statistics (the streaming counter that fills it is
+`keras_rr.data.compute_class_statistics`): validated counts with provenance, the JSON
+format written by `save` / `python -m keras_rr.tools.dataset_stats` and read by `load`,
+and `resolve_region_frequency`, which turns whatever a user passes as the region
+frequency F(k) (a vector, a `ClassStatistics`, a JSON path) into counts. See
+docs/method.md, section 2 for the definitions of n_k and F(k).
+"""
 
 import json
 import math
@@ -21,43 +29,59 @@ def _imbalance_factor(counts):
 
 
 def _as_count_vector(values, name):
-    """Validates a 1-D vector of non-negative integers and returns it as int64."""
+    """Validates a 1-D vector of non-negative integer counts; returns it read-only int64.
+
+    `validation.check_counts` checks the shape, finiteness and sign; here the counts
+    must also be whole numbers (not booleans) and name at least one class.
+    """
     array = np.asarray(values)
-    if array.ndim != 1:
+    if array.dtype == bool or array.dtype.kind not in "iuf":
         raise ValueError(
-            f"`{name}` must be a 1-D sequence of per-class counts. "
-            f"Received: {name} with shape {array.shape}"
+            f"`{name}` must hold non-negative integers. Received: {name} with dtype {array.dtype}"
         )
+    validation.check_counts(array, name)
     if array.size == 0:
         raise ValueError(f"`{name}` must hold at least one class. Received: {name}=[]")
-    if array.dtype == bool or not (
-        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-    ):
-        raise ValueError(
-            f"`{name}` must hold non-negative integers. Received: {name} with dtype "
-            f"{array.dtype}"
-        )
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
-            raise ValueError(
-                f"`{name}` must hold non-negative integers. Received: {name}={array.tolist()}"
-            )
-    if np.any(array < 0):
-        bad = np.flatnonzero(array < 0)[:5].tolist()
-        raise ValueError(
-            f"`{name}` must be non-negative; classes {bad} are negative. "
-            f"Received: {name}={array.tolist()}"
-        )
+    if not np.all(array == np.round(array)):
+        raise ValueError(f"`{name}` must hold non-negative integers. Received: {name}={array.tolist()}")
     array = array.astype(np.int64)
     array.setflags(write=False)
     return array
+
+
+def check_class_names(class_names, num_classes):
+    """Returns `class_names` as a tuple of `num_classes` str (or None), else raises.
+
+    Args:
+        class_names: sequence of str or None.
+        num_classes: int. Expected number of names.
+
+    Returns:
+        tuple of str, or None.
+
+    Example:
+
+    >>> check_class_names(["sky", "road"], 2)
+    ('sky', 'road')
+    """
+    if class_names is None:
+        return None
+    if isinstance(class_names, str):
+        raise ValueError(f"`class_names` must be a sequence of str. Received: class_names={class_names!r}")
+    class_names = tuple(class_names)
+    if len(class_names) != num_classes or not all(isinstance(n, str) for n in class_names):
+        raise ValueError(
+            f"`class_names` must be num_classes={num_classes} strings, one per class. "
+            f"Received: {len(class_names)} names"
+        )
+    return class_names
 
 
 class ClassStatistics:
     """Per-class pixel and region counts of a segmentation dataset, with provenance.
 
     Region Rebalance needs the region frequency F(k) of every class: the number of
-    training images whose label map contains class k (paper eq. 7). This container
+    training images whose label map contains class k (docs/method.md, section 2). This container
     holds F(k) next to the pixel counts n_k, the number of images, and where the numbers
     came from (dataset, split, class names), and round-trips through a small JSON file
     so a long pass over a dataset is done once (`python -m keras_rr.tools.dataset_stats`).
@@ -96,15 +120,8 @@ class ClassStatistics:
     """
 
     def __init__(
-        self,
-        pixel_counts,
-        region_counts,
-        num_images,
-        class_names=None,
-        dataset_name=None,
-        split=None,
-        ignore_class=255,
-        num_ignored_pixels=None,
+        self, pixel_counts, region_counts, num_images, class_names=None, dataset_name=None, split=None,
+        ignore_class=255, num_ignored_pixels=None,
     ):
         pixel_counts = _as_count_vector(pixel_counts, "pixel_counts")
         region_counts = _as_count_vector(region_counts, "region_counts")
@@ -114,15 +131,7 @@ class ClassStatistics:
                 f"Received: len(pixel_counts)={pixel_counts.size}, "
                 f"len(region_counts)={region_counts.size}"
             )
-        if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)):
-            raise ValueError(
-                f"`num_images` must be a non-negative int. Received: num_images={num_images!r}"
-            )
-        num_images = int(num_images)
-        if num_images < 0:
-            raise ValueError(
-                f"`num_images` must be a non-negative int. Received: num_images={num_images}"
-            )
+        num_images = validation.check_int(num_images, "num_images", minimum=0)
         too_many = np.flatnonzero(region_counts > num_images)
         if too_many.size:
             k = int(too_many[0])
@@ -139,54 +148,24 @@ class ClassStatistics:
                 f"{k} has pixel count {int(pixel_counts[k])} but region count "
                 f"{int(region_counts[k])}."
             )
-        if class_names is not None:
-            if isinstance(class_names, str):
-                raise ValueError(
-                    f"`class_names` must be a sequence of str. Received: class_names={class_names!r}"
-                )
-            class_names = tuple(class_names)
-            if len(class_names) != pixel_counts.size or not all(
-                isinstance(n, str) for n in class_names
-            ):
-                raise ValueError(
-                    f"`class_names` must be {pixel_counts.size} strings, one per class. "
-                    f"Received: {len(class_names)} names"
-                )
-        if ignore_class is not None and (
-            isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer))
-        ):
-            raise ValueError(
-                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class!r}"
-            )
-        if num_ignored_pixels is not None:
-            if isinstance(num_ignored_pixels, bool) or not isinstance(
-                num_ignored_pixels, (int, np.integer)
-            ) or num_ignored_pixels < 0:
-                raise ValueError(
-                    "`num_ignored_pixels` must be a non-negative int or None. "
-                    f"Received: num_ignored_pixels={num_ignored_pixels!r}"
-                )
-            num_ignored_pixels = int(num_ignored_pixels)
+        class_names = check_class_names(class_names, pixel_counts.size)
+        ignore_class = validation.check_ignore_class(ignore_class)
+        num_ignored_pixels = validation.check_int(
+            num_ignored_pixels, "num_ignored_pixels", minimum=0, allow_none=True
+        )
         self._pixel_counts = pixel_counts
         self._region_counts = region_counts
         self._num_images = num_images
         self._class_names = class_names
         self._dataset_name = None if dataset_name is None else str(dataset_name)
         self._split = None if split is None else str(split)
-        self._ignore_class = None if ignore_class is None else int(ignore_class)
+        self._ignore_class = ignore_class
         self._num_ignored_pixels = num_ignored_pixels
 
     @classmethod
     def from_counts(
-        cls,
-        pixel_counts,
-        region_counts,
-        num_images=None,
-        class_names=None,
-        dataset_name=None,
-        split=None,
-        ignore_class=255,
-        num_ignored_pixels=None,
+        cls, pixel_counts, region_counts, num_images=None, class_names=None, dataset_name=None, split=None,
+        ignore_class=255, num_ignored_pixels=None,
     ):
         """Builds statistics from known counts (lists, tuples or arrays).
 
@@ -304,7 +283,7 @@ class ClassStatistics:
 
     def to_dict(self):
         """Returns the JSON-ready dict that `save` writes (plain Python types)."""
-        from keras_rr.version import __version__
+        from keras_rr import version
 
         def _finite_or_none(value):
             return None if math.isnan(value) else value
@@ -312,7 +291,7 @@ class ClassStatistics:
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "keras_rr_version": __version__,
+            "keras_rr_version": version.__version__,
             "dataset": self._dataset_name,
             "split": self._split,
             "num_images": self._num_images,
@@ -351,50 +330,40 @@ class ClassStatistics:
                 f"{source} is not a keras_rr class statistics file. "
                 f"Received: format={fmt!r}, expected {FORMAT_NAME!r}"
             )
-        version = config.get("format_version")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValueError(
-                f"{source} has no valid `format_version`. Received: format_version={version!r}"
-            )
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"{source} uses format_version={version}, newer than this keras_rr "
-                f"understands ({FORMAT_VERSION}). Upgrade keras_rr."
-            )
-        for key in ("pixel_counts", "region_counts", "num_images"):
-            if key not in config or config[key] is None:
-                raise ValueError(f"{source} is missing `{key}`.")
-        for key in ("pixel_counts", "region_counts"):
-            values = config[key]
-            if not isinstance(values, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values
-            ):
-                raise ValueError(
-                    f"`{key}` in {source} must be a list of non-negative integers. "
-                    f"Received: {key}={values!r}"
-                )
-        pixel_counts = config["pixel_counts"]
-        region_counts = config["region_counts"]
-        stored_classes = config.get("num_classes", len(pixel_counts))
-        if isinstance(stored_classes, bool) or not isinstance(stored_classes, int):
-            raise ValueError(
-                f"`num_classes` in {source} must be an int. Received: num_classes={stored_classes!r}"
-            )
-        for key, values in (("pixel_counts", pixel_counts), ("region_counts", region_counts)):
-            if len(values) != stored_classes:
-                raise ValueError(
-                    f"{source} declares num_classes={stored_classes} but `{key}` has "
-                    f"{len(values)} entries."
-                )
-        if num_classes is not None and stored_classes != num_classes:
-            raise ValueError(
-                f"{source} holds statistics for {stored_classes} classes, but "
-                f"num_classes={num_classes} was expected."
-            )
         try:
+            version = validation.check_int(config.get("format_version"), "format_version", minimum=1)
+            if version > FORMAT_VERSION:
+                raise ValueError(
+                    f"format_version={version} is newer than this keras_rr understands "
+                    f"({FORMAT_VERSION}). Upgrade keras_rr."
+                )
+            for key in ("pixel_counts", "region_counts", "num_images"):
+                if config.get(key) is None:
+                    raise ValueError(f"missing `{key}`.")
+            for key in ("pixel_counts", "region_counts"):
+                # Stricter than the constructor: a JSON file holds plain integers only.
+                values = config[key]
+                if not isinstance(values, list) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values
+                ):
+                    raise ValueError(f"`{key}` must be a list of non-negative integers. Received: {key}={values!r}")
+            stored_classes = validation.check_int(
+                config.get("num_classes", len(config["pixel_counts"])), "num_classes", minimum=1
+            )
+            for key in ("pixel_counts", "region_counts"):
+                if len(config[key]) != stored_classes:
+                    raise ValueError(
+                        f"the file declares num_classes={stored_classes} but `{key}` has "
+                        f"{len(config[key])} entries."
+                    )
+            if num_classes is not None and stored_classes != validation.check_num_classes(num_classes):
+                raise ValueError(
+                    f"the file holds statistics for {stored_classes} classes, but "
+                    f"num_classes={num_classes} was expected."
+                )
             return cls(
-                pixel_counts=np.asarray(pixel_counts, dtype=np.int64),
-                region_counts=np.asarray(region_counts, dtype=np.int64),
+                pixel_counts=config["pixel_counts"],
+                region_counts=config["region_counts"],
                 num_images=config["num_images"],
                 class_names=config.get("class_names"),
                 dataset_name=config.get("dataset"),

@@ -2,9 +2,8 @@
 
 import os
 
-import numpy as np
-
-from keras_rr.data import _pipeline
+from keras_rr.data import file_datasets
+from keras_rr.data.file_datasets import LoaderOptions
 
 COCO_STUFF_NUM_CLASSES = 171
 # Raw COCO-Stuff label ids (pixel value = COCO category id - 1) that no class uses:
@@ -25,32 +24,19 @@ def coco_stuff_raw_to_contiguous_lut():
     `keras_rr.data.COCO_STUFF_CLASS_NAMES`); unused ids and 182..255 map to 255.
 
     Returns:
-        int32 NumPy array `(256,)`.
+        int32 NumPy array `(256,)`: `lut[raw_value]` is the training id.
 
     Example:
 
     ```python
-    lut = keras_rr.data.coco_stuff_raw_to_contiguous_lut()
-    train_ids = lut[raw_label]
+    train_ids = keras_rr.data.coco_stuff_raw_to_contiguous_lut()[raw_label]
     ```
     """
-    lut = np.full(256, _pipeline.IGNORE_CLASS, dtype=np.int32)
-    used = [i for i in range(_NUM_RAW_IDS) if i not in COCO_STUFF_UNUSED_RAW_IDS]
-    lut[used] = np.arange(len(used), dtype=np.int32)
-    return lut
+    return file_datasets.lut_from_raw_ids(i for i in range(_NUM_RAW_IDS) if i not in COCO_STUFF_UNUSED_RAW_IDS)
 
 
 def load_coco_stuff164k(
-    data_dir,
-    split="train2017",
-    raw_ids=False,
-    label_suffix=None,
-    shuffle=False,
-    seed=None,
-    augment=None,
-    batch_size=None,
-    labels_only=False,
-    validate_labels=True,
+    data_dir, split="train2017", raw_ids=False, label_suffix=None, options=None, **kwargs
 ):
     """Loads COCO-Stuff164K from `images/{split}/*.jpg` and `annotations/{split}/*.png`.
 
@@ -67,10 +53,12 @@ def load_coco_stuff164k(
         label_suffix: str or None. Label file suffix. Defaults to `None`: with
             `raw_ids=False`, `"_labelTrainIds.png"` if such files exist, else `".png"`;
             with `raw_ids=True`, `".png"` (skipping `*_labelTrainIds.png`).
-        shuffle, seed, augment, batch_size, labels_only: as in
-            `keras_rr.data.load_ade20k`.
-        validate_labels: bool. Fail on values outside the expected ids (0..170 or raw
-            0..181, and 255); raw ids that no class uses map to 255. Defaults to `True`.
+        options: `keras_rr.data.LoaderOptions` or None. As in
+            `keras_rr.data.load_ade20k`; `validate_labels` rejects values outside the
+            expected ids (0..170 or raw 0..181, and 255), while raw ids that no class
+            uses map to 255. Defaults to `None`.
+        **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
+            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image float32 (H, W, 3) in [0, 255], label int32
@@ -82,10 +70,10 @@ def load_coco_stuff164k(
     val_ds = keras_rr.data.load_coco_stuff164k("/data/coco_stuff164k", "val2017")
     ```
     """
-    root = _pipeline.resolve_root(data_dir, "coco_stuff164k", "COCO-Stuff164K")
-    split = _pipeline.canonical_split(split, _SPLITS, "COCO-Stuff164K")
-    image_dir = os.path.join(root, "images", split)
-    label_dir = os.path.join(root, "annotations", split)
+    options = LoaderOptions.resolve(options, "load_coco_stuff164k", **kwargs)
+    root, split, image_dir, label_dir = file_datasets.standard_layout(
+        data_dir, "coco_stuff164k", "COCO-Stuff164K", split, _SPLITS
+    )
     exclude = None
     if label_suffix is None:
         if raw_ids:
@@ -100,30 +88,21 @@ def load_coco_stuff164k(
         f"COCO-Stuff164K not found: expected images/{split}/*.jpg and "
         f"annotations/{split}/*{label_suffix} under {root}."
     )
-    image_paths, label_paths = _pipeline.list_pairs(
+    image_paths, label_paths = file_datasets.list_pairs(
         image_dir, label_dir, (".jpg", ".jpeg"), label_suffix, missing,
         exclude_label_suffix=exclude,
     )
     if raw_ids:
-        lut = coco_stuff_raw_to_contiguous_lut()
-        valid = np.zeros(256, dtype=bool)
-        valid[:_NUM_RAW_IDS] = True
-        valid[_pipeline.IGNORE_CLASS] = True
-        hint = " raw 0..181 (and 255)"
+        table = file_datasets.LabelTable(
+            coco_stuff_raw_to_contiguous_lut(),
+            file_datasets.valid_values(_NUM_RAW_IDS),
+            "COCO-Stuff164K",
+            " raw 0..181 (and 255)",
+        )
     else:
-        lut, valid = _pipeline.identity_lut(COCO_STUFF_NUM_CLASSES)
-        hint = " 0..170 (and 255); raw stuffthingmaps need raw_ids=True"
-    return _pipeline.file_dataset(
-        image_paths,
-        label_paths,
-        lut,
-        valid,
-        "COCO-Stuff164K",
-        shuffle=shuffle,
-        seed=seed,
-        augment=augment,
-        batch_size=batch_size,
-        labels_only=labels_only,
-        validate_labels=validate_labels,
-        hint=hint,
-    )
+        table = file_datasets.LabelTable(
+            *file_datasets.identity_lut(COCO_STUFF_NUM_CLASSES),
+            "COCO-Stuff164K",
+            " 0..170 (and 255); raw stuffthingmaps need raw_ids=True",
+        )
+    return file_datasets.file_dataset(image_paths, label_paths, table, options)

@@ -1,17 +1,40 @@
-"""Datasets by name, for the statistics CLI and configs."""
+"""Datasets by name, for the statistics CLI and the training configs.
+
+`DATASETS` says what each name defaults to; `load_dataset` calls the matching loader
+and `compute_dataset_statistics` counts a named dataset's labels with
+`keras_rr.data.compute_class_statistics`.
+"""
+
+import typing
 
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names
+from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.elements import extract_label
 
-# name -> (default split, default num_classes, class names or None)
+
+class DatasetInfo(typing.NamedTuple):
+    """What a dataset name defaults to (a tuple: `(split, num_classes, class_names)`)."""
+
+    split: typing.Optional[str]
+    num_classes: typing.Optional[int]
+    class_names: typing.Optional[tuple]
+
+
 DATASETS = {
-    "ade20k": ("training", 150, ADE20K_CLASS_NAMES),
-    "ade20k_tfds": ("train", 150, None),
-    "coco_stuff164k": ("train2017", 171, COCO_STUFF_CLASS_NAMES),
-    "directory": (None, None, None),
-    "synthetic": ("train", None, None),
+    "ade20k": DatasetInfo("training", 150, ADE20K_CLASS_NAMES),
+    "ade20k_tfds": DatasetInfo("train", 150, None),
+    "coco_stuff164k": DatasetInfo("train2017", 171, COCO_STUFF_CLASS_NAMES),
+    "directory": DatasetInfo(None, None, None),
+    "synthetic": DatasetInfo("train", None, None),
 }
+
+
+def _dataset_info(name):
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: name={name!r}")
+    return DATASETS[name]
 
 
 def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
@@ -26,7 +49,8 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
         labels_only: bool. Yield labels only. Defaults to `False`.
         **kwargs: passed to the loader (`load_ade20k`, `load_ade20k_tfds`,
             `load_coco_stuff164k`, `load_segmentation_directory`,
-            `synthetic_long_tailed_dataset`).
+            `synthetic_long_tailed_dataset`), e.g. `options=keras_rr.data.LoaderOptions(...)`
+            or its fields.
 
     Returns:
         A `tf.data.Dataset`.
@@ -37,41 +61,34 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
     ds = keras_rr.data.load_dataset("ade20k", "/data/ADEChallengeData2016", "validation")
     ```
     """
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: name={name!r}")
-    default_split = DATASETS[name][0]
-    split = default_split if split is None else split
+    split = _dataset_info(name).split if split is None else split
+    if name == "synthetic":
+        from keras_rr.data.synthetic import synthetic_long_tailed_dataset
+
+        dataset = synthetic_long_tailed_dataset(**kwargs)
+        return dataset.map(lambda *element: extract_label(element)) if labels_only else dataset
+    if labels_only:
+        # Only when asked: a `LoaderOptions(labels_only=True)` in kwargs stays in force.
+        kwargs["labels_only"] = True
     if name == "ade20k":
         from keras_rr.data.ade20k import load_ade20k
 
-        return load_ade20k(data_dir, split, labels_only=labels_only, **kwargs)
+        return load_ade20k(data_dir, split, **kwargs)
     if name == "ade20k_tfds":
         from keras_rr.data.ade20k import load_ade20k_tfds
 
-        return load_ade20k_tfds(split, data_dir=data_dir, labels_only=labels_only, **kwargs)
+        return load_ade20k_tfds(split, data_dir=data_dir, **kwargs)
     if name == "coco_stuff164k":
         from keras_rr.data.coco_stuff import load_coco_stuff164k
 
-        return load_coco_stuff164k(data_dir, split, labels_only=labels_only, **kwargs)
-    if name == "directory":
-        from keras_rr.data.directory import load_segmentation_directory
+        return load_coco_stuff164k(data_dir, split, **kwargs)
+    from keras_rr.data.directory import load_segmentation_directory
 
-        return load_segmentation_directory(labels_only=labels_only, **kwargs)
-    from keras_rr.data.synthetic import synthetic_long_tailed_dataset
-
-    dataset = synthetic_long_tailed_dataset(**kwargs)
-    return dataset.map(lambda image, label: label) if labels_only else dataset
+    return load_segmentation_directory(**kwargs)
 
 
 def compute_dataset_statistics(
-    name,
-    data_dir=None,
-    split=None,
-    num_classes=None,
-    ignore_class=255,
-    max_images=None,
-    progress=True,
-    **kwargs,
+    name, data_dir=None, split=None, num_classes=None, ignore_class=255, max_images=None, progress=True, **kwargs
 ):
     """Loads a dataset by name and counts its per-class pixels and regions.
 
@@ -101,12 +118,8 @@ def compute_dataset_statistics(
     stats = keras_rr.data.compute_dataset_statistics("ade20k", "/data/ADEChallengeData2016")
     ```
     """
-    from keras_rr.data.statistics import compute_class_statistics
-
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset. Expected one of {sorted(DATASETS)}. Received: name={name!r}")
-    default_split, default_classes, class_names = DATASETS[name]
-    split = default_split if split is None else split
+    info = _dataset_info(name)
+    split = info.split if split is None else split
     if name == "synthetic":
         from keras_rr.data.synthetic import synthetic_long_tailed
 
@@ -115,13 +128,11 @@ def compute_dataset_statistics(
         _, labels, spec = synthetic_long_tailed(return_spec=True, **kwargs)
         labels_or_dataset, num_classes, class_names = labels, spec.num_classes, spec.class_names
     else:
-        if name == "directory":
-            names_file = kwargs.get("class_names_file")
-            if names_file is not None:
-                class_names = read_class_names(names_file)
-                default_classes = len(class_names)
-        if num_classes is None:
-            num_classes = default_classes
+        default_classes, class_names = info.num_classes, info.class_names
+        if name == "directory" and kwargs.get("class_names_file") is not None:
+            class_names = read_class_names(kwargs["class_names_file"])
+            default_classes = len(class_names)
+        num_classes = default_classes if num_classes is None else num_classes
         if num_classes is None:
             raise ValueError(
                 f"`num_classes` is required for dataset {name!r} (or a class-names file). "

@@ -2,10 +2,10 @@
 
 import os
 
-import numpy as np
-
-from keras_rr.data import _pipeline
+from keras_rr import validation
+from keras_rr.data import file_datasets
 from keras_rr.data.class_names import read_class_names
+from keras_rr.data.file_datasets import LoaderOptions
 
 
 def load_segmentation_directory(
@@ -16,12 +16,8 @@ def load_segmentation_directory(
     image_suffix=(".jpg", ".png", ".jpeg"),
     label_suffix=".png",
     ignore_class=255,
-    shuffle=False,
-    seed=None,
-    augment=None,
-    batch_size=None,
-    labels_only=False,
-    validate_labels=True,
+    options=None,
+    **kwargs,
 ):
     """Loads any segmentation dataset stored as two folders of files paired by stem.
 
@@ -42,8 +38,10 @@ def load_segmentation_directory(
             `(".jpg", ".png", ".jpeg")`.
         label_suffix: str. Label file suffix. Defaults to `".png"`.
         ignore_class: int. Unlabeled value. Defaults to `255`.
-        shuffle, seed, augment, batch_size, labels_only, validate_labels: as in
-            `keras_rr.data.load_ade20k`.
+        options: `keras_rr.data.LoaderOptions` or None. As in
+            `keras_rr.data.load_ade20k`. Defaults to `None`.
+        **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
+            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image float32 (H, W, 3) in [0, 255], label int32 (H, W))`.
@@ -55,6 +53,7 @@ def load_segmentation_directory(
         "data/images", "data/labels", class_names_file="data/classes.txt")
     ```
     """
+    options = LoaderOptions.resolve(options, "load_segmentation_directory", **kwargs)
     if class_names_file is not None:
         names = read_class_names(class_names_file)
         if num_classes is not None and num_classes != len(names):
@@ -63,14 +62,9 @@ def load_segmentation_directory(
                 f"Received: num_classes={num_classes}"
             )
         num_classes = len(names)
-    if num_classes is not None and (
-        isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer))
-        or not 1 <= num_classes <= 256
-    ):
-        raise ValueError(
-            "`num_classes` must be an int in [1, 256] (8-bit label PNGs). "
-            f"Received: num_classes={num_classes!r}"
-        )
+    # 8-bit label PNGs hold at most 256 class ids.
+    num_classes = validation.check_int(num_classes, "num_classes", minimum=1, maximum=256, allow_none=True)
+    ignore_class = validation.check_ignore_class(ignore_class, num_classes)
     image_dir = os.path.abspath(os.path.expanduser(os.fspath(image_dir)))
     label_dir = os.path.abspath(os.path.expanduser(os.fspath(label_dir)))
     if isinstance(image_suffix, str):
@@ -79,22 +73,8 @@ def load_segmentation_directory(
         f"Segmentation data not found: expected images ({', '.join('*' + s for s in image_suffix)}) "
         f"in {image_dir} and labels (*{label_suffix}) in {label_dir}."
     )
-    image_paths, label_paths = _pipeline.list_pairs(
-        image_dir, label_dir, tuple(image_suffix), label_suffix, missing
-    )
-    lut, valid = _pipeline.identity_lut(num_classes, ignore_class)
+    image_paths, label_paths = file_datasets.list_pairs(image_dir, label_dir, tuple(image_suffix), label_suffix, missing)
+    lut, valid = file_datasets.identity_lut(num_classes, ignore_class)
     hint = "" if num_classes is None else f" [0, {num_classes}) (and {ignore_class})"
-    return _pipeline.file_dataset(
-        image_paths,
-        label_paths,
-        lut,
-        valid,
-        "segmentation directory",
-        shuffle=shuffle,
-        seed=seed,
-        augment=augment,
-        batch_size=batch_size,
-        labels_only=labels_only,
-        validate_labels=validate_labels,
-        hint=hint,
-    )
+    table = file_datasets.LabelTable(lut, valid, "segmentation directory", hint)
+    return file_datasets.file_dataset(image_paths, label_paths, table, options)

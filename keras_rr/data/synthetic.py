@@ -14,9 +14,11 @@ second on one core).
 
 import numpy as np
 
+from keras_rr import validation
+from keras_rr.data.file_datasets import IGNORE_CLASS
+from keras_rr.data.file_datasets import LoaderOptions
+from keras_rr.data.file_datasets import build_pipeline
 from keras_rr.data.synthetic_spec import SyntheticSpec
-
-IGNORE_CLASS = 255
 # Thing half-sizes in pixels for 64 px images; scaled with `image_size`.
 _THING_HALF_SIZE = (4.0, 8.0)
 # Probability that a thing sits on its context class (when present in the image).
@@ -122,18 +124,8 @@ def _mark_boundaries(label):
 
 
 def synthetic_long_tailed(
-    num_images=600,
-    image_size=64,
-    num_classes=12,
-    imbalance=30.0,
-    noise=0.06,
-    num_stuff_classes=4,
-    color_jitter=40.0,
-    texture_amplitude=14.0,
-    ignore_boundaries=True,
-    seed=0,
-    class_seed=0,
-    return_spec=False,
+    num_images=600, image_size=64, num_classes=12, imbalance=30.0, noise=0.06, num_stuff_classes=4,
+    color_jitter=40.0, texture_amplitude=14.0, ignore_boundaries=True, seed=0, class_seed=0, return_spec=False,
 ):
     """Generates a long-tailed segmentation dataset in memory (NumPy, deterministic).
 
@@ -182,16 +174,10 @@ def synthetic_long_tailed(
     assert stats.pixel_imbalance_factor > stats.region_imbalance_factor
     ```
     """
-    if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)) or num_images < 0:
-        raise ValueError(f"`num_images` must be a non-negative int. Received: num_images={num_images!r}")
-    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 8:
-        raise ValueError(f"`image_size` must be an int >= 8. Received: image_size={image_size!r}")
-    if not noise >= 0:
-        raise ValueError(f"`noise` must be >= 0. Received: noise={noise!r}")
-    if not texture_amplitude >= 0:
-        raise ValueError(
-            f"`texture_amplitude` must be >= 0. Received: texture_amplitude={texture_amplitude!r}"
-        )
+    num_images = validation.check_int(num_images, "num_images", minimum=0)
+    size = validation.check_int(image_size, "image_size", minimum=8)
+    validation.check_number(noise, "noise", minimum=0)
+    validation.check_number(texture_amplitude, "texture_amplitude", minimum=0)
     spec = SyntheticSpec.build(
         num_classes=num_classes,
         num_stuff_classes=num_stuff_classes,
@@ -199,7 +185,6 @@ def synthetic_long_tailed(
         color_jitter=color_jitter,
         class_seed=class_seed,
     )
-    size = int(image_size)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     images = np.empty((num_images, size, size, 3), dtype=np.float32)
     labels = np.empty((num_images, size, size), dtype=np.int32)
@@ -216,21 +201,14 @@ def synthetic_long_tailed(
     return images, labels
 
 
-def synthetic_long_tailed_dataset(
-    num_images=600,
-    shuffle=False,
-    augment=None,
-    batch_size=None,
-    seed=0,
-    **kwargs,
-):
+def synthetic_long_tailed_dataset(num_images=600, shuffle=False, augment=None, batch_size=None, seed=0, **kwargs):
     """`synthetic_long_tailed` as a `tf.data.Dataset` of `(image, label)`.
 
     Args:
         num_images: int. Defaults to `600`.
         shuffle: bool. Shuffle each epoch (seeded by `seed`). Defaults to `False`.
         augment: None, callable or `TrainAugmentation` config dict, as in
-            `keras_rr.data.load_ade20k`. Defaults to `None`.
+            `keras_rr.data.LoaderOptions`. Defaults to `None`.
         batch_size: int or None. Defaults to `None`.
         seed: int. Seed of the images, the shuffle and the augmentation. Defaults to `0`.
         **kwargs: other `synthetic_long_tailed` arguments (`image_size`,
@@ -248,12 +226,9 @@ def synthetic_long_tailed_dataset(
     """
     import tensorflow as tf
 
-    from keras_rr.data import _pipeline
-
+    # Validated before the images are generated.
+    options = LoaderOptions(shuffle=shuffle, seed=seed, augment=augment, batch_size=batch_size)
     kwargs.pop("return_spec", None)
     images, labels = synthetic_long_tailed(num_images=num_images, seed=seed, **kwargs)
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle:
-        dataset = dataset.shuffle(max(num_images, 1), seed=seed, reshuffle_each_iteration=True)
-    dataset = _pipeline.apply_augment(dataset, augment, seed)
-    return _pipeline.finish(dataset, batch_size)
+    sources = tf.data.Dataset.from_tensor_slices((images, labels))
+    return build_pipeline(sources, options, max(num_images, 1))

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from keras_rr import validation
+
 _STUFF_NAMES = ("ground", "sky", "wall", "water", "grass", "road", "sand", "snow")
 SHAPES = (
     "disc", "square", "triangle", "bar", "pillar", "ring",
@@ -120,17 +122,12 @@ class SyntheticSpec:
         Returns:
             A `SyntheticSpec`.
         """
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
-        if not isinstance(num_stuff_classes, int) or not 1 <= num_stuff_classes < num_classes:
-            raise ValueError(
-                "`num_stuff_classes` must be an int in [1, num_classes). "
-                f"Received: num_stuff_classes={num_stuff_classes!r}, num_classes={num_classes}"
-            )
-        if not imbalance >= 1:
-            raise ValueError(f"`imbalance` must be >= 1. Received: imbalance={imbalance!r}")
-        if not color_jitter >= 0:
-            raise ValueError(f"`color_jitter` must be >= 0. Received: color_jitter={color_jitter!r}")
+        num_classes = validation.check_num_classes(num_classes, minimum=2)
+        num_stuff_classes = validation.check_int(
+            num_stuff_classes, "num_stuff_classes", minimum=1, maximum=num_classes - 1
+        )
+        imbalance = validation.check_number(imbalance, "imbalance", minimum=1)
+        color_jitter = validation.check_number(color_jitter, "color_jitter", minimum=0)
         rng = np.random.default_rng(class_seed)
         num_things = num_classes - num_stuff_classes
         exponent = math.log(imbalance) / math.log(num_classes)

@@ -23,6 +23,7 @@ from absl import flags
 from absl import logging
 
 from keras_rr.data.datasets import DATASETS
+from keras_rr.data.datasets import compute_dataset_statistics
 
 _DATASET = flags.DEFINE_enum("dataset", "synthetic", sorted(DATASETS), "Dataset to count.")
 _DATA_DIR = flags.DEFINE_string(
@@ -80,17 +81,10 @@ def _loader_kwargs():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from keras_rr.data.datasets import compute_dataset_statistics
-
     logging.info("Counting classes of dataset=%s split=%s", _DATASET.value, _SPLIT.value)
     stats = compute_dataset_statistics(
-        _DATASET.value,
-        data_dir=_DATA_DIR.value,
-        split=_SPLIT.value,
-        num_classes=_NUM_CLASSES.value,
-        ignore_class=_IGNORE_CLASS.value,
-        max_images=_MAX_IMAGES.value,
-        progress=_PROGRESS.value,
+        _DATASET.value, data_dir=_DATA_DIR.value, split=_SPLIT.value, num_classes=_NUM_CLASSES.value,
+        ignore_class=_IGNORE_CLASS.value, max_images=_MAX_IMAGES.value, progress=_PROGRESS.value,
         **_loader_kwargs(),
     )
     top = None if _TOP.value < 0 else _TOP.value

@@ -2,10 +2,15 @@
 
 `keras.backend.clear_session()` runs a full `gc.collect()`, about 0.5 s per test once
 TensorFlow and torch are both imported; the data tests never create Keras state.
+
+Also the on-disk datasets several loader test modules share (`ade20k_root`, `coco_root`).
 """
 
 import numpy as np
 import pytest
+
+from tests.data.label_files import make_pairs
+from tests.data.label_files import raw_maps
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +18,27 @@ def _seed_and_clean_state():
     # Same name as the fixture in tests/conftest.py, so this one replaces it here.
     np.random.seed(1234)
     yield
+
+
+@pytest.fixture
+def ade20k_root(tmp_path):
+    """An `ADEChallengeData2016` folder: 3 training and 2 validation pairs of raw labels."""
+    root = tmp_path / "ADEChallengeData2016"
+    raw = {
+        "training": raw_maps(np.array([0, 1, 2, 75, 149, 150])),
+        "validation": raw_maps(np.array([0, 3, 150]), seed=1)[:2],
+    }
+    for split, maps in raw.items():
+        names = [f"ADE_{split[:5]}_{i:08d}" for i in range(len(maps))]
+        make_pairs(root / "images" / split, root / "annotations" / split, maps, names)
+    return root, raw
+
+
+@pytest.fixture
+def coco_root(tmp_path):
+    """A COCO-Stuff164K folder with 3 `val2017` pairs of raw `stuffthingmaps` labels."""
+    root = tmp_path / "coco_stuff164k"
+    raw = raw_maps(np.array([0, 11, 12, 90, 91, 181, 255]))
+    names = [f"{i:012d}" for i in range(len(raw))]
+    make_pairs(root / "images" / "val2017", root / "annotations" / "val2017", raw, names)
+    return root, raw, names

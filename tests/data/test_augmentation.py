@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from keras_rr.data import TrainAugmentation
+from keras_rr.data import augmentation_from_config
 from keras_rr.data import pad_to_size
 from keras_rr.data import photometric_distortion
 from keras_rr.data import random_crop
@@ -217,3 +218,88 @@ def test_train_augmentation_in_dataset_map_and_config():
 def test_batched_input_is_rejected():
     with pytest.raises(ValueError, match="un-batched"):
         random_flip(np.zeros((2, 4, 4, 3), np.float32), np.zeros((2, 4, 4), np.int32))
+
+
+def test_augmentation_from_config_dict():
+    augment = augmentation_from_config({"crop_size": 16, "cat_max_ratio": 0.5, "ratio_range": [0.75, 1.5]})
+    assert isinstance(augment, TrainAugmentation)
+    assert augment.crop_size == (16, 16) and augment.cat_max_ratio == 0.5
+    assert augment.ratio_range == (0.75, 1.5) and augment.scale == "crop"
+    # Same as building the class directly: the config is only its arguments.
+    assert augment.get_config() == TrainAugmentation(16, cat_max_ratio=0.5, ratio_range=(0.75, 1.5)).get_config()
+    assert augmentation_from_config(None) is None
+
+
+def test_augmentation_from_config_configdict():
+    ml_collections = pytest.importorskip("ml_collections")
+    config = ml_collections.ConfigDict({"crop_size": 24, "flip_probability": 0.0, "enabled": True})
+    augment = augmentation_from_config(config)
+    assert isinstance(augment, TrainAugmentation)
+    assert augment.crop_size == (24, 24) and augment.flip_probability == 0.0
+    disabled = ml_collections.ConfigDict({"crop_size": 24, "enabled": False})
+    assert augmentation_from_config(disabled) is None
+
+
+def test_augmentation_from_config_enabled_false_and_scale_none():
+    assert augmentation_from_config({"crop_size": 16, "enabled": False}) is None
+    assert augmentation_from_config({"crop_size": 16, "enabled": True}).crop_size == (16, 16)
+    for spelling in ("none", "None", "NONE"):
+        assert augmentation_from_config({"crop_size": 16, "scale": spelling}).resize_scale is None
+    assert augmentation_from_config({"crop_size": 16, "scale": [100, 50]}).resize_scale == (100, 50)
+
+
+def test_augmentation_from_config_ignore_class_passes_through():
+    assert augmentation_from_config({"crop_size": 8}, ignore_class=0).ignore_class == 0
+    assert augmentation_from_config({"crop_size": 8}).ignore_class == 255
+    # A value in the config wins over the caller's default.
+    assert augmentation_from_config({"crop_size": 8, "ignore_class": 7}, ignore_class=0).ignore_class == 7
+    # And it is what the crop pads labels with.
+    image, label = encoded_example(4, 4)
+    config = {"crop_size": 8, "scale": None, "ratio_range": (1, 1), "flip_probability": 0, "photometric": False}
+    _, out = augmentation_from_config(config, ignore_class=9)(image, label, seed=[0, 0])
+    out = np.asarray(out)
+    assert out.shape == (8, 8) and np.all(out[4:] == 9) and np.all(out[:, 4:] == 9)
+    np.testing.assert_array_equal(out[:4, :4], label)
+
+
+def test_augmentation_from_config_callable_passthrough():
+    def fn(image, label):
+        return image, label
+
+    augment = TrainAugmentation(8)
+    assert augmentation_from_config(fn) is fn
+    assert augmentation_from_config(augment) is augment
+    assert augmentation_from_config(augment, ignore_class=0) is augment
+
+
+@pytest.mark.parametrize(
+    "config, match",
+    [
+        (3, "must be None, a callable"),
+        ("crop", "must be None, a callable"),
+        ({"crop_size": 8, "cropsize": 4}, "Unknown augmentation setting"),
+        ({"scale": None}, "Unknown augmentation setting|crop_size"),
+        ({"crop_size": 8, "scale": "huge"}, "scale"),
+        ({"crop_size": 8, "flip_probability": 2}, "flip_probability"),
+    ],
+)
+def test_augmentation_from_config_bad_input(config, match):
+    with pytest.raises(ValueError, match=match):
+        augmentation_from_config(config)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda x, y: random_resize(x, y, ratio_range=(0, 1)), "ratio_range"),
+        (lambda x, y: random_crop(x, y, 8, cat_max_ratio=1.5), "cat_max_ratio"),
+        (lambda x, y: random_crop(x, y, (8, 0)), "crop_size"),
+        (lambda x, y: random_flip(x, y, probability=-0.1), "probability"),
+        (lambda x, y: pad_to_size(x, y, (0, 4)), "size"),
+        (lambda x, y: random_flip(x, y.astype(np.float32)), "integer"),
+    ],
+)
+def test_functions_reject_bad_arguments(call, match):
+    image, label = encoded_example(8, 8)
+    with pytest.raises(ValueError, match=match):
+        call(image, label)

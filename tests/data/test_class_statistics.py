@@ -1,178 +1,28 @@
-"""compute_class_statistics and ClassStatistics against a NumPy reference."""
+"""`ClassStatistics` (container, JSON file) and `resolve_region_frequency`."""
 
 import json
 import math
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_rr.data import ClassStatistics
 from keras_rr.data import compute_class_statistics
+from keras_rr.data.class_statistics import check_class_names
+from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.version import __version__
 
 K = 7
 IGNORE = 255
 
 
-def reference_counts(label_maps, num_classes, ignore_class=IGNORE):
-    """Literal definition: n_k = pixels equal to k; F(k) = images with any pixel equal to k."""
-    pixels = np.zeros(num_classes, dtype=np.int64)
-    regions = np.zeros(num_classes, dtype=np.int64)
-    ignored = 0
-    for label in label_maps:
-        label = np.asarray(label)
-        ignored += int((label == ignore_class).sum())
-        for k in range(num_classes):
-            n = int((label == k).sum())
-            pixels[k] += n
-            regions[k] += n > 0
-    return pixels, regions, ignored
-
-
 @pytest.fixture
 def label_maps():
-    """Eight 12x10 maps with ignore pixels; class 5 occurs in two images only, class 6 never."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 5, size=(8, 12, 10)).astype(np.int32)
     labels[rng.random(labels.shape) < 0.15] = IGNORE
     labels[2, 3:5, 4:6] = 5
-    labels[6, 0, 0] = 5
-    labels[4] = IGNORE  # an image with no labeled pixel at all
     return labels
-
-
-def assert_matches_reference(stats, label_maps, num_classes=K):
-    pixels, regions, ignored = reference_counts(label_maps, num_classes)
-    np.testing.assert_array_equal(stats.pixel_counts, pixels)
-    np.testing.assert_array_equal(stats.region_counts, regions)
-    assert stats.num_images == len(label_maps)
-    assert stats.num_ignored_pixels == ignored
-    assert stats.pixel_counts.dtype == np.int64 and stats.region_counts.dtype == np.int64
-
-
-def test_reference_fixture_has_absent_and_rare_classes(label_maps):
-    pixels, regions, _ = reference_counts(label_maps, K)
-    assert regions[5] == 2 and pixels[5] == 5 and regions[6] == 0
-
-
-@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64", "uint16"])
-def test_numpy_batch_matches_reference(label_maps, dtype):
-    stats = compute_class_statistics(label_maps.astype(dtype), K, progress=False)
-    assert_matches_reference(stats, label_maps)
-    assert stats.absent_classes.tolist() == [6]
-
-
-def test_single_map_and_channel_dims(label_maps):
-    one = compute_class_statistics(label_maps[2], K, progress=False)
-    assert_matches_reference(one, label_maps[2:3])
-    with_channel = compute_class_statistics(label_maps[2][..., None], K, progress=False)
-    assert_matches_reference(with_channel, label_maps[2:3])
-    batch_channel = compute_class_statistics(label_maps[..., None], K, progress=False)
-    assert_matches_reference(batch_channel, label_maps)
-
-
-def test_iterable_of_maps_with_different_sizes():
-    rng = np.random.default_rng(1)
-    maps = [rng.integers(0, K, size=(h, w)).astype(np.uint8) for h, w in [(5, 9), (13, 4), (1, 1), (32, 17)]]
-    maps[1][0, :] = IGNORE
-    stats = compute_class_statistics(maps, K, progress=True)
-    assert_matches_reference(stats, maps)
-
-
-@pytest.mark.parametrize("batch_size", [None, 1, 3, 8])
-def test_tf_dataset_of_image_label_pairs(label_maps, batch_size):
-    images = np.zeros(label_maps.shape + (3,), dtype=np.float32)
-    ds = tf.data.Dataset.from_tensor_slices((images, label_maps))
-    if batch_size:
-        ds = ds.batch(batch_size)
-    stats = compute_class_statistics(ds, K, progress=batch_size is None)
-    assert_matches_reference(stats, label_maps)
-
-
-def test_tf_dataset_of_labels_and_dicts(label_maps):
-    labels_only = tf.data.Dataset.from_tensor_slices(label_maps.astype(np.uint8))
-    assert_matches_reference(compute_class_statistics(labels_only, K, progress=False), label_maps)
-    for key in ("label", "labels", "segmentation_mask", "annotation"):
-        ds = tf.data.Dataset.from_tensor_slices({"image": np.zeros((8, 2)), key: label_maps[..., None]})
-        assert_matches_reference(compute_class_statistics(ds.batch(3), K, progress=False), label_maps)
-    nested = tf.data.Dataset.from_tensor_slices((np.zeros((8, 2)), {"label": label_maps}))
-    assert_matches_reference(compute_class_statistics(nested, K, progress=False), label_maps)
-
-
-def test_dict_without_label_key_raises():
-    ds = tf.data.Dataset.from_tensor_slices({"image": np.zeros((2, 4, 4)), "mask2": np.zeros((2, 4, 4), np.int32)})
-    with pytest.raises(ValueError, match="label key"):
-        compute_class_statistics(ds, K, progress=False)
-
-
-def test_max_images_stops_early(label_maps):
-    stats = compute_class_statistics(label_maps, K, progress=False, max_images=3)
-    assert_matches_reference(stats, label_maps[:3])
-    ds = tf.data.Dataset.from_tensor_slices(label_maps).batch(2)
-    assert_matches_reference(compute_class_statistics(ds, K, progress=False, max_images=5), label_maps[:5])
-
-
-def test_no_ignore_class():
-    labels = np.array([[[0, 1], [1, 2]], [[2, 2], [2, 2]]], dtype=np.int32)
-    stats = compute_class_statistics(labels, 3, ignore_class=None, progress=False)
-    np.testing.assert_array_equal(stats.pixel_counts, [1, 2, 5])
-    np.testing.assert_array_equal(stats.region_counts, [1, 1, 2])
-    with pytest.raises(ValueError, match="255"):
-        compute_class_statistics(np.full((2, 2), 255), 3, ignore_class=None, progress=False)
-
-
-def test_negative_ignore_class():
-    labels = np.array([[[-1, 1], [1, 2]], [[-1, -1], [0, 2]]], dtype=np.int32)
-    stats = compute_class_statistics(labels, 3, ignore_class=-1, progress=False)
-    np.testing.assert_array_equal(stats.pixel_counts, [1, 2, 2])
-    np.testing.assert_array_equal(stats.region_counts, [1, 1, 2])
-    assert stats.num_ignored_pixels == 3
-
-
-@pytest.mark.parametrize(
-    "bad_value, dtype",
-    [(7, "int32"), (200, "uint8"), (254, "int32"), (-3, "int32"), (70000, "int64"), (9, "uint8")],
-)
-def test_out_of_range_labels_are_rejected_by_value(label_maps, bad_value, dtype):
-    labels = label_maps.astype(np.int64)
-    labels[5, 1, 1] = bad_value
-    with pytest.raises(ValueError, match=rf"(?<![\d-]){bad_value}(?!\d)"):
-        compute_class_statistics(labels.astype(dtype), K, progress=False)
-
-
-def test_out_of_range_label_in_tf_dataset_is_rejected():
-    labels = np.zeros((3, 4, 4), np.int32)
-    labels[2, 0, 0] = 150
-    ds = tf.data.Dataset.from_tensor_slices(labels)
-    with pytest.raises(ValueError, match="150"):
-        compute_class_statistics(ds, 150, progress=False)
-
-
-def test_non_integer_labels_are_rejected():
-    with pytest.raises(ValueError, match="integer"):
-        compute_class_statistics(np.full((2, 3, 3), 0.5), K, progress=False)
-    stats = compute_class_statistics(np.full((2, 3, 3), 2.0), K, progress=False)
-    assert stats.pixel_counts[2] == 18
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"num_classes": 0}, "num_classes"),
-        ({"num_classes": 3, "ignore_class": 1}, "ignore_class"),
-        ({"num_classes": 3, "class_names": ["a"]}, "class_names"),
-        ({"num_classes": 3, "max_images": -1}, "max_images"),
-    ],
-)
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        compute_class_statistics(np.zeros((2, 2), np.int32), progress=False, **kwargs)
-
-
-def test_bad_label_rank():
-    with pytest.raises(ValueError, match="shape"):
-        compute_class_statistics(np.zeros((2, 4, 4, 3), np.int32), K, progress=False)
 
 
 def test_imbalance_factors():
@@ -204,6 +54,48 @@ def test_constructor_validation():
         stats.pixel_counts[0] = 3  # read-only
 
 
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"pixel_counts": [[5, 1]], "region_counts": [[1, 1]]}, "1-D"),
+        ({"pixel_counts": [], "region_counts": []}, "at least one class"),
+        ({"pixel_counts": [5.5, 1], "region_counts": [1, 1]}, "non-negative integers"),
+        ({"pixel_counts": [True, True], "region_counts": [1, 1]}, "dtype bool"),
+        ({"pixel_counts": [5, float("inf")], "region_counts": [1, 1]}, "finite"),
+        ({"num_images": -1}, "num_images"),
+        ({"num_images": 2.0}, "num_images"),
+        ({"ignore_class": "255"}, "ignore_class"),
+        ({"num_ignored_pixels": -3}, "num_ignored_pixels"),
+        ({"class_names": "ab"}, "sequence of str"),
+        ({"class_names": ["a", 2]}, "class_names"),
+    ],
+)
+def test_constructor_rejects_bad_arguments(kwargs, match):
+    arguments = {"pixel_counts": [5, 1], "region_counts": [1, 1], "num_images": 2, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ClassStatistics(**arguments)
+
+
+def test_constructor_normalises_types():
+    stats = ClassStatistics(
+        np.array([5.0, 1.0]), (1, 1), num_images=np.int64(2), class_names=["a", "b"],
+        ignore_class=np.uint8(255), num_ignored_pixels=np.int32(4),
+    )
+    assert stats.pixel_counts.dtype == np.int64 and stats.pixel_counts.tolist() == [5, 1]
+    assert type(stats.num_images) is int and type(stats.ignore_class) is int
+    assert type(stats.num_ignored_pixels) is int and stats.class_names == ("a", "b")
+    assert ClassStatistics([0], [0], 0, ignore_class=None).ignore_class is None
+
+
+def test_check_class_names():
+    assert check_class_names(None, 3) is None
+    assert check_class_names(["a", "b"], 2) == ("a", "b")
+    with pytest.raises(ValueError, match="num_classes=3"):
+        check_class_names(["a", "b"], 3)
+    with pytest.raises(ValueError, match="sequence of str"):
+        check_class_names("abc", 3)
+
+
 def test_json_round_trip_keeps_counts_and_provenance(tmp_path, label_maps):
     names = [f"class_{k}" for k in range(K)]
     stats = compute_class_statistics(
@@ -220,6 +112,52 @@ def test_json_round_trip_keeps_counts_and_provenance(tmp_path, label_maps):
     np.testing.assert_array_equal(loaded.pixel_counts, stats.pixel_counts)
     assert loaded.class_names == tuple(names) and loaded.ignore_class == IGNORE
     assert "toy" in repr(loaded) and "PIF" in loaded.summary(max_rows=3)
+
+
+def test_json_format_is_fixed(tmp_path):
+    """The file layout other tools read: keys, order, values, indentation."""
+    stats = ClassStatistics.from_counts(
+        [50, 5, 0], [4, 2, 0], num_images=4, class_names=["a", "b", "c"], dataset_name="x",
+        split="train", num_ignored_pixels=7,
+    )
+    path = stats.save(tmp_path / "stats.json")
+    text = open(path).read()
+    expected = {
+        "format": "keras_rr.ClassStatistics",
+        "format_version": 1,
+        "keras_rr_version": __version__,
+        "dataset": "x",
+        "split": "train",
+        "num_images": 4,
+        "num_classes": 3,
+        "ignore_class": 255,
+        "num_ignored_pixels": 7,
+        "class_names": ["a", "b", "c"],
+        "pixel_counts": [50, 5, 0],
+        "region_counts": [4, 2, 0],
+        "pixel_imbalance_factor": 10.0,
+        "region_imbalance_factor": 2.0,
+    }
+    assert text == json.dumps(expected, indent=2) + "\n"
+    assert list(stats.to_dict()) == list(expected)
+
+
+def test_resolve_region_frequency(tmp_path):
+    stats = ClassStatistics.from_counts([50, 5, 0], [4, 2, 0], num_images=4)
+    assert resolve_region_frequency([4, 2, 0], 3) == [4.0, 2.0, 0.0]
+    assert resolve_region_frequency(np.array([4, 2, 0]), 3) == [4.0, 2.0, 0.0]
+    assert resolve_region_frequency(stats, 3) == [4.0, 2.0, 0.0]
+    path = stats.save(tmp_path / "stats.json")
+    assert resolve_region_frequency(path, 3) == [4.0, 2.0, 0.0]
+    assert all(type(v) is float for v in resolve_region_frequency(path, 3))
+    with pytest.raises(ValueError, match="num_classes=5 was expected"):
+        resolve_region_frequency(path, 5)
+    with pytest.raises(ValueError, match="one entry per class"):
+        resolve_region_frequency(stats, 4)
+    with pytest.raises(ValueError, match="non-negative"):
+        resolve_region_frequency([4, -2, 0], 3)
+    with pytest.raises(FileNotFoundError):
+        resolve_region_frequency(str(tmp_path / "missing.json"), 3)
 
 
 def _valid_config():
@@ -248,6 +186,10 @@ def _write(tmp_path, content):
         (lambda c: c.pop("format_version"), "format_version"),
         (lambda c: c.update(format="something.else"), "not a keras_rr"),
         (lambda c: c.update(class_names=["a"]), "class_names"),
+        (lambda c: c.update(num_classes="3"), "num_classes"),
+        (lambda c: c.update(num_images=-1), "num_images"),
+        (lambda c: c.update(ignore_class=2.5), "ignore_class"),
+        (lambda c: c.update(format_version=True), "format_version"),
     ],
 )
 def test_load_rejects_bad_files(tmp_path, edit, match):
@@ -263,6 +205,8 @@ def test_load_rejects_wrong_expected_class_count_malformed_json_and_missing_file
     assert ClassStatistics.load(path, num_classes=3).num_classes == 3
     with pytest.raises(ValueError, match="num_classes=150 was expected"):
         ClassStatistics.load(path, num_classes=150)
+    with pytest.raises(ValueError, match="num_classes"):
+        ClassStatistics.load(path, num_classes="3")
     with pytest.raises(ValueError, match="not valid JSON"):
         ClassStatistics.load(_write(tmp_path, '{"pixel_counts": [1, 2'))
     with pytest.raises(ValueError, match="JSON object"):

@@ -1,8 +1,17 @@
-"""Streaming per-class pixel and region counts over a segmentation dataset."""
+"""`compute_class_statistics`: one streaming pass that counts n_k and F(k) per class.
+
+The counting side of the class statistics; the result is a
+`keras_rr.data.ClassStatistics` (see `keras_rr/data/class_statistics.py` for the
+container and its JSON file). Dataset elements are read through
+`keras_rr.data.elements`, so every element layout the rest of keras_rr accepts is
+counted here too.
+"""
 
 import numpy as np
 
+from keras_rr import validation
 from keras_rr.data.class_statistics import ClassStatistics
+from keras_rr.data.class_statistics import check_class_names
 from keras_rr.data.elements import as_label_batch
 from keras_rr.data.elements import extract_label
 
@@ -148,21 +157,16 @@ def _label_batches(dataset):
 
 
 def compute_class_statistics(
-    dataset,
-    num_classes,
-    ignore_class=255,
-    dataset_name=None,
-    split=None,
-    class_names=None,
-    progress=True,
+    dataset, num_classes, ignore_class=255, dataset_name=None, split=None, class_names=None, progress=True,
     max_images=None,
 ):
     """Counts labeled pixels and regions (images containing a class) per class.
 
     One streaming pass, constant memory: each label map is reduced to a
     `np.bincount` histogram, its pixel counts are summed into n_k and its present
-    classes (count > 0) add one to the region frequency F(k) (paper eq. 7). Pixels
-    equal to `ignore_class` are counted separately and belong to no class.
+    classes (count > 0) add one to the region frequency F(k) (docs/method.md,
+    section 2). Pixels equal to `ignore_class` are counted separately and belong to
+    no class.
 
     Any label value outside `[0, num_classes)` other than `ignore_class` raises (naming
     the value) instead of being dropped, so a wrong label mapping (e.g. ADE20K's 0
@@ -170,9 +174,11 @@ def compute_class_statistics(
 
     Args:
         dataset: the labels to count. One of: a `tf.data.Dataset` whose elements are
-            `(image, label)` tuples, labels alone, or dicts with a `"label"`,
-            `"labels"`, `"segmentation_mask"` or `"annotation"` key; a NumPy array of
-            labels; or any iterable of such elements (NumPy/tf/torch/jax arrays).
+            `(image, label)` tuples, labels alone, or dicts with a key of
+            `keras_rr.data.elements.LABEL_KEYS` (`"labels"`, `"label"`,
+            `"segmentation_masks"`, `"segmentation_mask"`, `"annotation"`); a NumPy
+            array of labels; or any iterable of such elements (NumPy/tf/torch/jax
+            arrays).
             Labels are integer maps `(H, W)`, `(H, W, 1)`, or batches `(B, H, W)`,
             `(B, H, W, 1)`: batched and un-batched inputs give the same result, and
             images of different sizes are fine un-batched.
@@ -200,36 +206,11 @@ def compute_class_statistics(
     stats.save("stats/ade20k_training.json")
     ```
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or (
-        num_classes < 1
-    ):
-        raise ValueError(
-            f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"
-        )
-    num_classes = int(num_classes)
-    if ignore_class is not None:
-        if isinstance(ignore_class, bool) or not isinstance(ignore_class, (int, np.integer)):
-            raise ValueError(
-                f"`ignore_class` must be an int or None. Received: ignore_class={ignore_class!r}"
-            )
-        ignore_class = int(ignore_class)
-        if 0 <= ignore_class < num_classes:
-            raise ValueError(
-                "`ignore_class` must not be a class id in [0, num_classes). Received: "
-                f"ignore_class={ignore_class}, num_classes={num_classes}"
-            )
-    if max_images is not None and (
-        isinstance(max_images, bool) or not isinstance(max_images, (int, np.integer))
-        or max_images < 0
-    ):
-        raise ValueError(
-            f"`max_images` must be a non-negative int or None. Received: max_images={max_images!r}"
-        )
-    if class_names is not None and len(class_names) != num_classes:
-        raise ValueError(
-            f"`class_names` must hold num_classes={num_classes} names. "
-            f"Received: {len(class_names)} names"
-        )
+    num_classes = validation.check_num_classes(num_classes)
+    ignore_class = validation.check_ignore_class(ignore_class, num_classes)
+    max_images = validation.check_int(max_images, "max_images", minimum=0, allow_none=True)
+    # Checked before the pass, not after it: a long pass should not end in a typo.
+    class_names = check_class_names(class_names, num_classes)
 
     batches, total = _label_batches(dataset)
     if max_images is not None:

@@ -1,31 +1,24 @@
 """`python -m keras_rr.tools.dataset_stats` writes a valid statistics file."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
-import pytest
+from PIL import Image
 
 from keras_rr.data import ClassStatistics
 from keras_rr.data import compute_class_statistics
-from keras_rr.data import compute_dataset_statistics
 from keras_rr.data import synthetic_long_tailed
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.harness import run_python
 
 
 def run_cli(*args):
-    # A subprocess, not an in-process `main`: absl flags are process-global, and other
-    # tools modules imported by the same pytest process may define the same names.
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, "-m", "keras_rr.tools.dataset_stats", *args],
-        env=env, capture_output=True, text=True, timeout=300,
+    # A fresh interpreter, not an in-process `main`: absl flags are process-global, and
+    # other tools modules imported by the same pytest process may define the same names.
+    code = (
+        "import sys; from absl import app; from keras_rr.tools import dataset_stats; "
+        f"sys.argv = ['dataset_stats', *{list(args)!r}]; app.run(dataset_stats.main)"
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
+    return run_python(code, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300).stdout
 
 
 def test_cli_on_synthetic_writes_a_valid_file(tmp_path):
@@ -44,9 +37,7 @@ def test_cli_on_synthetic_writes_a_valid_file(tmp_path):
     assert f"{stats.pixel_imbalance_factor:.1f}" in printed
 
 
-def test_compute_dataset_statistics_on_a_directory(tmp_path):
-    from PIL import Image
-
+def test_cli_on_a_directory(tmp_path):
     image_dir, label_dir = tmp_path / "img", tmp_path / "lab"
     image_dir.mkdir()
     label_dir.mkdir()
@@ -55,12 +46,9 @@ def test_compute_dataset_statistics_on_a_directory(tmp_path):
         Image.fromarray(np.zeros(label.shape + (3,), np.uint8)).save(image_dir / f"{i}.png")
         Image.fromarray(label, mode="L").save(label_dir / f"{i}.png")
     (tmp_path / "names.txt").write_text("a\nb\nc\n")
-    stats = compute_dataset_statistics(
-        "directory", image_dir=str(image_dir), label_dir=str(label_dir),
-        class_names_file=str(tmp_path / "names.txt"), progress=False,
-    )
-    np.testing.assert_array_equal(stats.pixel_counts, [1, 2, 3])
-    np.testing.assert_array_equal(stats.region_counts, [1, 1, 1])
-    assert stats.class_names == ("a", "b", "c") and stats.num_ignored_pixels == 1
-    with pytest.raises(ValueError, match="Unknown dataset"):
-        compute_dataset_statistics("cityscapes")
+    output = tmp_path / "dir.json"
+    printed = run_cli("--dataset=directory", f"--image_dir={image_dir}", f"--label_dir={label_dir}",
+                      f"--class_names_file={tmp_path / 'names.txt'}", f"--output={output}", "--noprogress")
+    stats = ClassStatistics.load(output, num_classes=3)
+    assert stats.pixel_counts.tolist() == [1, 2, 3] and stats.class_names == ("a", "b", "c")
+    assert f"wrote {output}" in printed

@@ -1,0 +1,592 @@
+"""File-based datasets: `LoaderOptions` and the pipeline every loader shares.
+
+Every `(image, label)` loader of keras_rr (`load_ade20k`, `load_ade20k_tfds`,
+`load_coco_stuff164k`, `load_segmentation_directory`, and
+`synthetic_long_tailed_dataset` for its last steps) builds its `tf.data` pipeline here:
+
+1. sources: paired image/label files (`list_pairs`) or encoded TFDS examples;
+2. `shuffle` (of the sources, so the buffer holds paths or encoded bytes);
+3. decode (`decode_example`): the label PNG through a `LabelTable` (raw value ->
+   training id, and which raw values are valid), the image as float32 RGB;
+4. augment (`keras_rr.data.augmentation_from_config`, one seed pair per element);
+5. `batch`, `prefetch`.
+
+What a caller may set about steps 2-5 is one `LoaderOptions` object, which the loaders
+also accept as keyword arguments (`load_ade20k(root, shuffle=True, batch_size=16)`).
+
+TensorFlow is imported inside the functions: `import keras_rr.data` must not import it.
+
+Example:
+
+```python
+options = keras_rr.data.LoaderOptions(shuffle=True, seed=0, batch_size=16,
+                                      augment={"crop_size": 512})
+train_ds = keras_rr.data.load_ade20k("/data/ADEChallengeData2016", "training", options)
+```
+"""
+
+import dataclasses
+import inspect
+import os
+
+import numpy as np
+
+from keras_rr import validation
+from keras_rr.data.augmentation import augmentation_from_config
+from keras_rr.data.elements import split_element
+
+IGNORE_CLASS = 255
+# How many example names an error message lists.
+_MAX_LISTED = 5
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoaderOptions:
+    """How a loader shuffles, augments, batches and checks its `(image, label)` elements.
+
+    One object instead of the same six keyword arguments on every loader. Each loader
+    takes `options=` and also the fields as keyword arguments, which override the
+    object's: `load_ade20k(root, options=opts, batch_size=8)`.
+
+    Args:
+        shuffle: bool. Shuffle the examples each epoch. Defaults to `False`.
+        seed: int or None. Seed of the shuffle and of the augmentation. Defaults to
+            `None`.
+        augment: None, a callable `(image, label[, seed]) -> (image, label)` such as
+            `keras_rr.data.TrainAugmentation`, or a dict / `ConfigDict` of
+            `TrainAugmentation` arguments (converted by
+            `keras_rr.data.augmentation_from_config`). Applied per example. Defaults
+            to `None`.
+        batch_size: int or None. Batch the examples (images must then share a size,
+            e.g. through a crop in `augment`). Defaults to `None` (un-batched).
+        labels_only: bool. Yield only labels, without reading images (for
+            statistics); cannot be combined with `augment`. Defaults to `False`.
+        validate_labels: bool. Fail on label values the dataset does not define
+            instead of mapping them to the ignore value. Defaults to `True`.
+
+    Example:
+
+    ```python
+    options = keras_rr.data.LoaderOptions(
+        shuffle=True, seed=0, augment=keras_rr.data.TrainAugmentation(512), batch_size=16)
+    train_ds = keras_rr.data.load_ade20k(root, "training", options)
+    ```
+    """
+
+    shuffle: bool = False
+    seed: object = None
+    augment: object = None
+    batch_size: object = None
+    labels_only: bool = False
+    validate_labels: bool = True
+
+    def __post_init__(self):
+        augment = augmentation_from_config(self.augment)
+        values = {
+            "shuffle": _check_bool(self.shuffle, "shuffle"),
+            "seed": validation.check_int(self.seed, "seed", allow_none=True),
+            "augment": augment,
+            "batch_size": validation.check_int(self.batch_size, "batch_size", minimum=1, allow_none=True),
+            "labels_only": _check_bool(self.labels_only, "labels_only"),
+            "validate_labels": _check_bool(self.validate_labels, "validate_labels"),
+        }
+        if values["labels_only"] and augment is not None:
+            raise ValueError(
+                "`augment` needs images; it cannot be combined with `labels_only=True`. "
+                f"Received: augment={self.augment!r}"
+            )
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def resolve(cls, options=None, caller="loader", **kwargs):
+        """Returns the options a loader runs with: `options` updated by `kwargs`.
+
+        Args:
+            options: `LoaderOptions` or None (the defaults).
+            caller: str. The loader's name, used in error messages.
+            **kwargs: `LoaderOptions` fields; they override the fields of `options`.
+
+        Returns:
+            A `LoaderOptions`.
+
+        Raises:
+            TypeError: a keyword is not a `LoaderOptions` field, or `options` is not a
+                `LoaderOptions`.
+
+        Example:
+
+        >>> LoaderOptions.resolve(None, "load_ade20k", batch_size=4).batch_size
+        4
+        """
+        if options is None:
+            options = cls()
+        elif not isinstance(options, cls):
+            raise TypeError(
+                f"`options` of {caller} must be a keras_rr.data.LoaderOptions or None. "
+                f"Received: options={options!r}"
+            )
+        fields = tuple(field.name for field in dataclasses.fields(cls))
+        unknown = sorted(set(kwargs) - set(fields))
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {caller}: {unknown}. Expected the "
+                f"dataset's own arguments or LoaderOptions fields {fields}."
+            )
+        return dataclasses.replace(options, **kwargs) if kwargs else options
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelTable:
+    """How a dataset's stored label values become training ids.
+
+    Args:
+        lut: int32 NumPy array `(256,)`. Training id of each stored 8-bit value.
+        valid: bool NumPy array `(256,)`. Stored values the dataset defines; others
+            fail when `LoaderOptions.validate_labels` is on.
+        dataset_name: str. Named in error messages.
+        hint: str. The valid values in words, appended to error messages.
+
+    Example:
+
+    >>> table = LabelTable(*identity_lut(num_classes=3), "toy", " [0, 3) (and 255)")
+    """
+
+    lut: np.ndarray
+    valid: np.ndarray
+    dataset_name: str
+    hint: str = ""
+
+
+def resolve_root(data_dir, subdir, dataset):
+    """Returns `data_dir`, or `data_dir/subdir` when the archive folder was not entered.
+
+    Args:
+        data_dir: str or path-like.
+        subdir: str. The folder name of the unpacked archive.
+        dataset: str. Named in error messages.
+
+    Returns:
+        str. An absolute path.
+
+    Example:
+
+    >>> resolve_root("/data", "ADEChallengeData2016", "ADE20K")
+    '/data/ADEChallengeData2016'
+    """
+    if data_dir is None:
+        raise ValueError(f"{dataset}: `data_dir` is required. Received: data_dir=None")
+    data_dir = os.path.abspath(os.path.expanduser(os.fspath(data_dir)))
+    if not os.path.isdir(data_dir):
+        raise FileNotFoundError(f"{dataset} not found: directory {data_dir} does not exist.")
+    nested = os.path.join(data_dir, subdir)
+    if not os.path.isdir(os.path.join(data_dir, "images")) and os.path.isdir(nested):
+        return nested
+    return data_dir
+
+
+def canonical_split(split, aliases, dataset):
+    """Maps a split name or one of its aliases to the on-disk name.
+
+    Args:
+        split: str.
+        aliases: dict `{on-disk name: accepted names}`.
+        dataset: str. Named in error messages.
+
+    Returns:
+        str.
+
+    Example:
+
+    >>> canonical_split("val", {"validation": ("validation", "val")}, "ADE20K")
+    'validation'
+    """
+    for name, names in aliases.items():
+        if split in names:
+            return name
+    choices = sorted(n for names in aliases.values() for n in names)
+    raise ValueError(f"Unknown {dataset} split. Expected one of {choices}. Received: split={split!r}")
+
+
+def standard_layout(data_dir, archive, dataset, split, aliases):
+    """Finds `images/{split}` and `annotations/{split}` of an mmsegmentation-style dataset.
+
+    Args:
+        data_dir: str or path-like. The dataset folder or the folder holding it.
+        archive: str. The dataset folder's name (see `resolve_root`).
+        dataset: str. Named in error messages.
+        split: str. A split name or alias.
+        aliases: dict `{on-disk name: accepted names}`.
+
+    Returns:
+        `(root, split, image_dir, label_dir)`: str paths and the on-disk split name.
+
+    Example:
+
+    >>> root, split, image_dir, label_dir = standard_layout(
+    ...     "/data", "ADEChallengeData2016", "ADE20K", "val", {"validation": ("val",)})
+    """
+    root = resolve_root(data_dir, archive, dataset)
+    split = canonical_split(split, aliases, dataset)
+    return root, split, os.path.join(root, "images", split), os.path.join(root, "annotations", split)
+
+
+def _files_with_suffix(directory, suffixes):
+    suffixes = tuple(s.lower() for s in suffixes)
+    if not os.path.isdir(directory):
+        return []
+    return sorted(
+        name
+        for name in os.listdir(directory)
+        if name.lower().endswith(suffixes) and os.path.isfile(os.path.join(directory, name))
+    )
+
+
+def _strip_suffix(name, suffixes):
+    lower = name.lower()
+    # Longest suffix first so "_labelTrainIds.png" wins over ".png".
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if lower.endswith(suffix.lower()):
+            return name[: len(name) - len(suffix)]
+    return name
+
+
+def _unpaired_error(image_dir, label_dir, label_suffix, no_label, no_image):
+    parts = []
+    if no_label:
+        parts.append(
+            f"{len(no_label)} image(s) in {image_dir} have no '*{label_suffix}' label in "
+            f"{label_dir}, e.g. {no_label[:_MAX_LISTED]}"
+        )
+    if no_image:
+        parts.append(
+            f"{len(no_image)} label(s) in {label_dir} have no image in {image_dir}, "
+            f"e.g. {no_image[:_MAX_LISTED]}"
+        )
+    return ValueError("Image and label files do not pair up by name: " + "; ".join(parts))
+
+
+def list_pairs(image_dir, label_dir, image_suffix, label_suffix, missing_message, exclude_label_suffix=None):
+    """Pairs image and label files by stem (the name without its suffix).
+
+    Args:
+        image_dir: str. Folder of images.
+        label_dir: str. Folder of labels.
+        image_suffix: str or tuple of str. Accepted image suffixes (case-insensitive).
+        label_suffix: str. The label suffix, stripped to get the stem.
+        missing_message: str. `FileNotFoundError` text when either side has no files.
+        exclude_label_suffix: str or None. Label files ending with this are skipped.
+            Defaults to `None`.
+
+    Returns:
+        Two sorted lists of paths, `(image_paths, label_paths)`.
+
+    Example:
+
+    >>> images, labels = list_pairs("data/img", "data/lab", (".jpg",), ".png", "no data")
+    """
+    if isinstance(image_suffix, str):
+        image_suffix = (image_suffix,)
+    images = _files_with_suffix(image_dir, image_suffix)
+    labels = _files_with_suffix(label_dir, (label_suffix,))
+    if exclude_label_suffix:
+        labels = [n for n in labels if not n.lower().endswith(exclude_label_suffix.lower())]
+    if not images or not labels:
+        raise FileNotFoundError(missing_message)
+    image_by_stem = {}
+    for name in images:
+        stem = _strip_suffix(name, image_suffix)
+        if stem in image_by_stem:
+            raise ValueError(
+                f"Two images share the stem {stem!r} in {image_dir}: {image_by_stem[stem]} and {name}."
+            )
+        image_by_stem[stem] = name
+    label_by_stem = {_strip_suffix(name, (label_suffix,)): name for name in labels}
+    no_label = sorted(set(image_by_stem) - set(label_by_stem))
+    no_image = sorted(set(label_by_stem) - set(image_by_stem))
+    if no_label or no_image:
+        raise _unpaired_error(image_dir, label_dir, label_suffix, no_label, no_image)
+    stems = sorted(image_by_stem)
+    return (
+        [os.path.join(image_dir, image_by_stem[s]) for s in stems],
+        [os.path.join(label_dir, label_by_stem[s]) for s in stems],
+    )
+
+
+def check_label_png(path):
+    """Rejects palette and 16-bit label PNGs, which TF would decode to wrong class ids.
+
+    Args:
+        path: str. A label file.
+
+    Example:
+
+    >>> check_label_png("annotations/training/ADE_train_00000001.png")
+    """
+    with open(path, "rb") as f:
+        header = f.read(26)
+    if len(header) < 26 or header[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"Label file {path} is not a PNG image.")
+    bit_depth, color_type = header[24], header[25]
+    if color_type == 3:
+        raise ValueError(
+            f"Label file {path} is a palette PNG: TensorFlow decodes palettes to colours, "
+            "not class indices. Save labels as 8-bit grayscale PNGs (PIL mode 'L')."
+        )
+    if bit_depth != 8:
+        raise ValueError(f"Label file {path} has {bit_depth}-bit channels; 8-bit grayscale PNGs are expected.")
+
+
+def valid_values(count, ignore_class=IGNORE_CLASS):
+    """Bool table `(256,)` of the 8-bit label values `0..count-1` and `ignore_class`.
+
+    Args:
+        count: int. Number of valid values from 0.
+        ignore_class: int or None. Also valid. Defaults to `255`.
+
+    Returns:
+        bool NumPy array `(256,)`.
+
+    Example:
+
+    >>> valid = valid_values(151)  # ADE20K raw values 0..150 and 255
+    """
+    valid = np.zeros(256, dtype=bool)
+    valid[: min(count, 256)] = True
+    if ignore_class is not None and 0 <= ignore_class < 256:
+        valid[ignore_class] = True
+    return valid
+
+
+def lut_from_raw_ids(raw_ids, ignore_class=IGNORE_CLASS):
+    """Lookup table `(256,)` sending the listed raw values to `0, 1, ...` in order.
+
+    Every other 8-bit value goes to `ignore_class`.
+
+    Args:
+        raw_ids: sequence of ints in [0, 256). Raw value of training id 0, 1, ...
+        ignore_class: int. Defaults to `255`.
+
+    Returns:
+        int32 NumPy array `(256,)`.
+
+    Example:
+
+    >>> lut = lut_from_raw_ids(range(1, 151))  # ADE20K: raw 0 ignored, k -> k - 1
+    """
+    raw_ids = list(raw_ids)
+    lut = np.full(256, ignore_class, dtype=np.int32)
+    lut[raw_ids] = np.arange(len(raw_ids), dtype=np.int32)
+    return lut
+
+
+def identity_lut(num_classes=None, ignore_class=IGNORE_CLASS):
+    """`(lut, valid)` tables for labels already stored as training ids.
+
+    Args:
+        num_classes: int or None. When given, only `[0, num_classes)` and
+            `ignore_class` are valid; else every 8-bit value is. Defaults to `None`.
+        ignore_class: int or None. Defaults to `255`.
+
+    Returns:
+        `(lut int32 (256,), valid bool (256,))`.
+
+    Example:
+
+    >>> lut, valid = identity_lut(num_classes=150)
+    """
+    valid = np.ones(256, dtype=bool) if num_classes is None else valid_values(num_classes, ignore_class)
+    return np.arange(256, dtype=np.int32), valid
+
+
+def _accepts_seed(fn):
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "seed" in parameters or any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def apply_augment(dataset, augment, seed):
+    """Maps `augment` over `(image, label)` elements, with per-element seeds if it takes them.
+
+    Args:
+        dataset: `tf.data.Dataset` of un-batched `(image, label)`.
+        augment: anything `keras_rr.data.augmentation_from_config` accepts.
+        seed: int or None. Seed of the per-element seed stream.
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Example:
+
+    >>> dataset = apply_augment(dataset, {"crop_size": 512}, seed=0)
+    """
+    import tensorflow as tf
+
+    augment = augmentation_from_config(augment)
+    if augment is None:
+        return dataset
+    if _accepts_seed(augment):
+        # One stateless seed pair per element: reproducible for a given `seed`, and
+        # different every epoch (a fixed sequence would repeat the same crops).
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip((dataset, seeds))
+        return dataset.map(
+            lambda element, s: augment(*split_element(element), seed=s),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def build_pipeline(sources, options, shuffle_buffer_size, load=None):
+    """Shuffles `sources`, maps `load` over them, augments, batches and prefetches.
+
+    The one pipeline of every loader: the file loaders, `load_ade20k_tfds` and
+    `synthetic_long_tailed_dataset` differ only in their sources and `load`.
+
+    Args:
+        sources: `tf.data.Dataset` of what `load` reads (paths, encoded examples) or,
+            with `load=None`, of `(image, label)` already.
+        options: `LoaderOptions`.
+        shuffle_buffer_size: int. Elements held by the shuffle buffer (used with
+            `options.shuffle`).
+        load: callable or None. Maps one source element to `(image, label)` (or a
+            label with `options.labels_only`). Defaults to `None` (no map).
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Example:
+
+    >>> sources = tf.data.Dataset.from_tensor_slices((images, labels))
+    >>> dataset = build_pipeline(sources, LoaderOptions(batch_size=8), len(images))
+    """
+    import tensorflow as tf
+
+    if options.shuffle:
+        sources = sources.shuffle(shuffle_buffer_size, seed=options.seed, reshuffle_each_iteration=True)
+    dataset = sources if load is None else sources.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = apply_augment(dataset, options.augment, options.seed)
+    if options.batch_size is not None:
+        dataset = dataset.batch(options.batch_size)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def decode_label(contents, table, source, validate_labels=True):
+    """Decodes an 8-bit label PNG to int32 `(H, W)` through `table`, rejecting invalid ids.
+
+    Args:
+        contents: scalar string tensor, the encoded PNG.
+        table: `LabelTable`.
+        source: scalar string tensor naming the file, for error messages.
+        validate_labels: bool. Fail (when the element is read) on values `table`
+            does not define. Defaults to `True`.
+
+    Returns:
+        int32 tensor `(H, W)`.
+
+    Example:
+
+    >>> label = decode_label(tf.io.read_file(path), table, path)
+    """
+    import tensorflow as tf
+
+    # The first channel holds the class id (grayscale PNGs have only that channel).
+    raw = tf.cast(tf.io.decode_png(contents, channels=0)[..., 0], tf.int32)
+    if validate_labels:
+        is_valid = tf.gather(tf.constant(table.valid), raw)
+        tf.debugging.Assert(
+            tf.reduce_all(is_valid),
+            [f"{table.dataset_name}: label file holds values outside the expected ids{table.hint}. File:",
+             source, "first invalid value (largest):", tf.reduce_max(tf.where(is_valid, -1, raw))],
+        )
+    return tf.gather(tf.constant(table.lut), raw)
+
+
+def decode_image(contents):
+    """Decodes a JPEG or PNG to float32 `(H, W, 3)` in [0, 255].
+
+    Args:
+        contents: scalar string tensor.
+
+    Returns:
+        float32 tensor `(H, W, 3)`.
+
+    Example:
+
+    >>> image = decode_image(tf.io.read_file("images/a.jpg"))
+    """
+    import tensorflow as tf
+
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return tf.cast(image, tf.float32)
+
+
+def decode_example(image_contents, label_contents, table, options, label_source, image_source=None):
+    """Decodes one `(image, label)` pair (or the label alone with `options.labels_only`).
+
+    Args:
+        image_contents: scalar string tensor or None (with `labels_only`).
+        label_contents: scalar string tensor.
+        table: `LabelTable`.
+        options: `LoaderOptions`.
+        label_source: scalar string tensor naming the label, for error messages.
+        image_source: scalar string tensor naming the image. Defaults to
+            `label_source`.
+
+    Returns:
+        `(image float32 (H, W, 3), label int32 (H, W))`, or the label.
+
+    Example:
+
+    >>> image, label = decode_example(image_bytes, label_bytes, table, options, label_path)
+    """
+    import tensorflow as tf
+
+    label = decode_label(label_contents, table, label_source, options.validate_labels)
+    if options.labels_only:
+        return label
+    image = decode_image(image_contents)
+    source = label_source if image_source is None else image_source
+    tf.debugging.Assert(
+        tf.reduce_all(tf.equal(tf.shape(image)[:2], tf.shape(label)[:2])),
+        ["Image and label sizes differ for", source, "image:", tf.shape(image), "label:", tf.shape(label)],
+    )
+    return image, label
+
+
+def file_dataset(image_paths, label_paths, table, options):
+    """The `(image, label)` dataset of paired files.
+
+    Args:
+        image_paths: list of str.
+        label_paths: list of str, paired with `image_paths`.
+        table: `LabelTable`.
+        options: `LoaderOptions`.
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Example:
+
+    >>> ds = file_dataset(*list_pairs(...), LabelTable(*identity_lut(3), "toy"), LoaderOptions())
+    """
+    import tensorflow as tf
+
+    check_label_png(label_paths[0])
+
+    def load(image_path, label_path):
+        image_contents = None if options.labels_only else tf.io.read_file(image_path)
+        return decode_example(image_contents, tf.io.read_file(label_path), table, options, label_path, image_path)
+
+    sources = tf.data.Dataset.from_tensor_slices((image_paths, label_paths))
+    # Shuffling paths is cheap, so the buffer holds the whole split.
+    return build_pipeline(sources, options, len(image_paths), load)

@@ -1,0 +1,42 @@
+"""Tiny offline datasets on disk for the loader tests: image/label files paired by name."""
+
+import os
+
+import numpy as np
+from PIL import Image
+
+SIZES = [(12, 16), (9, 7), (20, 11)]
+
+
+def write_image(path, height, width, seed):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def write_label(path, label):
+    Image.fromarray(np.asarray(label, dtype=np.uint8), mode="L").save(path)
+
+
+def make_pairs(image_dir, label_dir, raw_labels, names, image_ext=".jpg", label_suffix=".png"):
+    os.makedirs(image_dir, exist_ok=True)
+    os.makedirs(label_dir, exist_ok=True)
+    for i, (name, raw) in enumerate(zip(names, raw_labels)):
+        write_image(os.path.join(image_dir, name + image_ext), *raw.shape, seed=i)
+        write_label(os.path.join(label_dir, name + label_suffix), raw)
+
+
+def raw_maps(values, seed=0):
+    """One uint8 label map per entry of `SIZES`, drawn from `values`."""
+    rng = np.random.default_rng(seed)
+    maps = [rng.choice(values, size=size).astype(np.uint8) for size in SIZES]
+    # Every map contains the extreme values so the mapping is tested at the edges.
+    for m in maps:
+        m[0, : len(values)] = values[: m.shape[1]]
+    return maps
+
+
+def collect(ds):
+    """All elements of a tf.data dataset as NumPy (tuples stay tuples)."""
+    return [tuple(np.asarray(t) for t in element) if isinstance(element, tuple) else np.asarray(element)
+            for element in ds.as_numpy_iterator()]
