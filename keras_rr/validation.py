@@ -54,22 +54,8 @@ def check_int(value, name, minimum=None, maximum=None, allow_none=False):
     """
     if value is None and allow_none:
         return None
-    ok = _is_int(value)
-    if ok and minimum is not None and value < minimum:
-        ok = False
-    if ok and maximum is not None and value > maximum:
-        ok = False
-    if not ok:
-        if minimum is not None and maximum is not None:
-            wanted = f"an int in [{minimum}, {maximum}]"
-        elif minimum is not None:
-            wanted = f"an int >= {minimum}"
-        elif maximum is not None:
-            wanted = f"an int <= {maximum}"
-        else:
-            wanted = "an int"
-        if allow_none:
-            wanted += " or None"
+    if not (_is_int(value) and _in_bounds(value, minimum, maximum)):
+        wanted = _wanted("an int", minimum, maximum) + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {wanted}. Received: {name}={value!r}")
     return int(value)
 
@@ -148,24 +134,29 @@ def check_number(value, name, minimum=None, maximum=None, min_inclusive=True, ma
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
     if ok:
         value = float(value)
-        ok = math.isfinite(value)
-    if ok and minimum is not None:
-        ok = value >= minimum if min_inclusive else value > minimum
-    if ok and maximum is not None:
-        ok = value <= maximum if max_inclusive else value < maximum
+        ok = math.isfinite(value) and _in_bounds(value, minimum, maximum, min_inclusive, max_inclusive)
     if not ok:
-        low = "" if minimum is None else ("[" if min_inclusive else "(") + f"{minimum}"
-        high = "" if maximum is None else f"{maximum}" + ("]" if max_inclusive else ")")
-        if minimum is not None and maximum is not None:
-            wanted = f"a finite number in {low}, {high}"
-        elif minimum is not None:
-            wanted = f"a finite number {'>=' if min_inclusive else '>'} {minimum}"
-        elif maximum is not None:
-            wanted = f"a finite number {'<=' if max_inclusive else '<'} {maximum}"
-        else:
-            wanted = "a finite number"
+        wanted = _wanted("a finite number", minimum, maximum, min_inclusive, max_inclusive)
         raise ValueError(f"`{name}` must be {wanted}. Received: {name}={value!r}")
     return value
+
+
+def _in_bounds(value, minimum, maximum, min_inclusive=True, max_inclusive=True):
+    if minimum is not None and not (value >= minimum if min_inclusive else value > minimum):
+        return False
+    return maximum is None or (value <= maximum if max_inclusive else value < maximum)
+
+
+def _wanted(kind, minimum, maximum, min_inclusive=True, max_inclusive=True):
+    """What a check expected, e.g. "an int >= 1" or "a finite number in [0.0, 1.0)"."""
+    if minimum is not None and maximum is not None:
+        low, high = "[" if min_inclusive else "(", "]" if max_inclusive else ")"
+        return f"{kind} in {low}{minimum}, {maximum}{high}"
+    if minimum is not None:
+        return f"{kind} {'>=' if min_inclusive else '>'} {minimum}"
+    if maximum is not None:
+        return f"{kind} {'<=' if max_inclusive else '<'} {maximum}"
+    return kind
 
 
 def check_choice(value, choices, name):
@@ -249,6 +240,39 @@ def squeeze_label_channel(labels, axis=-1):
         if isinstance(labels, np.ndarray):
             return np.squeeze(labels, axis=axis)
         return ops.squeeze(labels, axis=axis)
+    return labels
+
+
+def check_label_map(labels, name="labels"):
+    """Returns a batch of integer label maps `(B, H, W)`, or raises a clear `ValueError`.
+
+    Drops the channel axis of `(B, H, W, 1)` maps and rejects other ranks and
+    non-integer dtypes (labels are class ids and are never interpolated). Works on
+    backend tensors and symbolic `keras.Input`s (only static shapes and dtypes are read).
+
+    Args:
+        labels: tensor or array of class ids.
+        name: str. Name used in the message. Defaults to `"labels"`.
+
+    Returns:
+        The labels, `(B, H, W)`.
+
+    Example:
+
+    >>> check_label_map(keras.ops.zeros((2, 8, 8, 1), "int32")).shape
+    (2, 8, 8)
+    """
+    labels = squeeze_label_channel(labels)
+    if len(labels.shape) != 3:
+        raise ValueError(
+            f"`{name}` must be (batch, height, width) or (batch, height, width, 1). "
+            f"Received: {name}.shape={tuple(labels.shape)}"
+        )
+    if "int" not in keras.backend.standardize_dtype(labels.dtype):
+        raise ValueError(
+            f"`{name}` must be integer class ids (labels are never interpolated). "
+            f"Received: {name}.dtype={labels.dtype}"
+        )
     return labels
 
 

@@ -142,3 +142,14 @@ def test_check_labels_fast_path_agrees_with_the_definition(dtype):
         else:
             check_labels(labels, k, ignore_class=ignore)
     check_labels(np.zeros((0, 4, 4), dtype), 3)  # empty: nothing to check
+
+
+def test_check_label_map():
+    labels = keras.ops.zeros((2, 8, 8, 1), "int32")
+    assert tuple(validation.check_label_map(labels).shape) == (2, 8, 8)
+    symbolic = keras.Input((8, 8), dtype="uint8")
+    assert tuple(validation.check_label_map(symbolic).shape) == (None, 8, 8)
+    with pytest.raises(ValueError, match=r"`labels` must be \(batch, height, width\).*\(2, 8\)"):
+        validation.check_label_map(np.zeros((2, 8), "int32"))
+    with pytest.raises(ValueError, match=r"`y` must be integer class ids.*float32"):
+        validation.check_label_map(keras.ops.zeros((2, 8, 8), "float32"), name="y")

@@ -71,16 +71,6 @@ def _validate(features, labels, num_classes, resolution, method):
             "`features` must be a 4-D feature map (batch, height, width, channels). "
             f"Received: features.shape={tuple(features.shape)}"
         )
-    if len(labels.shape) != 3:
-        raise ValueError(
-            "`labels` must be (batch, height, width) or (batch, height, width, 1). "
-            f"Received: labels.shape={tuple(labels.shape)}"
-        )
-    if "int" not in keras.backend.standardize_dtype(labels.dtype):
-        raise ValueError(
-            "`labels` must be an integer tensor of class ids (labels are never "
-            f"interpolated). Received: labels.dtype={labels.dtype}"
-        )
     feat_batch, label_batch = features.shape[0], labels.shape[0]
     if feat_batch is not None and label_batch is not None and feat_batch != label_batch:
         raise ValueError(
@@ -159,7 +149,7 @@ def region_mean(
     # runs in `_SymbolicRegionMean.call` on the model's real tensors.
     features = features if isinstance(features, keras.KerasTensor) else ops.convert_to_tensor(features)
     labels = labels if isinstance(labels, keras.KerasTensor) else ops.convert_to_tensor(labels)
-    labels = validation.squeeze_label_channel(labels)
+    labels = validation.check_label_map(labels)
     _validate(features, labels, num_classes, resolution, method)
     data_format = data_format or keras.config.image_data_format()
     if isinstance(features, keras.KerasTensor) or isinstance(labels, keras.KerasTensor):

@@ -281,17 +281,7 @@ class RegionRebalanceSegmenter(keras.Model):
     def _standardize_labels(self, y):
         if y is None:
             raise ValueError("RegionRebalanceSegmenter needs labels `y` to compute its loss.")
-        labels = validation.squeeze_label_channel(ops.convert_to_tensor(y))
-        if len(labels.shape) != 3:
-            raise ValueError(
-                "Labels must be (batch, height, width) or (batch, height, width, 1). "
-                f"Received: labels.shape={tuple(labels.shape)}"
-            )
-        if "int" not in keras.backend.standardize_dtype(labels.dtype):
-            raise ValueError(
-                "Labels must be integer class ids (never interpolated). "
-                f"Received: labels.dtype={labels.dtype}"
-            )
+        labels = validation.check_label_map(ops.convert_to_tensor(y))
         labels = ops.cast(labels, "int32")
         if self.ignore_class is not None:
             # Graph steps cannot raise on values: ids outside [0, K) are ignored
