@@ -22,4 +22,7 @@ from keras_rr import losses
 from keras_rr import metrics
 from keras_rr import models
 from keras_rr import ops
-from keras_rr.version import __version__
+from keras_rr import validation
+from keras_rr import version
+
+__version__ = version.__version__
