@@ -168,7 +168,7 @@ def build_segmenter(model_config, num_classes):
     >>> segmenter = build_segmenter({"name": "small_fcn", "image_size": 64}, num_classes=12)
     >>> segmenter = build_segmenter(config.model, num_classes=150)  # a config's section
     """
-    name = validation.check_choice(model_config["name"], MODEL_NAMES, "model.name")
+    name = validation.check_choice(model_config["name"], tuple(SEGMENTER_BUILDERS), "model.name")
     num_classes = validation.check_num_classes(num_classes)
     builder, fields = SEGMENTER_BUILDERS[name]
     kwargs = {field: model_config.get(field) for field in fields if model_config.get(field) is not None}
