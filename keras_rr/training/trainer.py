@@ -70,12 +70,10 @@ def _step_logger_class():
     class StepLogger(keras.callbacks.Callback):
         """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
 
-        def __init__(self, first_step, total_steps, log_every, writer, schedule, progbar, hooks):
+        def __init__(self, run, first_step, schedule, progbar, hooks):
             super().__init__()
+            self.run = run  # `_Run`: total steps, log interval, TensorBoard writer
             self.first_step = first_step
-            self.total_steps = total_steps
-            self.log_every = log_every
-            self.writer = writer
             self.schedule = schedule
             self.progbar = progbar
             self.hooks = list(hooks)
@@ -101,11 +99,12 @@ def _step_logger_class():
             for key, value in values.items():
                 self._window[key] = self._window.get(key, 0.0) + value
             self._window_steps += 1
-            if step % self.log_every == 0 or step == self.total_steps:
+            train = self.run.config.train
+            if step % train.log_every == 0 or step == train.total_steps:
                 means = {k: v / self._window_steps for k, v in self._window.items()}
                 means["learning_rate"] = _learning_rate(self.schedule, step - 1)
-                if self.writer is not None:
-                    _write_scalars(self.writer, means, step)
+                if "train" in self.run.writers:
+                    _write_scalars(self.run.writers["train"], means, step)
                 self._window, self._window_steps = {}, 0
             if self.progbar is not None:
                 self.progbar.update(step, values=list(values.items()))
@@ -295,9 +294,7 @@ def _make_logger(run, start, schedule, step_hooks, progress):
         progbar = keras.utils.Progbar(total, stateful_metrics=list(_LOSS_KEYS), unit_name="step")
         if start:
             progbar.update(start)
-    return _step_logger_class()(
-        start, total, run.config.train.log_every, run.writers.get("train"), schedule, progbar, step_hooks
-    )
+    return _step_logger_class()(run, start, schedule, progbar, step_hooks)
 
 
 def _train(run, start, logger):

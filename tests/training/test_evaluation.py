@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 
 from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
@@ -50,3 +51,10 @@ def test_saved_model_report_matches_numpy(tmp_path):
     rows = [line.split("|")[2].strip() for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
     by_frequency = [written["class_names"][i] for i in np.argsort(-stats.pixel_counts, kind="stable")]
     assert rows == by_frequency
+
+
+def test_unknown_mode_is_a_clear_error_before_anything_is_loaded(tmp_path):
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
+    with pytest.raises(ValueError, match="`mode` must be one of \\('whole', 'slide', 'multi_scale'\\)"):
+        evaluate_saved_model(str(tmp_path / "missing.keras"), config, str(tmp_path / "eval"), mode="tiles")
+    assert not (tmp_path / "eval").exists()

@@ -71,3 +71,16 @@ def test_statistics_are_cached_in_the_workdir(tmp_path):
     cached = training_data.load_statistics(config.data, str(tmp_path))
     np.testing.assert_array_equal(cached.region_counts, data.statistics.region_counts)
     assert data.class_names[0] == "ground" and len(data.class_names) == 12
+
+
+def test_class_names_come_from_statistics_then_dataset_then_fallback():
+    from keras_rr.data import ADE20K_CLASS_NAMES
+    from keras_rr.data import ClassStatistics
+
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/ade20k/base.py")).data
+    assert training_data.resolve_class_names(config, None, fallback=["x"] * 150) == list(ADE20K_CLASS_NAMES)
+    named = ClassStatistics.from_counts([1] * 150, [1] * 150, num_images=1, class_names=[f"c{i}" for i in range(150)])
+    assert training_data.resolve_class_names(config, named)[:2] == ["c0", "c1"]
+    synthetic = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py")).data
+    assert training_data.resolve_class_names(synthetic, None, fallback=list("abcdefghijkl"))[:2] == ["a", "b"]
+    assert training_data.resolve_class_names(synthetic, None)[:2] == ["0", "1"]
