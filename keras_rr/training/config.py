@@ -250,6 +250,9 @@ def apply_variant(config, arg=None):
 def load_config(path, overrides=None):
     """Loads `get_config(arg)` from a config file, as `--config=path[:arg]` does.
 
+    The file runs as a module with `__file__` set, so a config file can derive from a
+    sibling: `load_config(os.path.join(os.path.dirname(__file__), "base.py"))`.
+
     Args:
         path: str. `"configs/x.py"` or `"configs/x.py:variant"`.
         overrides: optional dict of dotted field names to values, like the command

@@ -282,7 +282,9 @@ def _restore(model, workdir, total, resume, chief):
 def _open_writers(workdir):
     import tensorflow as tf
 
-    return {name: tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", name)) for name in ("train", "eval")}
+    return {
+        name: tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", name)) for name in ("train", "eval")
+    }
 
 
 def _make_logger(run, start, schedule, step_hooks, progress):

@@ -22,3 +22,7 @@ def test_poly_schedule_matches_keras_and_warms_up():
     np.testing.assert_allclose(to_numpy(restored(5)), to_numpy(warm(5)), rtol=1e-6)
     with pytest.raises(ValueError, match="decay_steps"):
         WarmupPolynomialDecay(0.1, decay_steps=0)
+    with pytest.raises(ValueError, match="warmup_ratio"):
+        WarmupPolynomialDecay(0.1, decay_steps=10, warmup_ratio=1.5)
+    with pytest.raises(ValueError, match="initial_learning_rate"):
+        WarmupPolynomialDecay(0.0, decay_steps=10)
