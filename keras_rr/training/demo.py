@@ -17,19 +17,8 @@ import os
 import time
 
 
-def run_demo(
-    output_dir,
-    seeds=5,
-    epochs=25,
-    train_images=600,
-    val_images=300,
-    image_size=64,
-    num_classes=12,
-    batch_size=16,
-    learning_rate=0.02,
-    loss_weight=0.3,
-    progress=True,
-):
+def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, image_size=64, num_classes=12,
+             batch_size=16, learning_rate=0.02, loss_weight=0.3, progress=True):
     """Runs the baseline-vs-RR comparison on synthetic data and writes the report.
 
     Args:
