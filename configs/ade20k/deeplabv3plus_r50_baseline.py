@@ -1,8 +1,10 @@
 """DeepLabV3+ ResNet-50 on ADE20K, pixel cross-entropy baseline (paper Table 3).
 
 Paper reference (single-scale / multi-scale mIoU): 43.95 / 44.93.
-Recipe: keras_rr.training.config.paper_config (method.md §6). Paper numbers need an
-ImageNet-pretrained encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
+Recipe: configs/ade20k/base.py (docs/method.md, section 6): SGD lr 0.01, momentum 0.9,
+weight decay 1e-4, poly 0.9, batch 16 of 512 crops, 160K steps, sliding-window evaluation.
+This file sets the model and the region branch. Paper numbers need an ImageNet-pretrained
+encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
 
 Launch:
 
@@ -13,11 +15,20 @@ Variants (--config=configs/ade20k/deeplabv3plus_r50_baseline.py:<variant>): smok
 authors_head (comma-separated to combine).
 """
 
+import os
+
 from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.paper_config(
-        "ade20k", model="deeplab_v3_plus_resnet", depth=50, region_rebalance=False
-    )
+    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
+    config.name = "ade20k_deeplabv3plus_r50_baseline"
+
+    # DeepLabV3+ (KerasHub DeepLabV3 with the P2 decoder) on a ResNet.
+    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.depth = 50
+    config.model.image_size = 512
+
+    # Baseline: pixel cross-entropy only, no region branch.
+    config.region_rebalance.enabled = False
     return rr_config.apply_variant(config, arg)

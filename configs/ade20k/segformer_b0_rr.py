@@ -1,8 +1,11 @@
 """SegFormer MiT-B0 on ADE20K with Region Rebalance, λ = 0.3 (AdamW recipe of SegFormer).
 
 Not a paper row (its transformer rows use Swin and BEiT); a light model for smaller GPUs.
-Recipe: keras_rr.training.config.paper_config (method.md §6). Paper numbers need an
-ImageNet-pretrained encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
+Recipe: configs/ade20k/base.py (docs/method.md, section 6): batch 16 of 512 crops, 160K steps,
+sliding-window evaluation. This file sets the model, the region branch and SegFormer's own
+optimizer (AdamW lr 6e-5, weight decay 0.01, poly power 1.0 after a 1500-step linear
+warmup) in place of the base's SGD. Paper numbers need an ImageNet-pretrained
+encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
 
 Launch:
 
@@ -13,11 +16,34 @@ Variants (--config=configs/ade20k/segformer_b0_rr.py:<variant>): smoke, smoke_mo
 authors_head (comma-separated to combine).
 """
 
+import os
+
 from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.paper_config(
-        "ade20k", model="segformer_mit", variant="b0", region_rebalance=True
-    )
+    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
+    config.name = "ade20k_segformer_b0_rr"
+
+    # SegFormer on a Mix Transformer encoder.
+    config.model.name = "segformer_mit"
+    config.model.variant = "b0"
+    config.model.image_size = 512
+
+    # SegFormer's own recipe instead of the base's SGD: AdamW, poly 1.0 after a linear warmup.
+    config.optimizer.name = "adamw"
+    config.optimizer.learning_rate = 6e-5
+    config.optimizer.weight_decay = 0.01
+    config.optimizer.beta_1 = 0.9
+    config.optimizer.beta_2 = 0.999
+    config.schedule.name = "poly"
+    config.schedule.power = 1.0
+    config.schedule.end_learning_rate = 0.0
+    config.schedule.warmup_steps = 1500
+    config.schedule.warmup_ratio = 1e-6
+
+    # Region Rebalance: the region branch with the region prior, weight λ.
+    config.region_rebalance.enabled = True
+    config.region_rebalance.loss_weight = 0.3
+    config.region_rebalance.rebalance = True
     return rr_config.apply_variant(config, arg)

@@ -1,8 +1,10 @@
 """DeepLabV3+ ResNet-101 on COCO-Stuff164K, pixel cross-entropy baseline (paper Table 4).
 
 Paper reference (single-scale / multi-scale mIoU): 42.39 / 42.96.
-Recipe: keras_rr.training.config.paper_config (method.md §6). Paper numbers need an
-ImageNet-pretrained encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
+Recipe: configs/coco_stuff164k/base.py (docs/method.md, section 6): SGD lr 0.01, momentum 0.9,
+weight decay 1e-4, poly 0.9, batch 16 of 512 crops, 320K steps, sliding-window evaluation.
+This file sets the model and the region branch. Paper numbers need an ImageNet-pretrained
+encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
 
 Launch:
 
@@ -13,11 +15,20 @@ Variants (--config=configs/coco_stuff164k/deeplabv3plus_r101_baseline.py:<varian
 authors_head (comma-separated to combine).
 """
 
+import os
+
 from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.paper_config(
-        "coco_stuff164k", model="deeplab_v3_plus_resnet", depth=101, region_rebalance=False
-    )
+    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
+    config.name = "coco_stuff164k_deeplabv3plus_r101_baseline"
+
+    # DeepLabV3+ (KerasHub DeepLabV3 with the P2 decoder) on a ResNet.
+    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.depth = 101
+    config.model.image_size = 512
+
+    # Baseline: pixel cross-entropy only, no region branch.
+    config.region_rebalance.enabled = False
     return rr_config.apply_variant(config, arg)

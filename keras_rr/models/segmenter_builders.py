@@ -1,7 +1,13 @@
 """Segmenters built from explicit configs (presets would fetch configs from the network).
 
+- `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family.
+- `build_segmenter(model_config, num_classes)`: the builder named by a config's `model`
+  section (`MODEL_NAMES`), with the optional encoder / whole-model weights loaded.
+
 KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 """
+
+from keras_rr import validation
 
 _RESNET_DEPTHS = {
     # depth: (block type, blocks per stage)
@@ -128,3 +134,53 @@ def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
     x = keras.layers.Conv2D(num_classes, 1, name="classifier")(x)
     outputs = keras.layers.UpSampling2D(4, interpolation="bilinear", name="upsample")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+# `model.name` in a config -> (builder, the `model` fields it takes).
+SEGMENTER_BUILDERS = {
+    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size")),
+    "segformer_mit": (segformer_mit, ("variant", "image_size")),
+    "small_fcn": (small_fcn, ("image_size", "width")),
+}
+MODEL_NAMES = tuple(SEGMENTER_BUILDERS)
+
+
+def build_segmenter(model_config, num_classes):
+    """Builds the segmenter named by a config's `model` section (logits out).
+
+    Fields the builder takes but the section leaves out (or sets to None) keep the
+    builder's default.
+
+    Args:
+        model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
+            dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
+            `variant` (MiT), `width` (small FCN), and optionally `encoder_weights` (a
+            `.weights.h5` file of the encoder, `segmenter.backbone.image_encoder`, e.g.
+            ImageNet-pretrained, as the paper uses) and `init_weights` (a `.weights.h5`
+            file of the whole segmenter), loaded in that order.
+        num_classes: int. Number of classes.
+
+    Returns:
+        A `keras.Model` with random weights unless weights are named.
+
+    Example:
+
+    >>> segmenter = build_segmenter({"name": "small_fcn", "image_size": 64}, num_classes=12)
+    >>> segmenter = build_segmenter(config.model, num_classes=150)  # a config's section
+    """
+    name = validation.check_choice(model_config["name"], tuple(SEGMENTER_BUILDERS), "model.name")
+    num_classes = validation.check_num_classes(num_classes)
+    builder, fields = SEGMENTER_BUILDERS[name]
+    kwargs = {field: model_config.get(field) for field in fields if model_config.get(field) is not None}
+    segmenter = builder(num_classes, **kwargs)
+    if model_config.get("encoder_weights"):
+        encoder = getattr(getattr(segmenter, "backbone", None), "image_encoder", None)
+        if encoder is None:
+            raise ValueError(
+                "`model.encoder_weights` needs a KerasHub segmenter with `backbone.image_encoder`. "
+                f"Received: model.name={name!r}"
+            )
+        encoder.load_weights(model_config["encoder_weights"])
+    if model_config.get("init_weights"):
+        segmenter.load_weights(model_config["init_weights"])
+    return segmenter

@@ -5,7 +5,7 @@ layers' random-seed states and every optimizer variable, including `iterations`,
 drives the learning-rate schedule) and `meta.json` (step, variable paths and shapes).
 It is written to a temporary folder and renamed, so a kill while saving leaves the
 previous checkpoint intact. The data position needs no state: the trainer's batches
-are a pure function of the step (`keras_rr.training.data_pipeline`).
+are a pure function of the step (`keras_rr.training.training_data`).
 
 NumPy files rather than a backend checkpoint format keep one code path for TensorFlow,
 JAX and torch (and for replicated variables under a distribution strategy).

@@ -1,10 +1,13 @@
-"""Experiment configs: shared defaults, the paper recipe, variants and loading by path.
+"""Experiment configs: the schema, variants, loading by path and validation.
 
-Config files under `configs/` stay a few lines long: they call `paper_config(...)` or
-`synthetic_config(...)` and `apply_variant(config, arg)`; everything else lives here.
 A config is an `ml_collections.ConfigDict` with the sections `data`, `model`,
-`region_rebalance`, `loss`, `optimizer`, `schedule`, `train` and `eval` (see
-`default_config` for every field).
+`region_rebalance`, `loss`, `optimizer`, `schedule`, `train` and `eval`;
+`default_config` holds every field with its meaning. The recipes live in the config
+files under `configs/` (big_vision style): one base file per dataset
+(`configs/<dataset>/base.py`) writes out the dataset's training and evaluation recipe,
+and each paper-row file loads its base and sets what differs (model, SegFormer's
+optimizer, the region branch). This module adds the `:variant` suffixes
+(`apply_variant`), `load_config` and `validate_config`.
 
 `ml_collections` is imported inside the functions, so `import keras_rr` never needs it.
 
@@ -21,60 +24,30 @@ config = rr_config.load_config("configs/ade20k/deeplabv3plus_r50_rr.py:smoke",
 import importlib.util
 import os
 
-# Paper recipe (method.md §6): SGD momentum 0.9, lr 1e-2, wd 1e-4, poly 0.9, crop 512,
-# batch 16, 160K iterations on ADE20K and 320K on COCO-Stuff164K.
-PAPER_DATASETS = {
-    # name: (num_classes, train split, val split, total steps)
-    "ade20k": (150, "training", "validation", 160_000),
-    "coco_stuff164k": (171, "train2017", "val2017", 320_000),
-}
-MODEL_NAMES = ("deeplab_v3_plus_resnet", "segformer_mit", "small_fcn")
-OPTIMIZER_NAMES = ("sgd", "adamw")
-SCHEDULE_NAMES = ("poly", "constant")
-STRATEGIES = ("none", "mirrored", "multi_worker", "data_parallel")
+from keras_rr import validation
+from keras_rr.models.segmenter_builders import MODEL_NAMES
+from keras_rr.training.distribution import STRATEGY_BACKENDS
+from keras_rr.training.optimizers import OPTIMIZER_NAMES
+from keras_rr.training.optimizers import SCHEDULE_NAMES
+
+STRATEGIES = tuple(STRATEGY_BACKENDS)
 EVAL_MODES = ("whole", "slide", "multi_scale")
 VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head")
 # Our reading of the authors' released region head (not given in the paper).
 AUTHORS_HEAD = {"projection_dim": 256, "label_smoothing": 0.1, "pooling_resolution": "labels"}
+# The paper's multi-scale evaluation (m.s. columns), with horizontal flip.
 PAPER_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
 
-def _placeholder(kind):
-    from ml_collections import config_dict
-
-    return config_dict.placeholder(kind)
-
-
 def default_config():
-    """The full config with every field at its default (the synthetic small-FCN baseline).
+    """The schema: every config field at its default (the synthetic small-FCN baseline).
+
+    Config files start from it and set their recipe (see `configs/<dataset>/base.py`).
+    `None` fields are typed placeholders (settable from the command line).
 
     Returns:
-        `ml_collections.ConfigDict` with sections:
-        - `data`: `name` (`keras_rr.data.load_dataset` name), `data_dir`, `train_split`,
-          `val_split`, `num_classes`, `ignore_class`, `statistics_path` (a
-          `ClassStatistics` JSON; computed from the training labels and cached in the
-          workdir when unset), `loader_kwargs` / `val_loader_kwargs` (extra loader
-          arguments), `max_val_images`, `augment` (`enabled` plus
-          `keras_rr.data.TrainAugmentation` arguments) and `synthetic` (generator
-          arguments when `name="synthetic"`).
-        - `model`: `name` in `MODEL_NAMES`, `image_size`, `depth` (ResNet), `variant`
-          (MiT), `width` (small FCN), `feature_layer`, `encoder_weights` (a
-          `.weights.h5` of the KerasHub encoder, e.g. ImageNet-pretrained, as the paper
-          uses) and `init_weights` (a `.weights.h5` of the whole segmenter).
-        - `region_rebalance`: `enabled`, `loss_weight` (λ), `rebalance` (region prior),
-          `projection_dim`, `label_smoothing`, `pooling_resolution` (the last three give
-          the authors' released head variant).
-        - `loss`: `name` in `keras_rr.losses.PIXEL_LOSSES`.
-        - `optimizer`: `name` (`sgd`/`adamw`), `learning_rate`, `momentum`,
-          `weight_decay`, `nesterov`, `beta_1`, `beta_2`, `clipnorm`.
-        - `schedule`: `name` (`poly`/`constant`), `power`, `end_learning_rate`,
-          `total_steps` (defaults to `train.total_steps`), `warmup_steps`,
-          `warmup_ratio`.
-        - `train`: `batch_size` (global), `total_steps`, `checkpoint_every`,
-          `keep_checkpoints`, `log_every`, `eval_every` (0: only at the end), `seed`,
-          `strategy` in `STRATEGIES`, `export`.
-        - `eval`: `mode` in `EVAL_MODES`, `crop_size`/`stride` (sliding window),
-          `scales`, `flip`, `batch_size`, `max_batches` (intermediate evaluations only).
+        `ml_collections.ConfigDict`; the comments in the code below say what each
+        field means.
 
     Example:
 
@@ -83,182 +56,105 @@ def default_config():
     1200
     """
     import ml_collections
+    from ml_collections import config_dict
+
+    def placeholder(kind):
+        return config_dict.placeholder(kind)
 
     config = ml_collections.ConfigDict()
-    config.name = "synthetic_small_fcn_baseline"
+    config.name = "synthetic_small_fcn_baseline"  # run name, stored with checkpoints and reports
 
-    config.data = ml_collections.ConfigDict()
-    config.data.name = "synthetic"
-    config.data.data_dir = _placeholder(str)
-    config.data.train_split = _placeholder(str)
-    config.data.val_split = _placeholder(str)
-    config.data.num_classes = 12
-    config.data.ignore_class = 255
-    config.data.statistics_path = _placeholder(str)
-    config.data.loader_kwargs = ml_collections.ConfigDict()
-    config.data.val_loader_kwargs = ml_collections.ConfigDict()
-    config.data.max_val_images = _placeholder(int)
-    config.data.augment = ml_collections.ConfigDict()
-    config.data.augment.enabled = False
-    config.data.augment.crop_size = 64
-    config.data.augment.scale = "crop"  # "crop", "none" (relative to the input size)
-    config.data.augment.ratio_range = (0.5, 2.0)
-    config.data.augment.cat_max_ratio = 0.75
-    config.data.augment.flip_probability = 0.5
-    config.data.augment.photometric = True
-    config.data.synthetic = ml_collections.ConfigDict()
-    config.data.synthetic.num_images = 600
-    config.data.synthetic.val_images = 200
-    config.data.synthetic.image_size = 64
-    config.data.synthetic.imbalance = 30.0
-    config.data.synthetic.noise = 0.06
-    config.data.synthetic.seed = 0
-    config.data.synthetic.val_seed = 1
-    config.data.synthetic.class_seed = 0
+    data = config.data = ml_collections.ConfigDict()
+    data.name = "synthetic"  # a `keras_rr.data.load_dataset` name, or "synthetic"
+    data.data_dir = placeholder(str)  # dataset root (ADE20K / COCO-Stuff folders)
+    data.train_split = placeholder(str)  # e.g. "training" (ADE20K), "train2017" (COCO-Stuff)
+    data.val_split = placeholder(str)
+    data.num_classes = 12  # K
+    data.ignore_class = 255  # label of unlabeled pixels
+    # A `ClassStatistics` JSON (`python -m keras_rr.tools.dataset_stats`); unset: computed
+    # from the training labels and cached as `workdir/class_statistics.json`.
+    data.statistics_path = placeholder(str)
+    data.loader_kwargs = ml_collections.ConfigDict()  # extra arguments of the training loader
+    data.val_loader_kwargs = ml_collections.ConfigDict()  # ... and of the validation loader
+    data.max_val_images = placeholder(int)  # evaluate on the first N validation images only
+    # Training augmentation: `keras_rr.data.TrainAugmentation` arguments (+ `enabled`).
+    augment = data.augment = ml_collections.ConfigDict()
+    augment.enabled = False
+    augment.crop_size = 64  # output size of every training example
+    augment.scale = "crop"  # random-resize base scale: "crop" (4x crop long side), "none" (input size)
+    augment.ratio_range = (0.5, 2.0)  # random-resize ratio range
+    augment.cat_max_ratio = 0.75  # largest share of one class in a crop (re-drawn up to 10 times)
+    augment.flip_probability = 0.5  # horizontal flip
+    augment.photometric = True  # brightness / contrast / saturation / hue jitter
+    # `keras_rr.data.synthetic_long_tailed` arguments when `name="synthetic"`.
+    synthetic = data.synthetic = ml_collections.ConfigDict()
+    synthetic.num_images = 600  # training images
+    synthetic.val_images = 200  # validation images
+    synthetic.image_size = 64
+    synthetic.imbalance = 30.0  # region imbalance of the classes
+    synthetic.noise = 0.06
+    synthetic.seed = 0  # training images
+    synthetic.val_seed = 1  # validation images
+    synthetic.class_seed = 0  # class appearance, shared by both splits
 
-    config.model = ml_collections.ConfigDict()
-    config.model.name = "small_fcn"
-    config.model.image_size = 64
-    config.model.depth = 50
-    config.model.variant = "b0"
-    config.model.width = 32
-    config.model.feature_layer = _placeholder(str)
-    config.model.encoder_weights = _placeholder(str)
-    config.model.init_weights = _placeholder(str)
+    model = config.model = ml_collections.ConfigDict()
+    model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.segmenter_builders`)
+    model.image_size = 64  # square input size
+    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet): 18, 34, 50, 101
+    model.variant = "b0"  # Mix Transformer size (segformer_mit): b0, b1, b2
+    model.width = 32  # decoder channels (small_fcn)
+    model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
+    model.encoder_weights = placeholder(str)  # `.weights.h5` of the KerasHub encoder (e.g. ImageNet)
+    model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter
 
-    config.region_rebalance = ml_collections.ConfigDict()
-    config.region_rebalance.enabled = False
-    config.region_rebalance.loss_weight = 0.3
-    config.region_rebalance.rebalance = True
-    config.region_rebalance.projection_dim = _placeholder(int)
-    config.region_rebalance.label_smoothing = 0.0
-    config.region_rebalance.pooling_resolution = "features"
+    rr = config.region_rebalance = ml_collections.ConfigDict()
+    rr.enabled = False  # train with the region branch (`RegionRebalanceSegmenter`)
+    rr.loss_weight = 0.3  # λ of the region loss
+    rr.rebalance = True  # region prior in the region loss (False: "component I")
+    rr.projection_dim = placeholder(int)  # projection MLP of the region head (authors' code)
+    rr.label_smoothing = 0.0  # region label smoothing (authors' code)
+    rr.pooling_resolution = "features"  # "features" or "labels" (authors' code)
 
     config.loss = ml_collections.ConfigDict()
-    config.loss.name = "cross_entropy"
+    config.loss.name = "cross_entropy"  # pixel loss, one of `keras_rr.losses.PIXEL_LOSSES`
 
-    config.optimizer = ml_collections.ConfigDict()
-    config.optimizer.name = "sgd"
-    config.optimizer.learning_rate = 0.01
-    config.optimizer.momentum = 0.9
-    config.optimizer.nesterov = False
-    config.optimizer.weight_decay = 1e-4
-    config.optimizer.beta_1 = 0.9
-    config.optimizer.beta_2 = 0.999
-    config.optimizer.clipnorm = _placeholder(float)
+    optimizer = config.optimizer = ml_collections.ConfigDict()
+    optimizer.name = "sgd"  # "sgd" or "adamw" (`keras_rr.training.optimizers`)
+    optimizer.learning_rate = 0.01  # initial learning rate
+    optimizer.momentum = 0.9  # SGD
+    optimizer.nesterov = False  # SGD
+    optimizer.weight_decay = 1e-4  # decoupled weight decay (0: none)
+    optimizer.beta_1 = 0.9  # AdamW
+    optimizer.beta_2 = 0.999  # AdamW
+    optimizer.clipnorm = placeholder(float)  # gradient norm clipping
 
-    config.schedule = ml_collections.ConfigDict()
-    config.schedule.name = "poly"
-    config.schedule.power = 0.9
-    config.schedule.end_learning_rate = 0.0
-    config.schedule.total_steps = _placeholder(int)
-    config.schedule.warmup_steps = 0
-    config.schedule.warmup_ratio = 1e-6
+    schedule = config.schedule = ml_collections.ConfigDict()
+    schedule.name = "poly"  # "poly" or "constant" (`WarmupPolynomialDecay`)
+    schedule.power = 0.9
+    schedule.end_learning_rate = 0.0  # reached at `total_steps`
+    schedule.total_steps = placeholder(int)  # decay length; unset: `train.total_steps`
+    schedule.warmup_steps = 0  # linear warmup steps
+    schedule.warmup_ratio = 1e-6  # warmup factor at step 0
 
-    config.train = ml_collections.ConfigDict()
-    config.train.batch_size = 16
-    config.train.total_steps = 1200
-    config.train.checkpoint_every = 200
-    config.train.keep_checkpoints = 2
-    config.train.log_every = 20
-    config.train.eval_every = 400
-    config.train.seed = 0
-    config.train.strategy = "none"
-    config.train.export = True
+    train = config.train = ml_collections.ConfigDict()
+    train.batch_size = 16  # global batch, split over the replicas
+    train.total_steps = 1200
+    train.checkpoint_every = 200  # steps between checkpoints (exact resume)
+    train.keep_checkpoints = 2  # newest checkpoints kept
+    train.log_every = 20  # TensorBoard losses averaged over this many steps
+    train.eval_every = 400  # steps between validation runs (0: only at the end)
+    train.seed = 0  # initial weights, data order and augmentation
+    train.strategy = "none"  # one of `STRATEGIES` (`keras_rr.training.distribution`)
+    train.export = True  # write `segmenter.keras` (the segmenter without the region branch)
 
-    config.eval = ml_collections.ConfigDict()
-    config.eval.mode = "whole"
-    config.eval.crop_size = _placeholder(int)
-    config.eval.stride = _placeholder(int)
-    config.eval.scales = PAPER_SCALES
-    config.eval.flip = True
-    config.eval.batch_size = 16
-    config.eval.max_batches = _placeholder(int)
-    return config
-
-
-def synthetic_config(region_rebalance=False):
-    """The synthetic long-tailed default (small FCN, 64 px, 12 classes), baseline or RR.
-
-    Args:
-        region_rebalance: bool. Enable the region branch (λ = 0.3). Defaults to `False`.
-
-    Returns:
-        `ml_collections.ConfigDict`.
-
-    Example:
-
-    >>> config = synthetic_config(region_rebalance=True)
-    """
-    config = default_config()
-    config.region_rebalance.enabled = bool(region_rebalance)
-    config.name = "synthetic_small_fcn_" + ("rr" if region_rebalance else "baseline")
-    return config
-
-
-def paper_config(dataset, model="deeplab_v3_plus_resnet", depth=50, variant="b0", region_rebalance=False):
-    """The paper's training recipe (method.md §6) for a dataset and model.
-
-    CNNs: SGD (momentum 0.9, lr 1e-2, weight decay 1e-4), poly schedule (power 0.9,
-    down to 1e-4 as in mmsegmentation), crop 512, batch 16, 160K (ADE20K) / 320K
-    (COCO-Stuff164K) iterations, random rescale 0.5-2.0 + crop + flip + photometric
-    jitter, sliding-window evaluation (512 crop, stride 341). SegFormer: AdamW (lr 6e-5,
-    weight decay 0.01), poly power 1.0 with a 1500-step linear warmup, as in its paper.
-    Region Rebalance: λ = 0.3.
-
-    Args:
-        dataset: `"ade20k"` or `"coco_stuff164k"`.
-        model: a name in `MODEL_NAMES`. Defaults to `"deeplab_v3_plus_resnet"`.
-        depth: int. ResNet depth. Defaults to `50`.
-        variant: str. MiT variant for SegFormer. Defaults to `"b0"`.
-        region_rebalance: bool. Defaults to `False`.
-
-    Returns:
-        `ml_collections.ConfigDict`. Set `data.data_dir` before training.
-
-    Example:
-
-    >>> config = paper_config("ade20k", depth=101, region_rebalance=True)
-    """
-    if dataset not in PAPER_DATASETS:
-        raise ValueError(f"`dataset` must be one of {sorted(PAPER_DATASETS)}. Received: dataset={dataset!r}")
-    if model not in MODEL_NAMES:
-        raise ValueError(f"`model` must be one of {MODEL_NAMES}. Received: model={model!r}")
-    num_classes, train_split, val_split, total_steps = PAPER_DATASETS[dataset]
-    config = default_config()
-    config.data.name = dataset
-    config.data.train_split = train_split
-    config.data.val_split = val_split
-    config.data.num_classes = num_classes
-    config.data.augment.enabled = True
-    config.data.augment.crop_size = 512
-    config.model.name = model
-    config.model.image_size = 512
-    config.model.depth = depth
-    config.model.variant = variant
-    config.region_rebalance.enabled = bool(region_rebalance)
-    config.schedule.end_learning_rate = 1e-4
-    config.train.batch_size = 16
-    config.train.total_steps = total_steps
-    config.train.checkpoint_every = 4000
-    config.train.log_every = 50
-    config.train.eval_every = 16_000
-    # Full-resolution validation images differ in size: one per batch, sliding window.
-    config.eval.mode = "slide"
-    config.eval.crop_size = 512
-    config.eval.stride = 341
-    config.eval.batch_size = 1
-    if model == "segformer_mit":
-        config.optimizer.name = "adamw"
-        config.optimizer.learning_rate = 6e-5
-        config.optimizer.weight_decay = 0.01
-        config.schedule.power = 1.0
-        config.schedule.end_learning_rate = 0.0
-        config.schedule.warmup_steps = 1500
-    tag = {"deeplab_v3_plus_resnet": f"deeplabv3plus_r{depth}", "segformer_mit": f"segformer_{variant}"}.get(
-        model, model
-    )
-    config.name = f"{dataset}_{tag}_" + ("rr" if region_rebalance else "baseline")
+    evaluation = config.eval = ml_collections.ConfigDict()
+    evaluation.mode = "whole"  # one of `EVAL_MODES` (`keras_rr.inference`)
+    evaluation.crop_size = placeholder(int)  # sliding-window crop ("slide", "multi_scale")
+    evaluation.stride = placeholder(int)  # sliding-window stride
+    evaluation.scales = PAPER_SCALES  # "multi_scale" views
+    evaluation.flip = True  # "multi_scale": add horizontally flipped views
+    evaluation.batch_size = 16
+    evaluation.max_batches = placeholder(int)  # intermediate evaluations stop after N batches
     return config
 
 
@@ -330,7 +226,7 @@ def apply_variant(config, arg=None):
 
     Example:
 
-    >>> config = apply_variant(paper_config("ade20k"), "smoke")
+    >>> config = apply_variant(load_config("configs/ade20k/base.py"), "smoke")
     """
     if not arg:
         return config
@@ -353,6 +249,9 @@ def apply_variant(config, arg=None):
 
 def load_config(path, overrides=None):
     """Loads `get_config(arg)` from a config file, as `--config=path[:arg]` does.
+
+    The file runs as a module with `__file__` set, so a config file can derive from a
+    sibling: `load_config(os.path.join(os.path.dirname(__file__), "base.py"))`.
 
     Args:
         path: str. `"configs/x.py"` or `"configs/x.py:variant"`.
@@ -384,18 +283,6 @@ def load_config(path, overrides=None):
     return config
 
 
-def _check_choice(value, choices, field):
-    if value not in choices:
-        raise ValueError(f"`{field}` must be one of {choices}. Received: {field}={value!r}")
-
-
-def _check_positive_int(value, field, allow_zero=False):
-    ok = isinstance(value, int) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"`{field}` must be a {kind} int. Received: {field}={value!r}")
-
-
 def validate_config(config):
     """Checks the fields the trainer relies on; raises `ValueError` with the field name.
 
@@ -404,39 +291,38 @@ def validate_config(config):
 
     Returns:
         `config`, unchanged.
+
+    Example:
+
+    >>> validate_config(load_config("configs/synthetic/small_fcn_rr.py"))
     """
     from keras_rr.data.datasets import DATASETS
-    from keras_rr.losses.pixel_losses import PIXEL_LOSSES
+    from keras_rr.losses import PIXEL_LOSSES
     from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:
             raise ValueError(f"The config has no `{section}` section. Received sections: {sorted(config.keys())}")
-    _check_choice(config.data.name, tuple(sorted(DATASETS)), "data.name")
-    _check_positive_int(config.data.num_classes, "data.num_classes")
-    _check_choice(config.model.name, MODEL_NAMES, "model.name")
-    _check_choice(config.loss.name, PIXEL_LOSSES, "loss.name")
-    _check_choice(
-        config.region_rebalance.pooling_resolution, POOLING_RESOLUTIONS, "region_rebalance.pooling_resolution"
+    for value, choices, field in (
+        (config.data.name, tuple(sorted(DATASETS)), "data.name"),
+        (config.model.name, MODEL_NAMES, "model.name"),
+        (config.loss.name, PIXEL_LOSSES, "loss.name"),
+        (config.region_rebalance.pooling_resolution, POOLING_RESOLUTIONS, "region_rebalance.pooling_resolution"),
+        (config.optimizer.name, OPTIMIZER_NAMES, "optimizer.name"),
+        (config.schedule.name, SCHEDULE_NAMES, "schedule.name"),
+        (config.train.strategy, STRATEGIES, "train.strategy"),
+        (config.eval.mode, EVAL_MODES, "eval.mode"),
+    ):
+        validation.check_choice(value, choices, field)
+    validation.check_num_classes(config.data.num_classes, name="data.num_classes")
+    for field in ("batch_size", "total_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
+        validation.check_int(config.train[field], f"train.{field}", minimum=1)
+    validation.check_int(config.train.eval_every, "train.eval_every", minimum=0)
+    validation.check_int(config.eval.batch_size, "eval.batch_size", minimum=1)
+    validation.check_number(
+        config.optimizer.learning_rate, "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )
-    _check_choice(config.optimizer.name, OPTIMIZER_NAMES, "optimizer.name")
-    _check_choice(config.schedule.name, SCHEDULE_NAMES, "schedule.name")
-    _check_choice(config.train.strategy, STRATEGIES, "train.strategy")
-    _check_choice(config.eval.mode, EVAL_MODES, "eval.mode")
-    for field in ("batch_size", "total_steps", "checkpoint_every", "log_every"):
-        _check_positive_int(config.train[field], f"train.{field}")
-    _check_positive_int(config.train.eval_every, "train.eval_every", allow_zero=True)
-    _check_positive_int(config.train.keep_checkpoints, "train.keep_checkpoints")
-    _check_positive_int(config.eval.batch_size, "eval.batch_size")
-    if not config.optimizer.learning_rate > 0:
-        raise ValueError(
-            f"`optimizer.learning_rate` must be > 0. Received: optimizer.learning_rate={config.optimizer.learning_rate}"
-        )
-    if not config.region_rebalance.loss_weight >= 0:
-        raise ValueError(
-            "`region_rebalance.loss_weight` must be >= 0. "
-            f"Received: region_rebalance.loss_weight={config.region_rebalance.loss_weight}"
-        )
+    validation.check_number(config.region_rebalance.loss_weight, "region_rebalance.loss_weight", minimum=0.0)
     if config.data.name in ("ade20k", "coco_stuff164k") and not config.data.data_dir:
         raise ValueError(
             f"Dataset {config.data.name!r} needs `data.data_dir` (e.g. --config.data.data_dir=/data/...). "

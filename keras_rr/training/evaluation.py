@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from keras_rr import validation
+
 METRICS_FILE = "metrics.json"
 TABLE_FILE = "per_class.md"
 
@@ -220,10 +222,12 @@ def evaluate_saved_model(
     import keras
 
     import keras_rr  # noqa: F401  (registers the keras_rr classes for loading)
-    from keras_rr.training.data_pipeline import build_validation_data
+    from keras_rr.training.config import EVAL_MODES
+    from keras_rr.training.training_data import build_validation_data
+    from keras_rr.training.training_data import resolve_class_names
 
-    if mode is not None and mode not in ("whole", "slide", "multi_scale"):
-        raise ValueError(f"`mode` must be 'whole', 'slide' or 'multi_scale'. Received: mode={mode!r}")
+    if mode is not None:
+        validation.check_choice(mode, EVAL_MODES, "mode")
     mode = mode or config.eval.mode
     model = keras.saving.load_model(model_path, compile=False)
     dataset, _, spec_names = build_validation_data(config.data, config.eval)
@@ -232,11 +236,7 @@ def evaluate_saved_model(
         model, dataset, config.data.num_classes, config.eval, mode=mode,
         ignore_class=config.data.ignore_class, max_batches=max_batches, progress=progress,
     )
-    from keras_rr.training.data_pipeline import resolve_class_names
-
-    names = resolve_class_names(config.data, statistics)
-    if spec_names and names == [str(i) for i in range(config.data.num_classes)]:
-        names = spec_names
+    names = resolve_class_names(config.data, statistics, fallback=spec_names)
     report = metrics_report(
         metrics, names, mode, dataset=config.data.name, split=config.data.get("val_split") or "val",
         num_images=num_images, statistics=statistics,

@@ -1,51 +1,82 @@
-"""Optimizers and learning-rate schedules from the `optimizer` and `schedule` config sections."""
+"""The one optimizer recipe: optimizer and learning-rate schedule from two config sections.
 
+The trainer passes a config's `optimizer` and `schedule` sections
+(`ml_collections.ConfigDict`); the paired experiments pass plain dicts with the same
+fields. The paper's recipe is SGD (momentum 0.9, weight decay 1e-4) with the poly
+schedule (power 0.9), and AdamW with a linear warmup for SegFormer (docs/method.md,
+section 6).
+
+Example:
+
+```python
+optimizer, schedule = build_optimizer(
+    {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9, "weight_decay": 1e-4},
+    {"name": "poly", "power": 0.9},
+    total_steps=1200,
+)
+```
+"""
+
+from keras_rr import validation
 from keras_rr.training.warmup_polynomial_decay import WarmupPolynomialDecay
+
+OPTIMIZER_NAMES = ("sgd", "adamw")
+SCHEDULE_NAMES = ("poly", "constant")
+# Section fields -> keyword arguments; a field left out (or None) keeps the default of
+# `WarmupPolynomialDecay` / the Keras optimizer.
+_SCHEDULE_FIELDS = ("end_learning_rate", "power", "warmup_steps", "warmup_ratio")
+_OPTIMIZER_FIELDS = {
+    "sgd": ("momentum", "nesterov", "weight_decay", "clipnorm"),
+    "adamw": ("beta_1", "beta_2", "weight_decay", "clipnorm"),
+}
+
+
+def _present(section, fields):
+    return {field: section.get(field) for field in fields if section.get(field) is not None}
 
 
 def build_schedule(schedule_config, learning_rate, total_steps):
-    """Builds the learning-rate schedule.
+    """Builds the learning-rate schedule of a `schedule` section.
 
     Args:
-        schedule_config: the config's `schedule` section (`name` `"poly"` or
-            `"constant"`, `power`, `end_learning_rate`, `total_steps`, `warmup_steps`,
-            `warmup_ratio`).
+        schedule_config: the config's `schedule` section, an `ml_collections.ConfigDict`
+            or a dict: `name` (`"poly"` or `"constant"`) and optionally `power`,
+            `end_learning_rate`, `total_steps`, `warmup_steps`, `warmup_ratio` (left
+            out: the defaults of `WarmupPolynomialDecay`).
         learning_rate: float. Initial learning rate.
         total_steps: int. Training steps, used when `schedule.total_steps` is unset.
 
     Returns:
-        A `keras.optimizers.schedules.LearningRateSchedule`.
+        A `WarmupPolynomialDecay` (`"constant"` is the same schedule with power 0).
 
     Example:
 
     >>> schedule = build_schedule(config.schedule, 0.01, 160_000)
+    >>> schedule = build_schedule({"name": "poly", "power": 0.9}, 0.01, 1200)
     """
-    name = schedule_config.name
-    if name not in ("poly", "constant"):
-        raise ValueError(f"`schedule.name` must be 'poly' or 'constant'. Received: schedule.name={name!r}")
+    name = validation.check_choice(schedule_config["name"], SCHEDULE_NAMES, "schedule.name")
+    kwargs = _present(schedule_config, _SCHEDULE_FIELDS)
+    if name == "constant":
+        # lr0 (times the warmup ramp, if any).
+        kwargs.update(end_learning_rate=0.0, power=0.0)
     decay_steps = schedule_config.get("total_steps") or total_steps
-    # "constant" is the same schedule with power 0: lr0 (times the warmup ramp, if any).
-    constant = name == "constant"
-    return WarmupPolynomialDecay(
-        learning_rate,
-        decay_steps=decay_steps,
-        end_learning_rate=0.0 if constant else schedule_config.end_learning_rate,
-        power=0.0 if constant else schedule_config.power,
-        warmup_steps=schedule_config.warmup_steps,
-        warmup_ratio=schedule_config.warmup_ratio,
-    )
+    return WarmupPolynomialDecay(learning_rate, decay_steps=decay_steps, **kwargs)
 
 
 def build_optimizer(optimizer_config, schedule_config, total_steps):
-    """Builds the optimizer of the config (SGD momentum 0.9 + poly by default).
+    """Builds the optimizer of an `optimizer` section with the schedule of a `schedule` one.
 
     Keras applies weight decay decoupled from the gradient (`w -= lr * wd * w`), which
     for SGD matches the L2 term of mmsegmentation's recipe up to the momentum
-    smoothing.
+    smoothing. A weight decay or `clipnorm` of 0 turns it off.
 
     Args:
-        optimizer_config: the config's `optimizer` section.
-        schedule_config: the config's `schedule` section.
+        optimizer_config: the config's `optimizer` section, an `ml_collections.ConfigDict`
+            or a dict: `name` (`"sgd"` or `"adamw"`), `learning_rate` and optionally
+            `momentum`, `nesterov`, `weight_decay` (SGD) or `beta_1`, `beta_2`,
+            `weight_decay` (AdamW), and `clipnorm`; fields left out keep the Keras
+            optimizer's default.
+        schedule_config: the config's `schedule` section (see `build_schedule`).
         total_steps: int. Training steps.
 
     Returns:
@@ -57,27 +88,18 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
     """
     import keras
 
-    schedule = build_schedule(schedule_config, optimizer_config.learning_rate, total_steps)
-    common = {}
-    if optimizer_config.get("clipnorm"):
-        common["clipnorm"] = optimizer_config.clipnorm
-    name = optimizer_config.name
+    name = validation.check_choice(optimizer_config["name"], OPTIMIZER_NAMES, "optimizer.name")
+    learning_rate = validation.check_number(
+        optimizer_config["learning_rate"], "optimizer.learning_rate", minimum=0.0, min_inclusive=False
+    )
+    schedule = build_schedule(schedule_config, learning_rate, total_steps)
+    kwargs = _present(optimizer_config, _OPTIMIZER_FIELDS[name])
+    if not kwargs.get("clipnorm"):
+        kwargs.pop("clipnorm", None)  # 0 or unset: no clipping
     if name == "sgd":
-        optimizer = keras.optimizers.SGD(
-            schedule,
-            momentum=optimizer_config.momentum,
-            nesterov=optimizer_config.nesterov,
-            weight_decay=optimizer_config.weight_decay or None,
-            **common,
-        )
-    elif name == "adamw":
-        optimizer = keras.optimizers.AdamW(
-            schedule,
-            beta_1=optimizer_config.beta_1,
-            beta_2=optimizer_config.beta_2,
-            weight_decay=float(optimizer_config.weight_decay),
-            **common,
-        )
+        if not kwargs.get("weight_decay"):
+            kwargs["weight_decay"] = None
+        optimizer = keras.optimizers.SGD(schedule, **kwargs)
     else:
-        raise ValueError(f"`optimizer.name` must be 'sgd' or 'adamw'. Received: optimizer.name={name!r}")
+        optimizer = keras.optimizers.AdamW(schedule, **kwargs)
     return optimizer, schedule

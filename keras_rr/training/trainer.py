@@ -3,14 +3,14 @@
 The library side of `python -m keras_rr.tools.train`. One run is:
 
 1. Create the distribution strategy (`train.strategy`, checked against the backend).
-2. Load the data and class statistics (`keras_rr.training.data_pipeline`; statistics
+2. Load the data and class statistics (`keras_rr.training.training_data`; statistics
    are cached as `workdir/class_statistics.json`).
 3. Seed everything with `train.seed`, build the segmenter and, with
    `region_rebalance.enabled`, the `RegionRebalanceSegmenter` wrapper; compile with
    the pixel loss and the optimizer/schedule of the config.
 4. Restore the newest checkpoint in `workdir/checkpoints`, if any.
 5. Train in chunks that end at every checkpoint and evaluation step: each chunk is
-   one `fit` call on the step-indexed batches of `data_pipeline.train_batches`, so
+   one `fit` call on the step-indexed batches of `training_data.train_batches`, so
    an interrupted run resumed from its last checkpoint reproduces the weights of an
    uninterrupted one. TensorBoard (`workdir/tensorboard`) gets the per-step
    loss, pixel_loss, region_loss (averaged over `train.log_every` steps) and the
@@ -39,6 +39,7 @@ from keras_rr.training import checkpointing
 
 _LOG = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
+HISTORY_FILE = "eval_history.jsonl"
 _LOSS_KEYS = ("loss", "pixel_loss", "region_loss")
 
 
@@ -69,12 +70,10 @@ def _step_logger_class():
     class StepLogger(keras.callbacks.Callback):
         """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
 
-        def __init__(self, first_step, total_steps, log_every, writer, schedule, progbar, hooks):
+        def __init__(self, run, first_step, schedule, progbar, hooks):
             super().__init__()
+            self.run = run  # `_Run`: total steps, log interval, TensorBoard writer
             self.first_step = first_step
-            self.total_steps = total_steps
-            self.log_every = log_every
-            self.writer = writer
             self.schedule = schedule
             self.progbar = progbar
             self.hooks = list(hooks)
@@ -100,11 +99,12 @@ def _step_logger_class():
             for key, value in values.items():
                 self._window[key] = self._window.get(key, 0.0) + value
             self._window_steps += 1
-            if step % self.log_every == 0 or step == self.total_steps:
+            train = self.run.config.train
+            if step % train.log_every == 0 or step == train.total_steps:
                 means = {k: v / self._window_steps for k, v in self._window.items()}
                 means["learning_rate"] = _learning_rate(self.schedule, step - 1)
-                if self.writer is not None:
-                    _write_scalars(self.writer, means, step)
+                if "train" in self.run.writers:
+                    _write_scalars(self.run.writers["train"], means, step)
                 self._window, self._window_steps = {}, 0
             if self.progbar is not None:
                 self.progbar.update(step, values=list(values.items()))
@@ -208,113 +208,156 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
         return _run(config, workdir, dist, step_hooks, progress, resume)
 
 
+@dataclasses.dataclass
+class _Run:
+    """What the steps of one training run share (see `_run`)."""
+
+    config: object
+    workdir: str
+    chief: bool  # only the chief writes files
+    data: object  # `TrainingData`
+    model: object
+    segmenter: object
+    writers: dict  # TensorBoard writers by name ("train", "eval"); empty off the chief
+
+
+def _run(config, workdir, dist, step_hooks, progress, resume):
+    """Build, restore, train in chunks between checkpoints/evaluations, report and export."""
+    from keras_rr.training import training_data
+
+    chief = dist.is_chief
+    data = training_data.build_training_data(config, workdir if chief else None, progress=progress)
+    model, segmenter, schedule = _build(config, data)
+    start = _restore(model, workdir, config.train.total_steps, resume, chief)
+    writers = _open_writers(workdir) if chief else {}
+    run = _Run(config, workdir, chief, data, model, segmenter, writers)
+    logger = _make_logger(run, start, schedule, step_hooks, progress)
+    _train(run, start, logger)
+    total = config.train.total_steps
+    metrics, count = _evaluate(run, total, max_batches=None, show_progress=progress)
+    paths = _finish(run, metrics, count) if chief else {}
+    return TrainResult(step=total, start_step=start, metrics=metrics, model=model, segmenter=segmenter, paths=paths)
+
+
 def _build(config, data):
-    from keras_rr.training.experiment import build_training_model
+    """The segmenter of `config.model`, compiled (or wrapped and compiled) for its variant."""
+    from keras_rr.models.segmenter_builders import build_segmenter
     from keras_rr.training.optimizers import build_optimizer
-    from keras_rr.training.segmenter_factory import build_segmenter
-    from keras_rr.training.segmenter_factory import training_variant
+    from keras_rr.training.variant import Variant
 
     num_classes = config.data.num_classes
     segmenter = build_segmenter(config.model, num_classes)
     optimizer, schedule = build_optimizer(config.optimizer, config.schedule, config.train.total_steps)
-    variant = training_variant(config)
-    model = build_training_model(
-        variant, segmenter, num_classes, data.statistics, optimizer,
+    model = Variant.from_config(config).compile_model(
+        segmenter, num_classes, data.statistics, optimizer,
         ignore_class=config.data.ignore_class, feature_layer=config.model.get("feature_layer"),
     )
     return model, segmenter, schedule
 
 
-def _run(config, workdir, dist, step_hooks, progress, resume):
-    import keras
-
-    from keras_rr.training import data_pipeline
-    from keras_rr.training import evaluation
-
-    chief = dist.is_chief
-    train = config.train
-    total = train.total_steps
-    data = data_pipeline.build_training_data(config, workdir if chief else None, progress=progress)
-    model, segmenter, schedule = _build(config, data)
-
+def _restore(model, workdir, total, resume, chief):
+    """The step to start from: the newest checkpoint's (loaded into `model`), else 0."""
     checkpoint_dir = os.path.join(workdir, CHECKPOINT_DIR)
-    if not resume and chief:
-        # Starting over: stale checkpoints of a previous run must not be resumed later.
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
-        history = os.path.join(workdir, "eval_history.jsonl")
-        if os.path.isfile(history):
-            os.remove(history)
-    start = 0
-    latest = checkpointing.latest_checkpoint(checkpoint_dir) if resume else None
-    if latest is not None:
-        start = checkpointing.restore_checkpoint(latest, model)
-        _LOG.info("Resumed from %s (step %d).", latest, start)
+    if not resume:
+        if chief:
+            # Starting over: stale checkpoints of a previous run must not be resumed later.
+            shutil.rmtree(checkpoint_dir, ignore_errors=True)
+            history = os.path.join(workdir, HISTORY_FILE)
+            if os.path.isfile(history):
+                os.remove(history)
+        return 0
+    latest = checkpointing.latest_checkpoint(checkpoint_dir)
+    if latest is None:
+        return 0
+    start = checkpointing.restore_checkpoint(latest, model)
+    _LOG.info("Resumed from %s (step %d).", latest, start)
     if start > total:
         raise ValueError(
             f"The workdir holds a checkpoint at step {start}, past train.total_steps={total}. "
             "Use a new workdir or a larger total."
         )
+    return start
 
-    writers = {}
-    if chief:
-        import tensorflow as tf
 
-        for name in ("train", "eval"):
-            writers[name] = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", name))
+def _open_writers(workdir):
+    import tensorflow as tf
+
+    return {
+        name: tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", name)) for name in ("train", "eval")
+    }
+
+
+def _make_logger(run, start, schedule, step_hooks, progress):
+    import keras
+
+    total = run.config.train.total_steps
     progbar = None
     if progress:
         progbar = keras.utils.Progbar(total, stateful_metrics=list(_LOSS_KEYS), unit_name="step")
         if start:
             progbar.update(start)
-    logger = _step_logger_class()(
-        start, total, train.log_every, writers.get("train"), schedule, progbar, step_hooks
-    )
+    return _step_logger_class()(run, start, schedule, progbar, step_hooks)
 
-    def evaluate(step, max_batches, show_progress=False):
-        metrics, count = evaluation.evaluate_dataset(
-            segmenter, data.validation, config.data.num_classes, config.eval,
-            ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
-        )
-        summary = metrics.summary()
-        _LOG.info("step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)", step,
-                  100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
-        if chief:
-            _write_scalars(writers["eval"], summary, step)
-            with open(os.path.join(workdir, "eval_history.jsonl"), "a") as f:
-                f.write(json.dumps({"step": step, "num_images": count, **summary}) + "\n")
-        return metrics, count
 
+def _train(run, start, logger):
+    """Trains `start .. total` in `fit` chunks ending at every checkpoint and evaluation step."""
+    from keras_rr.training import training_data
+
+    train = run.config.train
+    checkpoint_dir = os.path.join(run.workdir, CHECKPOINT_DIR)
     step = start
-    while step < total:
-        end = _next_boundary(step, total, (train.checkpoint_every, train.eval_every))
+    while step < train.total_steps:
+        end = _next_boundary(step, train.total_steps, (train.checkpoint_every, train.eval_every))
         logger.first_step = step
-        batches = data_pipeline.train_batches(data, train.batch_size, step, end, train.seed)
-        model.fit(batches, epochs=1, verbose=0, callbacks=[logger], shuffle=False)
+        batches = training_data.train_batches(run.data, train.batch_size, step, end, train.seed)
+        run.model.fit(batches, epochs=1, verbose=0, callbacks=[logger], shuffle=False)
         step = end
-        if chief and (step % train.checkpoint_every == 0 or step == total):
+        if run.chief and (step % train.checkpoint_every == 0 or step == train.total_steps):
             checkpointing.save_checkpoint(
-                checkpoint_dir, step, model, keep=train.keep_checkpoints, extra={"config": config.get("name")}
+                checkpoint_dir, step, run.model, keep=train.keep_checkpoints, extra={"config": run.config.get("name")}
             )
-        if train.eval_every and step % train.eval_every == 0 and step < total:
-            evaluate(step, config.eval.get("max_batches"))
+        if train.eval_every and step % train.eval_every == 0 and step < train.total_steps:
+            _evaluate(run, step, run.config.eval.get("max_batches"))
 
-    metrics, count = evaluate(total, None, show_progress=progress)
-    paths = {}
-    if chief:
-        report = evaluation.metrics_report(
-            metrics, data.class_names, config.eval.mode, dataset=config.data.name,
-            split=config.data.get("val_split") or "val", num_images=count, statistics=data.statistics,
-            extra={"step": total, "config": config.get("name"),
-                   "eval": evaluation.eval_settings(config.eval, config.eval.mode)},
-        )
-        paths.update(evaluation.write_report(report, workdir))
-        paths["model"] = os.path.join(workdir, "model.keras")
-        model.save(paths["model"])
-        if train.export:
-            from keras_rr.export import export_segmenter
 
-            paths["segmenter"] = os.path.join(workdir, "segmenter.keras")
-            export_segmenter(model, paths["segmenter"])
-        for writer in writers.values():
-            writer.close()
-    return TrainResult(step=total, start_step=start, metrics=metrics, model=model, segmenter=segmenter, paths=paths)
+def _evaluate(run, step, max_batches, show_progress=False):
+    """Validation metrics at `step`; logged, and on the chief written to TensorBoard and history."""
+    from keras_rr.training import evaluation
+
+    config = run.config
+    metrics, count = evaluation.evaluate_dataset(
+        run.segmenter, run.data.validation, config.data.num_classes, config.eval,
+        ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
+    )
+    summary = metrics.summary()
+    _LOG.info("step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)", step,
+              100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
+    if run.chief:
+        _write_scalars(run.writers["eval"], summary, step)
+        with open(os.path.join(run.workdir, HISTORY_FILE), "a") as f:
+            f.write(json.dumps({"step": step, "num_images": count, **summary}) + "\n")
+    return metrics, count
+
+
+def _finish(run, metrics, count):
+    """Chief only: writes the final report, `model.keras` and `segmenter.keras`; closes the logs."""
+    from keras_rr.training import evaluation
+
+    config, workdir = run.config, run.workdir
+    report = evaluation.metrics_report(
+        metrics, run.data.class_names, config.eval.mode, dataset=config.data.name,
+        split=config.data.get("val_split") or "val", num_images=count, statistics=run.data.statistics,
+        extra={"step": config.train.total_steps, "config": config.get("name"),
+               "eval": evaluation.eval_settings(config.eval, config.eval.mode)},
+    )
+    paths = evaluation.write_report(report, workdir)
+    paths["model"] = os.path.join(workdir, "model.keras")
+    run.model.save(paths["model"])
+    if config.train.export:
+        from keras_rr.export import export_segmenter
+
+        paths["segmenter"] = os.path.join(workdir, "segmenter.keras")
+        export_segmenter(run.model, paths["segmenter"])
+    for writer in run.writers.values():
+        writer.close()
+    return paths

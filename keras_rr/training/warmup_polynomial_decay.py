@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_rr import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_rr")
 class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -39,22 +41,14 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
         name="warmup_polynomial_decay",
     ):
         super().__init__()
-        if not initial_learning_rate > 0:
-            raise ValueError(
-                f"`initial_learning_rate` must be > 0. Received: initial_learning_rate={initial_learning_rate}"
-            )
-        if int(decay_steps) < 1:
-            raise ValueError(f"`decay_steps` must be >= 1. Received: decay_steps={decay_steps}")
-        if int(warmup_steps) < 0:
-            raise ValueError(f"`warmup_steps` must be >= 0. Received: warmup_steps={warmup_steps}")
-        if not 0 <= warmup_ratio <= 1:
-            raise ValueError(f"`warmup_ratio` must be in [0, 1]. Received: warmup_ratio={warmup_ratio}")
-        self.initial_learning_rate = float(initial_learning_rate)
-        self.decay_steps = int(decay_steps)
+        self.initial_learning_rate = validation.check_number(
+            initial_learning_rate, "initial_learning_rate", minimum=0.0, min_inclusive=False
+        )
+        self.decay_steps = int(validation.check_number(decay_steps, "decay_steps", minimum=1))
+        self.warmup_steps = int(validation.check_number(warmup_steps, "warmup_steps", minimum=0))
+        self.warmup_ratio = validation.check_number(warmup_ratio, "warmup_ratio", minimum=0.0, maximum=1.0)
         self.end_learning_rate = float(end_learning_rate)
         self.power = float(power)
-        self.warmup_steps = int(warmup_steps)
-        self.warmup_ratio = float(warmup_ratio)
         self.name = name
 
     def __call__(self, step):

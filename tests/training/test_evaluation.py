@@ -1,32 +1,35 @@
 """Evaluation reports of a saved model match a NumPy confusion matrix; tables are sorted."""
 
 import json
+import os
 
 import keras
 import numpy as np
+import pytest
 
 from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
 from keras_rr.training import config as rr_config
-from keras_rr.training import data_pipeline
+from keras_rr.training import training_data
 from keras_rr.training.evaluation import evaluate_saved_model
 from tests import tiny_models
+from tests.harness import REPO_ROOT
 
 
 def test_saved_model_report_matches_numpy(tmp_path):
-    config = rr_config.apply_variant(rr_config.synthetic_config(), "smoke")
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
     config.eval.mode = "whole"
     k = config.data.num_classes
     segmenter = tiny_models.functional_segmenter(k, size=32, channels=4)
     path = str(tmp_path / "toy.keras")
     segmenter.save(path)
     # Training statistics beside the model, as the trainer leaves them.
-    train_labels = data_pipeline._synthetic_arrays(config.data, True)[1]
-    stats = data_pipeline.load_statistics(config.data, str(tmp_path), labels=train_labels)
+    train_labels = training_data.synthetic_arrays(config.data, True)[1]
+    stats = training_data.load_statistics(config.data, str(tmp_path), labels=train_labels)
 
     report = evaluate_saved_model(path, config, str(tmp_path / "eval"), progress=False)
 
-    validation, count, _ = data_pipeline.build_validation_data(config.data, config.eval)
+    validation, count, _ = training_data.build_validation_data(config.data, config.eval)
     images, labels = next(validation.unbatch().batch(100).as_numpy_iterator())
     predictions = np.argmax(keras.ops.convert_to_numpy(segmenter.predict(images, verbose=0)), axis=-1)
     expected = metrics_from_confusion_matrix(confusion_matrix_numpy(labels, predictions, k))
@@ -48,3 +51,10 @@ def test_saved_model_report_matches_numpy(tmp_path):
     rows = [line.split("|")[2].strip() for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
     by_frequency = [written["class_names"][i] for i in np.argsort(-stats.pixel_counts, kind="stable")]
     assert rows == by_frequency
+
+
+def test_unknown_mode_is_a_clear_error_before_anything_is_loaded(tmp_path):
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
+    with pytest.raises(ValueError, match="`mode` must be one of \\('whole', 'slide', 'multi_scale'\\)"):
+        evaluate_saved_model(str(tmp_path / "missing.keras"), config, str(tmp_path / "eval"), mode="tiles")
+    assert not (tmp_path / "eval").exists()

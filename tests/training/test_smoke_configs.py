@@ -1,8 +1,9 @@
 """The `smoke` variant of every config trains 2 steps end to end (tiny model, synthetic data).
 
 Smoke variants of configs that differ only in their full-size model (e.g. DeepLabV3+
-R50 / R101 / SegFormer on ADE20K, all a width-8 FCN in smoke form) are identical, so
-each distinct smoke config trains once and the others are checked to equal it.
+R50 / R101 on ADE20K and the dataset's `base.py`, all a width-8 FCN in smoke form) are
+identical, so each distinct smoke config trains once and the others are checked to
+equal it.
 """
 
 import json
@@ -39,8 +40,8 @@ GROUPS = _groups()
 
 def test_smoke_groups_cover_every_config():
     assert sorted(f for group in GROUPS for f in group) == CONFIG_FILES
-    # Baseline / RR on synthetic (12 classes), ADE20K (150, SGD), ADE20K SegFormer
-    # (150, AdamW + warmup) and COCO-Stuff (171).
+    # Baseline (with the dataset's base.py) / RR on synthetic (12 classes), ADE20K
+    # (150, SGD), ADE20K SegFormer (150, AdamW + warmup) and COCO-Stuff (171).
     assert len(GROUPS) == 8
 
 

@@ -1,4 +1,4 @@
-"""Training data of a config: examples, class statistics and a step-indexed batch stream.
+"""Training data of a config: examples, class statistics and the step-indexed batch stream.
 
 Exact resumption needs batches that depend on the step only. `train_batches` builds
 them from the global example index `i = step * batch_size + j`: epoch `i // N` draws
@@ -48,7 +48,17 @@ class TrainingData:
     loaders: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
-def _synthetic_arrays(data_config, train):
+def synthetic_arrays(data_config, train):
+    """The synthetic training (or validation) arrays of a `data` section with `name="synthetic"`.
+
+    Args:
+        data_config: the config's `data` section (`num_classes` and `synthetic`).
+        train: bool. The training split (`synthetic.num_images`, `synthetic.seed`), else
+            the validation split (`synthetic.val_images`, `synthetic.val_seed`).
+
+    Returns:
+        `(images, labels, SyntheticSpec)` as `keras_rr.data.synthetic_long_tailed` returns.
+    """
     from keras_rr.data import synthetic_long_tailed
 
     s = data_config.synthetic
@@ -64,7 +74,8 @@ def _synthetic_arrays(data_config, train):
     )
 
 
-def _has_random_access(dataset):
+def has_random_access(dataset):
+    """Whether a `tf.data.Dataset` supports `tf.data.experimental.at` (exact, cheap resume)."""
     import tensorflow as tf
 
     try:
@@ -74,8 +85,17 @@ def _has_random_access(dataset):
     return True
 
 
-def resolve_class_names(data_config, statistics):
-    """Class names: the statistics', else the dataset's, else `"0"`, `"1"`, ..."""
+def resolve_class_names(data_config, statistics, fallback=None):
+    """Class names: the statistics', else the dataset's, else `fallback`, else `"0"`, `"1"`, ...
+
+    Args:
+        data_config: the config's `data` section (`name`, `num_classes`).
+        statistics: `keras_rr.data.ClassStatistics` or None.
+        fallback: sequence of str or None, e.g. the names of a synthetic dataset's spec.
+
+    Returns:
+        list of `K` str.
+    """
     from keras_rr.data.datasets import DATASETS
 
     k = data_config.num_classes
@@ -84,6 +104,8 @@ def resolve_class_names(data_config, statistics):
     names = DATASETS.get(data_config.name, (None, None, None))[2]
     if names is not None and len(names) == k:
         return list(names)
+    if fallback:
+        return list(fallback)
     return [str(i) for i in range(k)]
 
 
@@ -106,7 +128,7 @@ def load_statistics(data_config, workdir=None, labels=None, class_names=None, pr
     """
     from keras_rr.data import ClassStatistics
     from keras_rr.data import compute_class_statistics
-    from keras_rr.data.datasets import compute_dataset_statistics
+    from keras_rr.data import compute_dataset_statistics
 
     k = data_config.num_classes
     if data_config.get("statistics_path"):
@@ -147,7 +169,7 @@ def build_validation_data(data_config, eval_config):
     import tensorflow as tf
 
     if data_config.name == "synthetic":
-        images, labels, spec = _synthetic_arrays(data_config, train=False)
+        images, labels, spec = synthetic_arrays(data_config, train=False)
         if data_config.get("max_val_images"):
             images, labels = images[: data_config.max_val_images], labels[: data_config.max_val_images]
         dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(eval_config.batch_size)
@@ -186,7 +208,7 @@ def build_training_data(config, workdir=None, progress=True):
     data_config = config.data
     spec_names = None
     if data_config.name == "synthetic":
-        images, labels, spec = _synthetic_arrays(data_config, train=True)
+        images, labels, spec = synthetic_arrays(data_config, train=True)
         spec_names = list(spec.class_names)
         examples = tf.data.Dataset.from_tensor_slices((images, labels))
         num_examples = len(images)
@@ -207,13 +229,11 @@ def build_training_data(config, workdir=None, progress=True):
     if num_examples < 1:
         raise ValueError(f"The training set is empty. Received: {num_examples} examples")
     validation, num_val, val_names = build_validation_data(data_config, config.eval)
-    names = resolve_class_names(data_config, statistics)
-    if names == [str(i) for i in range(data_config.num_classes)] and (spec_names or val_names):
-        names = spec_names or val_names
+    names = resolve_class_names(data_config, statistics, fallback=spec_names or val_names)
     return TrainingData(
         examples=examples,
         num_examples=num_examples,
-        random_access=_has_random_access(examples),
+        random_access=has_random_access(examples),
         validation=validation,
         num_validation_images=num_val,
         statistics=statistics,

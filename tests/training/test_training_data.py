@@ -1,16 +1,19 @@
 """The training stream is a pure function of the step: exact resume, full epochs."""
 
+import os
+
 import numpy as np
 
 from keras_rr.training import config as rr_config
-from keras_rr.training import data_pipeline
+from keras_rr.training import training_data
+from tests.harness import REPO_ROOT
 
 
 def _data(augment=False, num_images=6):
-    config = rr_config.apply_variant(rr_config.synthetic_config(), "smoke")
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
     config.data.synthetic.num_images = num_images
     config.data.augment.enabled = augment
-    return config, data_pipeline.build_training_data(config, progress=False)
+    return config, training_data.build_training_data(config, progress=False)
 
 
 def _labels(dataset):
@@ -20,20 +23,20 @@ def _labels(dataset):
 def test_any_start_step_gives_the_same_batches_as_an_uninterrupted_stream():
     _, data = _data(augment=True)
     assert data.random_access and data.num_examples == 6 and data.augment is not None
-    full = list(data_pipeline.train_batches(data, 2, 0, 7, seed=3).as_numpy_iterator())
-    part = list(data_pipeline.train_batches(data, 2, 4, 7, seed=3).as_numpy_iterator())
+    full = list(training_data.train_batches(data, 2, 0, 7, seed=3).as_numpy_iterator())
+    part = list(training_data.train_batches(data, 2, 4, 7, seed=3).as_numpy_iterator())
     assert len(full) == 7 and len(part) == 3
     for (xa, ya), (xb, yb) in zip(full[4:], part):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
-    other = list(data_pipeline.train_batches(data, 2, 4, 7, seed=4).as_numpy_iterator())
+    other = list(training_data.train_batches(data, 2, 4, 7, seed=4).as_numpy_iterator())
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(part, other))
 
 
 def test_each_epoch_is_a_permutation_with_its_own_order():
     _, data = _data()
     examples = [x for x, _ in data.examples.as_numpy_iterator()]  # noisy images are unique
-    batches = [x for x, _ in data_pipeline.train_batches(data, 3, 0, 4, seed=0).as_numpy_iterator()]
+    batches = [x for x, _ in training_data.train_batches(data, 3, 0, 4, seed=0).as_numpy_iterator()]
     seen = np.concatenate(batches)  # 2 epochs of 6 images
 
     def index(image):
@@ -53,18 +56,31 @@ def test_stream_without_random_access_is_deterministic_too():
         lambda: ((np.zeros((32, 32, 3), "float32"), label) for label in labels),
         output_signature=(tf.TensorSpec((32, 32, 3), tf.float32), tf.TensorSpec((32, 32), tf.int32)),
     )
-    data.random_access = data_pipeline._has_random_access(data.examples)
+    data.random_access = training_data.has_random_access(data.examples)
     assert not data.random_access
-    full = _labels(data_pipeline.train_batches(data, 2, 0, 5, seed=1))
-    part = _labels(data_pipeline.train_batches(data, 2, 3, 5, seed=1))
+    full = _labels(training_data.train_batches(data, 2, 0, 5, seed=1))
+    part = _labels(training_data.train_batches(data, 2, 3, 5, seed=1))
     for a, b in zip(full[3:], part):
         np.testing.assert_array_equal(a, b)
 
 
 def test_statistics_are_cached_in_the_workdir(tmp_path):
     config, data = _data()
-    data_pipeline.build_training_data(config, str(tmp_path), progress=False)
+    training_data.build_training_data(config, str(tmp_path), progress=False)
     assert (tmp_path / "class_statistics.json").is_file()
-    cached = data_pipeline.load_statistics(config.data, str(tmp_path))
+    cached = training_data.load_statistics(config.data, str(tmp_path))
     np.testing.assert_array_equal(cached.region_counts, data.statistics.region_counts)
     assert data.class_names[0] == "ground" and len(data.class_names) == 12
+
+
+def test_class_names_come_from_statistics_then_dataset_then_fallback():
+    from keras_rr.data import ADE20K_CLASS_NAMES
+    from keras_rr.data import ClassStatistics
+
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/ade20k/base.py")).data
+    assert training_data.resolve_class_names(config, None, fallback=["x"] * 150) == list(ADE20K_CLASS_NAMES)
+    named = ClassStatistics.from_counts([1] * 150, [1] * 150, num_images=1, class_names=[f"c{i}" for i in range(150)])
+    assert training_data.resolve_class_names(config, named)[:2] == ["c0", "c1"]
+    synthetic = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py")).data
+    assert training_data.resolve_class_names(synthetic, None, fallback=list("abcdefghijkl"))[:2] == ["a", "b"]
+    assert training_data.resolve_class_names(synthetic, None)[:2] == ["0", "1"]
