@@ -7,8 +7,9 @@
   `keras.saving.serialize_keras_object`), `run_saving_test` (a `.keras` file on
   disk and back, outputs compared), `run_layer_test` (build, call, output shape,
   serialization of a layer).
-- Subprocesses: `run_python` / `run_script` for code that must start in a fresh
-  interpreter (device setup before imports, command-line tools).
+- Subprocesses: `run_python` / `run_script` / `run_tool` for code that must start in a
+  fresh interpreter (device setup before imports, benchmark scripts, the
+  `python -m keras_rr.tools.<name>` command-line tools).
 - Data: `random_labels`.
 
 NumPy references of the formulas live in `tests/references.py`.
@@ -128,11 +129,23 @@ def run_script(path, args=(), env=None, timeout=600):
     return _run([sys.executable, os.path.join(REPO_ROOT, path), *args], env, timeout)
 
 
-def _run(argv, env, timeout):
+def run_tool(name, *args, env=None, timeout=300):
+    """Runs `python -m keras_rr.tools.<name> *args` from the repository root, as users do.
+
+    absl flags are process-global, so every tool runs in its own interpreter.
+
+    Returns:
+        The tool's standard output; raises with its output when it fails.
+    """
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return _run([sys.executable, "-m", f"keras_rr.tools.{name}", *args], env, timeout, cwd=REPO_ROOT).stdout
+
+
+def _run(argv, env, timeout, cwd=None):
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = REPO_ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     if proc.returncode != 0:
         raise AssertionError(
             f"subprocess failed ({proc.returncode}):\nSTDOUT:\n{proc.stdout}\n"

@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from keras_rr.data import ClassStatistics
-from tests.tools import run_tool
+from tests.harness import run_tool
 
 PIXELS = [1000, 500, 100, 40, 10, 2]
 REGIONS = [50, 40, 20, 15, 3, 1]

@@ -8,17 +8,11 @@ from PIL import Image
 from keras_rr.data import ClassStatistics
 from keras_rr.data import compute_class_statistics
 from keras_rr.data import synthetic_long_tailed
-from tests.harness import run_python
+from tests.harness import run_tool
 
 
 def run_cli(*args):
-    # A fresh interpreter, not an in-process `main`: absl flags are process-global, and
-    # other tools modules imported by the same pytest process may define the same names.
-    code = (
-        "import sys; from absl import app; from keras_rr.tools import dataset_stats; "
-        f"sys.argv = ['dataset_stats', *{list(args)!r}]; app.run(dataset_stats.main)"
-    )
-    return run_python(code, env={"TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300).stdout
+    return run_tool("dataset_stats", *args)
 
 
 def test_cli_on_synthetic_writes_a_valid_file(tmp_path):

@@ -7,7 +7,7 @@ from keras_rr.training import config as rr_config
 from keras_rr.training import training_data
 from tests import tiny_models
 from tests.harness import REPO_ROOT
-from tests.tools import run_tool
+from tests.harness import run_tool
 
 CONFIG = "configs/synthetic/small_fcn_rr.py:smoke"
 

@@ -4,7 +4,7 @@ import json
 import os
 
 from tests.harness import BACKEND
-from tests.harness import run_python
+from tests.harness import run_tool
 from tests.tiny_models import trained_region_rebalance_segmenter
 
 
@@ -13,13 +13,8 @@ def test_export_cli(tmp_path):
     model_path = os.path.join(tmp_path, "wrapper.keras")
     model.save(model_path)
     out = os.path.join(tmp_path, "plain.keras")
-    code = (
-        "import sys; from absl import app; from keras_rr.tools import export; "
-        f"sys.argv = ['export', '--model={model_path}', '--output={out}']; "
-        "app.run(export.main)"
-    )
-    proc = run_python(code, env={"KERAS_BACKEND": BACKEND})
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    stdout = run_tool("export", f"--model={model_path}", f"--output={out}", env={"KERAS_BACKEND": BACKEND})
+    report = json.loads(stdout.strip().splitlines()[-1])
     assert report["max_abs_diff"] == 0.0 and report["path"] == out and report["format"] == "keras"
     assert report["num_weights"] == len(model.segmenter.weights)
     assert os.path.exists(out)

@@ -5,7 +5,7 @@ import json
 import os
 
 from tests.harness import BACKEND
-from tests.tools import run_tool
+from tests.harness import run_tool
 
 CONFIG = "configs/synthetic/small_fcn_rr.py:smoke"
 
