@@ -340,7 +340,10 @@ class RegionRebalanceSegmenter(keras.Model):
             # Keras Loss objects divide by the replica count themselves.
             pixel_loss = ops.cast(self.pixel_loss(labels, pixel_logits, sample_weight), "float32")
 
-        region_sum, region_count = self.region_head(features, labels, training=training)
+        # The head's `call`, not `__call__`: it was built in `__init__`, and Keras'
+        # layer-call machinery costs about 1 ms of host time per step on eager torch,
+        # as much as the region branch's own ops (benchmarks/region_term_host_time.py).
+        region_sum, region_count = self.region_head.call(features, labels, training=training)
         # Mean over the regions of the *global* batch: local sum / global count. The
         # replicas' terms add up to the global mean, matching Keras' loss scaling.
         global_count = replica_context.cross_replica_sum(region_count)
