@@ -3,7 +3,8 @@
 `keras.backend.clear_session()` runs a full `gc.collect()`, about 0.5 s per test once
 TensorFlow and torch are both imported; the data tests never create Keras state.
 
-Also the on-disk datasets several loader test modules share (`ade20k_root`, `coco_root`).
+Also what several data test modules share: the on-disk datasets (`ade20k_root`,
+`coco_root`) and in-memory `label_maps`.
 """
 
 import numpy as np
@@ -42,3 +43,15 @@ def coco_root(tmp_path):
     names = [f"{i:012d}" for i in range(len(raw))]
     make_pairs(root / "images" / "val2017", root / "annotations" / "val2017", raw, names)
     return root, raw, names
+
+
+@pytest.fixture
+def label_maps():
+    """Eight 12x10 maps with ignore pixels; class 5 occurs in two images only, class 6 never."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, size=(8, 12, 10)).astype(np.int32)
+    labels[rng.random(labels.shape) < 0.15] = 255
+    labels[2, 3:5, 4:6] = 5
+    labels[6, 0, 0] = 5
+    labels[4] = 255  # an image with no labeled pixel at all
+    return labels

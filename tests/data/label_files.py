@@ -40,3 +40,24 @@ def collect(ds):
     """All elements of a tf.data dataset as NumPy (tuples stay tuples)."""
     return [tuple(np.asarray(t) for t in element) if isinstance(element, tuple) else np.asarray(element)
             for element in ds.as_numpy_iterator()]
+
+
+def write_three_class_directory(root):
+    """A generic dataset folder: 2 image/label pairs and a 3-line class-names file.
+
+    Class counts: pixels [1, 2, 3], regions [1, 1, 1], one ignored pixel.
+
+    Returns:
+        `(image_dir, label_dir, names_file)` as str.
+    """
+    image_dir, label_dir = os.path.join(root, "img"), os.path.join(root, "lab")
+    os.makedirs(image_dir)
+    os.makedirs(label_dir)
+    labels = [np.array([[0, 1], [1, 255]], np.uint8), np.array([[2, 2, 2]], np.uint8)]
+    for i, label in enumerate(labels):
+        Image.fromarray(np.zeros(label.shape + (3,), np.uint8)).save(os.path.join(image_dir, f"{i}.png"))
+        write_label(os.path.join(label_dir, f"{i}.png"), label)
+    names_file = os.path.join(root, "names.txt")
+    with open(names_file, "w") as f:
+        f.write("a\nb\nc\n")
+    return image_dir, label_dir, names_file

@@ -16,15 +16,6 @@ K = 7
 IGNORE = 255
 
 
-@pytest.fixture
-def label_maps():
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 5, size=(8, 12, 10)).astype(np.int32)
-    labels[rng.random(labels.shape) < 0.15] = IGNORE
-    labels[2, 3:5, 4:6] = 5
-    return labels
-
-
 def test_imbalance_factors():
     stats = ClassStatistics.from_counts([800, 0, 100, 2], [40, 0, 10, 2], num_images=50)
     assert stats.pixel_imbalance_factor == pytest.approx(400.0)

@@ -12,18 +12,6 @@ K = 7
 IGNORE = 255
 
 
-@pytest.fixture
-def label_maps():
-    """Eight 12x10 maps with ignore pixels; class 5 occurs in two images only, class 6 never."""
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 5, size=(8, 12, 10)).astype(np.int32)
-    labels[rng.random(labels.shape) < 0.15] = IGNORE
-    labels[2, 3:5, 4:6] = 5
-    labels[6, 0, 0] = 5
-    labels[4] = IGNORE  # an image with no labeled pixel at all
-    return labels
-
-
 def assert_matches_reference(stats, label_maps, num_classes=K):
     pixels, regions, ignored = np_class_counts(label_maps, num_classes)
     np.testing.assert_array_equal(stats.pixel_counts, pixels)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from keras_rr.data import ADE20K_CLASS_NAMES
 from keras_rr.data import LoaderOptions
@@ -12,6 +11,7 @@ from keras_rr.data import load_dataset
 from keras_rr.data import synthetic_long_tailed
 from keras_rr.data.datasets import DATASETS
 from tests.data.label_files import collect
+from tests.data.label_files import write_three_class_directory
 from tests.references import np_ade20k_training_ids
 from tests.references import np_class_counts
 
@@ -56,24 +56,16 @@ def test_load_dataset_synthetic():
 
 
 def test_compute_dataset_statistics_on_a_directory(tmp_path):
-    image_dir, label_dir = tmp_path / "img", tmp_path / "lab"
-    image_dir.mkdir()
-    label_dir.mkdir()
-    labels = [np.array([[0, 1], [1, 255]], np.uint8), np.array([[2, 2, 2]], np.uint8)]
-    for i, label in enumerate(labels):
-        Image.fromarray(np.zeros(label.shape + (3,), np.uint8)).save(image_dir / f"{i}.png")
-        Image.fromarray(label, mode="L").save(label_dir / f"{i}.png")
-    (tmp_path / "names.txt").write_text("a\nb\nc\n")
+    image_dir, label_dir, names_file = write_three_class_directory(tmp_path)
     stats = compute_dataset_statistics(
-        "directory", image_dir=str(image_dir), label_dir=str(label_dir),
-        class_names_file=str(tmp_path / "names.txt"), progress=False,
+        "directory", image_dir=image_dir, label_dir=label_dir, class_names_file=names_file, progress=False,
     )
     np.testing.assert_array_equal(stats.pixel_counts, [1, 2, 3])
     np.testing.assert_array_equal(stats.region_counts, [1, 1, 1])
     assert stats.class_names == ("a", "b", "c") and stats.num_ignored_pixels == 1
     assert stats.dataset_name == "directory" and stats.split is None
     with pytest.raises(ValueError, match="num_classes` is required"):
-        compute_dataset_statistics("directory", image_dir=str(image_dir), label_dir=str(label_dir))
+        compute_dataset_statistics("directory", image_dir=image_dir, label_dir=label_dir)
 
 
 def test_compute_dataset_statistics_ade20k_and_synthetic(ade20k_root):

@@ -3,11 +3,11 @@
 import json
 
 import numpy as np
-from PIL import Image
 
 from keras_rr.data import ClassStatistics
 from keras_rr.data import compute_class_statistics
 from keras_rr.data import synthetic_long_tailed
+from tests.data.label_files import write_three_class_directory
 from tests.harness import run_tool
 
 
@@ -32,17 +32,10 @@ def test_cli_on_synthetic_writes_a_valid_file(tmp_path):
 
 
 def test_cli_on_a_directory(tmp_path):
-    image_dir, label_dir = tmp_path / "img", tmp_path / "lab"
-    image_dir.mkdir()
-    label_dir.mkdir()
-    labels = [np.array([[0, 1], [1, 255]], np.uint8), np.array([[2, 2, 2]], np.uint8)]
-    for i, label in enumerate(labels):
-        Image.fromarray(np.zeros(label.shape + (3,), np.uint8)).save(image_dir / f"{i}.png")
-        Image.fromarray(label, mode="L").save(label_dir / f"{i}.png")
-    (tmp_path / "names.txt").write_text("a\nb\nc\n")
+    image_dir, label_dir, names_file = write_three_class_directory(tmp_path)
     output = tmp_path / "dir.json"
     printed = run_cli("--dataset=directory", f"--image_dir={image_dir}", f"--label_dir={label_dir}",
-                      f"--class_names_file={tmp_path / 'names.txt'}", f"--output={output}", "--noprogress")
+                      f"--class_names_file={names_file}", f"--output={output}", "--noprogress")
     stats = ClassStatistics.load(output, num_classes=3)
     assert stats.pixel_counts.tolist() == [1, 2, 3] and stats.class_names == ("a", "b", "c")
     assert f"wrote {output}" in printed
