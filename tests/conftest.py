@@ -5,6 +5,11 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Keep TF quiet and single-threaded-friendly on the 2-core CI machine.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Most of the JAX suite's time is XLA compiling tiny models once each; XLA's
+# optimisation passes do not pay for themselves there (the supported-segmenter tests took
+# 129 s with them, 79 s without). Tests that read the optimised program enable them again
+# (`tests/harness.py: xla_optimizations`). Subprocesses inherit the setting.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "true")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -15,6 +15,7 @@
 NumPy references of the formulas live in `tests/references.py`.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -45,6 +46,26 @@ def skip_on_backends(*backends, reason):
     if unknown:
         raise ValueError(f"Unknown backends {sorted(unknown)}; expected names from {BACKENDS}")
     return pytest.mark.skipif(BACKEND in backends, reason=f"{BACKEND}: {reason}")
+
+
+@contextlib.contextmanager
+def xla_optimizations():
+    """Compiles with XLA's optimisation passes on (the suite turns most of them off on JAX).
+
+    For tests that read what XLA makes of a program (its cost analysis), which the
+    benchmarks report for the optimised program.
+    """
+    if BACKEND != "jax":
+        yield
+        return
+    import jax
+
+    previous = jax.config.values["jax_disable_most_optimizations"]
+    jax.config.update("jax_disable_most_optimizations", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", previous)
 
 
 def run_serialization_test(obj, check_config_equal=True):
