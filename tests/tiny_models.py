@@ -17,7 +17,18 @@ def functional_segmenter(num_classes, size=32, channels=8, softmax=False, name="
     return keras.Model(inputs, x, name=name)
 
 
-def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE):
+# ImageNet mean/std for [0, 255] inputs, as KerasHub's ResNet image converters hold them.
+IMAGENET_SCALE = [1 / (0.229 * 255), 1 / (0.224 * 255), 1 / (0.225 * 255)]
+IMAGENET_OFFSET = [-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225]
+
+
+def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE, preprocessor=False):
+    """A tiny KerasHub DeepLabV3+ (ResNet with 1 basic block of 64 filters per stage).
+
+    With `preprocessor=True` the task carries a KerasHub image segmenter preprocessor
+    whose converter resizes to `size` and applies ImageNet mean/std, as pretrained
+    presets do.
+    """
     import keras_hub
 
     encoder = keras_hub.models.ResNetBackbone(
@@ -37,7 +48,15 @@ def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE):
         dilation_rates=[6, 12, 18],
         image_shape=(size, size, 3),
     )
-    return keras_hub.models.DeepLabV3ImageSegmenter(backbone=backbone, num_classes=num_classes)
+    task_preprocessor = None
+    if preprocessor:
+        converter = keras_hub.layers.DeepLabV3ImageConverter(
+            image_size=(size, size), scale=IMAGENET_SCALE, offset=IMAGENET_OFFSET
+        )
+        task_preprocessor = keras_hub.models.DeepLabV3ImageSegmenterPreprocessor(image_converter=converter)
+    return keras_hub.models.DeepLabV3ImageSegmenter(
+        backbone=backbone, num_classes=num_classes, preprocessor=task_preprocessor
+    )
 
 
 def keras_hub_segformer(num_classes, size=IMAGE_SIZE):

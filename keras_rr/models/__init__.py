@@ -6,5 +6,6 @@ live in `keras_rr.models.segmenter_builders`.
 """
 
 from keras_rr.data.class_statistics import resolve_region_frequency
+from keras_rr.models.normalized_segmenter import NormalizedSegmenter
 from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter

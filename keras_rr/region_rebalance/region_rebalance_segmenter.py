@@ -14,6 +14,7 @@ from keras import ops
 
 from keras_rr import validation
 from keras_rr.data.elements import extract_label
+from keras_rr.models.normalized_segmenter import NormalizedSegmenter
 from keras_rr.region_rebalance import replica_context
 from keras_rr.region_rebalance.region_rebalance_head import RegionRebalanceHead
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter
@@ -42,6 +43,11 @@ def _with_region_branch(method_name):
     return method
 
 
+def _has_image_converter(segmenter):
+    preprocessor = getattr(segmenter, "preprocessor", None)
+    return getattr(preprocessor, "image_converter", None) is not None
+
+
 @keras.saving.register_keras_serializable(package="keras_rr")
 class RegionRebalanceSegmenter(keras.Model):
     """Wraps a segmentation model with the Region Rebalance training branch.
@@ -60,8 +66,12 @@ class RegionRebalanceSegmenter(keras.Model):
     Args:
         segmenter: a functional `keras.Model` mapping images `(B, H, W, 3)` to per-pixel
             class scores `(B, h, w, K)`: KerasHub `DeepLabV3ImageSegmenter` or
-            `SegFormerImageSegmenter`, KerasCV `DeepLabV3Plus`, or any functional model
-            (name its decoder feature layer with `feature_layer` if not found).
+            `SegFormerImageSegmenter`, KerasCV `DeepLabV3Plus`, a
+            `keras_rr.models.NormalizedSegmenter`, or any functional model (name its
+            decoder feature layer with `feature_layer` if not found). A KerasHub task
+            with a `preprocessor` is wrapped in a `NormalizedSegmenter` (its image
+            converter's scale and offset move into the graph), so `predict` equals
+            `task.predict` and the model takes raw RGB images in [0, 255].
         num_classes: int. Number of classes `K`.
         region_frequency: F(k), the number of training images containing class k:
             array-like `(K,)`, a `keras_rr.data.ClassStatistics`, or the path of a
@@ -92,7 +102,8 @@ class RegionRebalanceSegmenter(keras.Model):
         **kwargs: `keras.Model` arguments such as `name`.
 
     Attributes:
-        segmenter: the wrapped model (what `predict` and the export run).
+        segmenter: the wrapped model (what `predict` and the export run); for a KerasHub
+            task with a preprocessor, the `NormalizedSegmenter` around it.
         region_head: the `RegionRebalanceHead` (region pooling, classifier, loss).
         region_classifier: the head's region classifier.
         feature_model: a functional model `images -> (pixel logits, decoder features)`
@@ -148,6 +159,11 @@ class RegionRebalanceSegmenter(keras.Model):
             region_classifier=region_classifier,
             name="region_head",
         )
+        if not isinstance(segmenter, NormalizedSegmenter) and _has_image_converter(segmenter):
+            # A KerasHub task normalises its inputs in `task.predict`'s data pipeline, not
+            # in its graph; moving that into the model keeps `predict` equal to the
+            # task's and makes `fit` and the export see the same values.
+            segmenter = NormalizedSegmenter.from_task(segmenter)
         super().__init__(**kwargs)
         self.segmenter = segmenter
         self.num_classes = num_classes

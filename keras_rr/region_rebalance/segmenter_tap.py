@@ -10,6 +10,8 @@ import collections
 
 import keras
 
+from keras_rr.layers.image_normalization import ImageNormalization
+
 SegmenterTap = collections.namedtuple(
     "SegmenterTap", ["model", "outputs_probabilities", "description"]
 )
@@ -233,9 +235,11 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
     """Builds `images -> (pixel_logits, decoder_features)` from a segmenter's layers.
 
     Supported automatically: KerasHub `DeepLabV3ImageSegmenter` and
-    `SegFormerImageSegmenter`, KerasCV `DeepLabV3Plus`, and any functional model whose
+    `SegFormerImageSegmenter`, KerasCV `DeepLabV3Plus`, any functional model whose
     output is reached from a Conv/Dense classifier through weightless layers (resizing,
-    upsampling, dropout, softmax). Otherwise name the feature layer.
+    upsampling, dropout, softmax), and a `keras_rr.models.NormalizedSegmenter` around any
+    of these. Otherwise name the feature layer (of the inner segmenter, for a
+    `NormalizedSegmenter`).
 
     Args:
         segmenter: a functional `keras.Model` mapping images to per-pixel class scores.
@@ -273,6 +277,8 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
             f"(channels_last). Received: output shape {tuple(output.shape)}"
         )
 
+    if _is_normalized(segmenter):
+        return _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling)
     if feature_layer is not None:
         try:
             layer = segmenter.get_layer(feature_layer)
@@ -307,3 +313,18 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
                 description += f" before '{producer.name}'"
     model = keras.Model(segmenter.inputs, [logits, features], name=f"{segmenter.name}_tap")
     return SegmenterTap(model, probabilities, description)
+
+
+def _is_normalized(segmenter):
+    """A `keras_rr.models.NormalizedSegmenter` (duck-typed: the models package imports us)."""
+    return isinstance(getattr(segmenter, "normalization", None), ImageNormalization) and isinstance(
+        getattr(segmenter, "inner", None), keras.Model
+    )
+
+
+def _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling):
+    """Taps the inner segmenter and feeds it the normalised images of the outer input."""
+    inner = tap_segmenter(segmenter.inner, num_classes, feature_layer, pool_before_upsampling)
+    logits, features = inner.model(segmenter.normalization(segmenter.inputs[0]))
+    model = keras.Model(segmenter.inputs, [logits, features], name=f"{segmenter.name}_tap")
+    return SegmenterTap(model, inner.outputs_probabilities, f"{inner.description} after '{segmenter.normalization.name}'")
