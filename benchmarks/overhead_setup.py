@@ -74,10 +74,10 @@ def compiled_wrapper(segmenter, num_classes, region_frequency, **kwargs):
     return model
 
 
-STEP_VARIANTS = ("plain_twin", "rr", "rr_pixel_only", "rr_one_hot")
+STEP_VARIANTS = ("plain_twin", "rr", "rr_pixel_only", "rr_one_hot", "rr_all_regions")
 
 
-def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIANTS):
+def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIANTS, max_regions_per_image=None):
     """The plain baseline and RR wrappers that each differ from the default in one part.
 
     - `plain_twin`: a second plain model over the same layers, compiled on its own. Its
@@ -87,12 +87,16 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
     - `rr_pixel_only`: the wrapper with the region term removed (dict outputs, custom
       `compute_loss`, label standardisation and loss trackers only).
     - `rr_one_hot`: region pooling as a one-hot matmul instead of a segment sum.
+    - `rr_all_regions`: the wrapper classifying all K region slots of every image
+      (`max_regions_per_image=None`), whatever `max_regions_per_image` the others use.
 
     Args:
         segmenter: the segmenter every model shares (e.g. `plain_pair(...)[0]`).
         num_classes: int. Number of classes `K`.
         region_frequency: F(k) for the wrappers.
         variants: names from `STEP_VARIANTS` to build.
+        max_regions_per_image: int or None. The region slots per image of the RR
+            variants (None: all K). Defaults to `None`.
 
     Returns:
         Dict name -> compiled model, always with `"plain"`; all share the same layers.
@@ -107,19 +111,26 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
     unknown = set(variants) - set(STEP_VARIANTS)
     if unknown:
         raise ValueError(f"Unknown variants {sorted(unknown)}; expected some of {STEP_VARIANTS}.")
+    rr = dict(max_regions_per_image=max_regions_per_image)
     models = {"plain": compiled_plain(segmenter)}
     if "plain_twin" in variants:
         models["plain_twin"] = compiled_plain(segmenter, "plain_twin")
     if "rr" in variants:
-        models["rr"] = compiled_wrapper(segmenter, num_classes, region_frequency)
+        models["rr"] = compiled_wrapper(segmenter, num_classes, region_frequency, **rr)
     if "rr_pixel_only" in variants:
-        model = compiled_wrapper(segmenter, num_classes, region_frequency)
+        model = compiled_wrapper(segmenter, num_classes, region_frequency, **rr)
         # Instance override of the head's `call`: the traced step then has no region
         # branch at all (the head still exists, so the state is the RR model's).
-        model.region_head.call = lambda features, labels, training=None: (ops.zeros(()), ops.zeros(()))
+        model.region_head.call = lambda features, labels, sample_weight=None, training=None: (
+            ops.zeros(()), ops.zeros(()), ops.zeros(())
+        )
         models["rr_pixel_only"] = model
     if "rr_one_hot" in variants:
-        models["rr_one_hot"] = compiled_wrapper(segmenter, num_classes, region_frequency, pooling_method="one_hot")
+        models["rr_one_hot"] = compiled_wrapper(
+            segmenter, num_classes, region_frequency, pooling_method="one_hot", **rr
+        )
+    if "rr_all_regions" in variants:
+        models["rr_all_regions"] = compiled_wrapper(segmenter, num_classes, region_frequency, max_regions_per_image=None)
     return models
 
 

@@ -16,6 +16,7 @@ separate from timing noise.
   why the torch default is 64 px: R50 at 64 px makes the calls R50 at 512 px makes.
 
   KERAS_BACKEND=jax python benchmarks/step_cost.py                 # R18 128 px b4, CPU
+  KERAS_BACKEND=jax python benchmarks/step_cost.py --num_classes=2000 --variants=rr,rr_all_regions
   KERAS_BACKEND=jax python benchmarks/step_cost.py --depth=50 --image_size=512 --batch_size=8
   KERAS_BACKEND=torch python benchmarks/step_cost.py --depth=50 --image_size=64
 """
@@ -33,6 +34,10 @@ from benchmarks.model_flags import define_model_flags  # noqa: E402
 
 _MODEL = define_model_flags()
 _VARIANTS = flags.DEFINE_list("variants", ["rr", "rr_pixel_only", "rr_one_hot"], "Variants besides plain.")
+_MAX_REGIONS = flags.DEFINE_integer(
+    "max_regions_per_image", 64, "Region slots per image of the RR variants (0: all K; a real image holds "
+    "a few dozen classes at most)."
+)
 
 
 def main(argv):
@@ -48,8 +53,11 @@ def main(argv):
         raise SystemExit("step_cost.py reads XLA's cost analysis (jax) or counts eager operator calls (torch).")
     depth, size, batch, k = _MODEL.values()
     images, labels, freq = blocky_training_data(k, size, 3 * batch)
-    models = step_variants(deeplab_v3_plus_resnet(k, depth=depth, image_size=size), k, freq, _VARIANTS.value)
-    setting = f"R{depth} {size}px b{batch} K={k}"
+    slots = _MAX_REGIONS.value or None
+    models = step_variants(
+        deeplab_v3_plus_resnet(k, depth=depth, image_size=size), k, freq, _VARIANTS.value, max_regions_per_image=slots
+    )
+    setting = f"R{depth} {size}px b{batch} K={k} max_regions_per_image={slots or 'all'}"
     if backend == "jax":
         _xla_costs(models, images[:batch], labels[:batch], setting)
     else:

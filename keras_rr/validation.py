@@ -276,6 +276,35 @@ def check_label_map(labels, name="labels"):
     return labels
 
 
+def pixel_weight_map(sample_weight, labels):
+    """Keras sample weights as one weight per label pixel, `(B, H, W)` float32.
+
+    Accepts per-image weights `(B,)` (each image's pixels get its weight) and per-pixel
+    weights `(B, H, W)` or `(B, H, W, 1)`. Works from the dynamic shapes only, so it also
+    runs in a TF graph whose weights have an unknown rank (a step retraced for weights of
+    another rank).
+
+    Args:
+        sample_weight: tensor or array of weights.
+        labels: integer tensor `(B, H, W)`.
+
+    Returns:
+        float32 tensor `(B, H, W)`.
+
+    Example:
+
+    >>> pixel_weight_map(np.array([1.0, 0.5]), np.zeros((2, 4, 4), "int32")).shape
+    (2, 4, 4)
+    """
+    labels = ops.convert_to_tensor(labels)
+    weights = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+    shape = ops.shape(labels)
+    batch, pixels = shape[0], shape[1] * shape[2]
+    # (B,) -> (B, 1) and (B, H, W[, 1]) -> (B, H*W): either broadcasts to every pixel.
+    weights = ops.broadcast_to(ops.reshape(weights, (batch, -1)), (batch, pixels))
+    return ops.reshape(weights, (batch, shape[1], shape[2]))
+
+
 def valid_label_mask(labels, num_classes, ignore_class=None):
     """Boolean mask of pixels that carry a class: ids in `[0, K)` other than `ignore_class`.
 

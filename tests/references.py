@@ -90,6 +90,22 @@ def np_region_loss_of_features(features, labels, kernel, bias, region_frequency,
     return np_region_rebalance_loss(logits, mask, region_frequency)
 
 
+def np_weighted_region_loss(features, labels, pixel_weights, kernel, bias, region_frequency, num_classes,
+                            ignore_class=255):
+    """The region branch with Keras sample weights (per-pixel `(B, H, W)`).
+
+    Pixels of weight 0 do not pool; each region's loss is multiplied by the mean weight
+    of its pixels on the feature grid; the sum is divided by the number of regions.
+    """
+    labels = np.where(np.asarray(pixel_weights) > 0, labels, ignore_class)
+    region_features, mask = np_region_mean(features, labels, num_classes, ignore_class)
+    grid_weights = np_sample_labels_nearest(np.asarray(pixel_weights, "float64"), *features.shape[1:3])
+    region_weights, _ = np_region_mean(grid_weights[..., None], labels, num_classes, ignore_class)
+    logits = region_features @ np.asarray(kernel, "float64") + np.asarray(bias, "float64")
+    losses = np_region_losses(logits, mask, region_frequency)
+    return float(np.sum(np.asarray(losses) * region_weights[..., 0][mask]) / max(mask.sum(), 1))
+
+
 def np_sparse_cross_entropy(labels, logits, class_weights=None, ignore_class=255):
     """Per-pixel (optionally class-weighted) CE from logits, 0 at ignored pixels, and its mean.
 

@@ -106,6 +106,10 @@ class ClassStatistics:
             `255`.
         num_ignored_pixels: int or None. Pixels equal to `ignore_class`. Defaults to
             `None` (unknown).
+        max_classes_per_image: int or None. The largest number of classes one label
+            map holds; `RegionRebalanceHead` classifies that many regions per image
+            instead of K (a crop never holds more classes than its image). Defaults to
+            `None` (unknown).
 
     Example:
 
@@ -121,7 +125,7 @@ class ClassStatistics:
 
     def __init__(
         self, pixel_counts, region_counts, num_images, class_names=None, dataset_name=None, split=None,
-        ignore_class=255, num_ignored_pixels=None,
+        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None,
     ):
         pixel_counts = _as_count_vector(pixel_counts, "pixel_counts")
         region_counts = _as_count_vector(region_counts, "region_counts")
@@ -153,6 +157,15 @@ class ClassStatistics:
         num_ignored_pixels = validation.check_int(
             num_ignored_pixels, "num_ignored_pixels", minimum=0, allow_none=True
         )
+        present = int(np.count_nonzero(region_counts))
+        max_classes_per_image = validation.check_int(
+            max_classes_per_image, "max_classes_per_image", minimum=0, maximum=present, allow_none=True
+        )
+        if max_classes_per_image == 0 and present:
+            raise ValueError(
+                "`max_classes_per_image` is 0 but some class occurs. Received: max_classes_per_image=0"
+            )
+        self._max_classes_per_image = max_classes_per_image
         self._pixel_counts = pixel_counts
         self._region_counts = region_counts
         self._num_images = num_images
@@ -165,7 +178,7 @@ class ClassStatistics:
     @classmethod
     def from_counts(
         cls, pixel_counts, region_counts, num_images=None, class_names=None, dataset_name=None, split=None,
-        ignore_class=255, num_ignored_pixels=None,
+        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None,
     ):
         """Builds statistics from known counts (lists, tuples or arrays).
 
@@ -174,8 +187,8 @@ class ClassStatistics:
             region_counts: array-like `(K,)` of non-negative ints.
             num_images: int or None. Defaults to `max(region_counts)`, the smallest
                 image count the region counts allow.
-            class_names, dataset_name, split, ignore_class, num_ignored_pixels: as in
-                the constructor.
+            class_names, dataset_name, split, ignore_class, num_ignored_pixels,
+                max_classes_per_image: as in the constructor.
 
         Returns:
             A `ClassStatistics`.
@@ -199,7 +212,13 @@ class ClassStatistics:
             split=split,
             ignore_class=ignore_class,
             num_ignored_pixels=num_ignored_pixels,
+            max_classes_per_image=max_classes_per_image,
         )
+
+    @property
+    def max_classes_per_image(self):
+        """int or None: the largest number of classes in one label map."""
+        return self._max_classes_per_image
 
     @property
     def pixel_counts(self):
@@ -298,6 +317,7 @@ class ClassStatistics:
             "num_classes": self.num_classes,
             "ignore_class": self._ignore_class,
             "num_ignored_pixels": self._num_ignored_pixels,
+            "max_classes_per_image": self._max_classes_per_image,
             "class_names": None if self._class_names is None else list(self._class_names),
             "pixel_counts": [int(c) for c in self._pixel_counts],
             "region_counts": [int(c) for c in self._region_counts],
@@ -370,6 +390,7 @@ class ClassStatistics:
                 split=config.get("split"),
                 ignore_class=config.get("ignore_class", 255),
                 num_ignored_pixels=config.get("num_ignored_pixels"),
+                max_classes_per_image=config.get("max_classes_per_image"),
             )
         except ValueError as error:
             raise ValueError(f"Invalid class statistics in {source}: {error}") from None
@@ -454,6 +475,8 @@ class ClassStatistics:
             f"pixel imbalance factor (PIF): {self.pixel_imbalance_factor:.1f}",
             f"region imbalance factor (RIF): {self.region_imbalance_factor:.1f}",
         ]
+        if self._max_classes_per_image is not None:
+            lines.append(f"most classes in one image: {self._max_classes_per_image}")
         if self.absent_classes.size:
             lines.append(f"absent classes: {self.absent_classes.tolist()}")
         order = np.argsort(-self._pixel_counts, kind="stable")

@@ -32,6 +32,7 @@ class _Counter:
         self.histogram = np.zeros(self.length, dtype=np.int64)
         self.region_counts = np.zeros(num_classes, dtype=np.int64)
         self.num_images = 0
+        self.max_classes_per_image = 0
         self.class_slice = slice(-self.low, -self.low + num_classes)
 
     def _bad_values_error(self, values):
@@ -87,7 +88,9 @@ class _Counter:
                     raise self._bad_values_error(extra)
                 counts = counts[: self.length]
             self.histogram += counts
-            self.region_counts += counts[class_slice] > 0
+            present = counts[class_slice] > 0
+            self.region_counts += present
+            self.max_classes_per_image = max(self.max_classes_per_image, int(present.sum()))
         self.num_images += batch.shape[0]
         # Values between the last class and the ignore value (e.g. 150..254 with
         # K=150, ignore 255) are invalid too; checking the running total is cheap.
@@ -240,4 +243,5 @@ def compute_class_statistics(
         split=split,
         ignore_class=ignore_class,
         num_ignored_pixels=counter.num_ignored_pixels if ignore_class is not None else None,
+        max_classes_per_image=counter.max_classes_per_image,
     )

@@ -8,15 +8,42 @@ region-frequency prior. Like an mmsegmentation auxiliary head, it owns its layer
 loss; the segmenter wrapper only weights and adds what it returns.
 """
 
+import collections
+import os
+
 import keras
+import numpy as np
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
 from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
 from keras_rr.region_rebalance.region_pooling import region_mean
+from keras_rr.region_rebalance.region_pooling import sample_labels_nearest
 from keras_rr.region_rebalance.region_rebalance_loss import region_rebalance_loss
+
+
+Regions = collections.namedtuple("Regions", ["logits", "labels", "mask", "weights", "num_dropped"])
+Regions.__doc__ = """The classified regions of a batch (`RegionRebalanceHead.regions`).
+
+Fields:
+    logits: float `(B, N, K)` region logits; N = K, or `max_regions_per_image`.
+    labels: int32 `(B, N)` class of each region slot.
+    mask: bool `(B, N)`, True where the slot holds a region that exists.
+    weights: float32 `(B, N)` mean sample weight of each region's pixels, or None
+        without sample weights.
+    num_dropped: float32 scalar, regions that existed but did not fit in the
+        `max_regions_per_image` slots (0 otherwise).
+"""
+
+
+def _max_classes_per_image(region_frequency):
+    """The statistics' largest number of classes in one training image, or None."""
+    if isinstance(region_frequency, (str, os.PathLike)):
+        region_frequency = ClassStatistics.load(region_frequency)
+    return getattr(region_frequency, "max_classes_per_image", None)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
@@ -52,23 +79,38 @@ class RegionRebalanceHead(keras.layers.Layer):
             classifier. Defaults to `None` (linear classifier only).
         region_classifier: a layer mapping region features `(N, C)` to logits `(N, K)`,
             or None for the default. Defaults to `None`.
+        max_regions_per_image: int, None or `"auto"`. Classify at most this many
+            regions per image: the present classes are gathered first, so the branch
+            costs O(B·R·K) instead of O(B·K²) (a real image holds a few dozen classes,
+            while K may be thousands). Results equal the full computation whenever no
+            image holds more classes; otherwise the regions of the most frequent
+            classes (largest F(k)) are dropped first, deterministically, and counted.
+            `"auto"` uses the statistics' `max_classes_per_image` when
+            `region_frequency` is a `ClassStatistics` (or its JSON file) that records
+            it and it is below K: training crops never hold more classes than their
+            image, so this cannot change results. None classifies all K slots.
+            Defaults to `"auto"`.
         **kwargs: `keras.layers.Layer` arguments such as `name` and `dtype`.
 
     Call arguments:
         features: float tensor `(B, h, w, C)`: the map the pixel classifier reads.
         labels: int tensor `(B, H, W)` or `(B, H, W, 1)` of class ids.
+        sample_weight: None, per-image `(B,)` or per-pixel `(B, H, W)` weights (Keras'
+            `sample_weight`). Pixels of weight 0 do not pool; each region's loss is
+            multiplied by the mean weight of its pixels.
         training: bool or None. Passed to the region classifier.
 
     Returns:
-        `(loss_sum, num_regions)`: float32 scalars, the sum of the region losses of
-        the batch and the number of regions; the mean region loss is
+        `(loss_sum, num_regions, num_dropped)`: float32 scalars, the (weighted) sum of
+        the region losses of the batch, the number of regions, and the regions dropped
+        by `max_regions_per_image`; the mean region loss is
         `loss_sum / max(num_regions, 1)` (0 when no region exists, never NaN).
 
     Example:
 
     ```python
     head = keras_rr.layers.RegionRebalanceHead(num_classes=150, region_frequency=stats)
-    loss_sum, num_regions = head(decoder_features, labels)
+    loss_sum, num_regions, _ = head(decoder_features, labels)
     region_loss = loss_sum / keras.ops.maximum(num_regions, 1.0)
     ```
 
@@ -88,6 +130,7 @@ class RegionRebalanceHead(keras.layers.Layer):
         pooling_method="auto",
         projection_dim=None,
         region_classifier=None,
+        max_regions_per_image="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -111,6 +154,20 @@ class RegionRebalanceHead(keras.layers.Layer):
         )
         self.pooling_method = validation.check_choice(pooling_method, POOLING_METHODS, "pooling_method")
         self.projection_dim = validation.check_int(projection_dim, "projection_dim", minimum=1, allow_none=True)
+        if max_regions_per_image == "auto":
+            found = None if region_frequency is None else _max_classes_per_image(region_frequency)
+            max_regions_per_image = found if found is not None and 0 < found < self.num_classes else None
+        self.max_regions_per_image = validation.check_int(
+            max_regions_per_image, "max_regions_per_image", minimum=1, allow_none=True
+        )
+        if self.max_regions_per_image is not None and self.max_regions_per_image >= self.num_classes:
+            self.max_regions_per_image = None  # every slot fits: the full computation
+        # Which regions a full image drops first: the most frequent classes (they have the
+        # most other regions to learn from), then the larger class ids.
+        frequency = np.zeros(self.num_classes) if self.region_frequency is None else np.asarray(self.region_frequency)
+        order = np.lexsort((np.arange(self.num_classes), frequency))  # rarest first
+        self._keep_priority = np.empty(self.num_classes, "int32")
+        self._keep_priority[order] = np.arange(self.num_classes, 0, -1, dtype="int32")
         self._custom_region_classifier = region_classifier is not None
         if region_classifier is None:
             region_classifier = self._default_classifier()
@@ -134,45 +191,105 @@ class RegionRebalanceHead(keras.layers.Layer):
             self.region_classifier.build((None, features_shape[-1]))
         self.built = True
 
-    def region_logits(self, features, labels, training=None):
-        """Region logits and the mask of the regions that exist.
+    def regions(self, features, labels, sample_weight=None, training=None):
+        """Pools, gathers and classifies the regions of a batch.
 
         Args:
             features: float tensor `(B, h, w, C)`.
             labels: int tensor `(B, H, W)` or `(B, H, W, 1)`.
+            sample_weight: None, `(B,)` or `(B, H, W)` weights. Defaults to `None`.
             training: bool or None. Passed to the region classifier.
 
         Returns:
-            `(region_logits (B, K, K), region_mask bool (B, K))`: row `(b, k)` holds the
-            logits of the region of class `k` in image `b`.
+            A `Regions` tuple `(logits, labels, mask, weights, num_dropped)`; the loss is
+            `keras_rr.losses.region_rebalance_loss(logits, mask, F, label_smoothing,
+            region_labels=labels, region_weights=weights)`.
         """
-        region_features, region_mask = region_mean(
-            features,
-            labels,
-            self.num_classes,
-            ignore_class=self.ignore_class,
+        labels = validation.check_label_map(ops.convert_to_tensor(labels))
+        pixel_weights = None
+        if sample_weight is not None:
+            pixel_weights = validation.pixel_weight_map(sample_weight, labels)
+            # Pixels of weight 0 do not pool, like ignored ones.
+            labels = ops.where(pixel_weights > 0, ops.cast(labels, "int32"), -1)
+        if self.pooling_resolution == "features":
+            # The grid the regions are pooled on (nearest sampling is the identity on
+            # labels already at the feature size, so `region_mean` does not redo it).
+            height, width = features.shape[1], features.shape[2]
+            labels = sample_labels_nearest(labels, height, width)
+            if pixel_weights is not None:
+                pixel_weights = sample_labels_nearest(pixel_weights, height, width)
+        labels = ops.cast(labels, "int32")
+        num_slots, num_dropped = self.num_classes, ops.zeros((), "float32")
+        region_labels = None
+        if self.max_regions_per_image is not None:
+            labels, region_labels, num_dropped = self._assign_slots(labels)
+            num_slots = self.max_regions_per_image
+        pool = dict(
+            num_classes=num_slots,
+            ignore_class=None if self.max_regions_per_image is not None else self.ignore_class,
             resolution=self.pooling_resolution,
             method=self.pooling_method,
             data_format="channels_last",
         )
-        # Rows of (B*K, C): any classifier built for (None, C) inputs applies.
-        channels = region_features.shape[-1]
+        region_features, mask = region_mean(features, labels, **pool)
+        batch, channels = ops.shape(region_features)[0], region_features.shape[-1]
+        weights = None
+        if pixel_weights is not None:
+            weights = region_mean(ops.expand_dims(pixel_weights, -1), labels, **pool)[0][..., 0]
+        if region_labels is None:
+            region_labels = ops.broadcast_to(ops.arange(self.num_classes, dtype="int32"), ops.shape(mask))
+        # Rows of (B*N, C): any classifier built for (None, C) inputs applies.
         logits = self.region_classifier(ops.reshape(region_features, (-1, channels)), training=training)
-        return ops.reshape(logits, (-1, self.num_classes, self.num_classes)), region_mask
+        logits = ops.reshape(logits, (batch, -1, self.num_classes))
+        return Regions(logits, region_labels, mask, weights, num_dropped)
 
-    def call(self, features, labels, training=None):
-        logits, mask = self.region_logits(features, labels, training=training)
+    def _assign_slots(self, labels):
+        """Maps class ids to the `max_regions_per_image` region slots of their image.
+
+        Only per-(image, class) pixel counts are computed over all K classes (B·K
+        scalars); the features are then pooled straight into B·R slots, so no
+        `(B, K, C)` tensor exists. Present classes take the slots first, the rarest
+        (smallest F(k)) before the others.
+
+        Returns:
+            `(slot_labels (B, h, w), slot_classes (B, R), num_dropped)`: each pixel's
+            slot (-1: no slot), each slot's class id, and the present regions that got
+            no slot.
+        """
+        slots, num_classes = self.max_regions_per_image, self.num_classes
+        batch = ops.shape(labels)[0]
+        valid = validation.valid_label_mask(labels, num_classes, self.ignore_class)
+        image_offset = ops.reshape(ops.arange(batch, dtype="int32") * num_classes, (-1, 1, 1))
+        segment = ops.reshape(ops.where(valid, labels + image_offset, batch * num_classes), (-1,))
+        counts = ops.segment_sum(ops.ones_like(segment, dtype="float32"), segment, num_segments=batch * num_classes + 1)
+        present = ops.reshape(counts[:-1], (batch, num_classes)) > 0
+        score = ops.where(present, ops.convert_to_tensor(self._keep_priority), 0)
+        score, slot_classes = ops.top_k(score, slots)  # (B, R), present classes first
+        slot_classes = ops.cast(slot_classes, "int32")
+        # Inverse map (image, class) -> slot + 1 (0: no slot); the R classes of an image
+        # are distinct, so the scatter writes each entry once.
+        flat_slots = ops.reshape(slot_classes + ops.reshape(image_offset, (-1, 1)), (-1, 1))
+        slot_ids = ops.tile(ops.arange(1, slots + 1, dtype="int32"), (batch,))
+        slot_of = ops.scatter(flat_slots, slot_ids, (batch * num_classes + 1,))
+        slot_labels = ops.take(slot_of, segment) - 1
+        num_dropped = ops.sum(ops.cast(present, "float32")) - ops.sum(ops.cast(score > 0, "float32"))
+        return ops.reshape(slot_labels, ops.shape(labels)), slot_classes, num_dropped
+
+    def call(self, features, labels, sample_weight=None, training=None):
+        regions = self.regions(features, labels, sample_weight=sample_weight, training=training)
         loss_sum = region_rebalance_loss(
-            logits,
-            mask,
+            regions.logits,
+            regions.mask,
             self.region_frequency if self.rebalance else None,
             self.label_smoothing,
+            region_labels=regions.labels,
             reduction="sum",
+            region_weights=regions.weights,
         )
-        return loss_sum, ops.sum(ops.cast(mask, "float32"))
+        return loss_sum, ops.sum(ops.cast(regions.mask, "float32")), regions.num_dropped
 
     def compute_output_shape(self, features_shape, labels_shape=None):
-        return (), ()
+        return (), (), ()
 
     def get_config(self):
         config = super().get_config()
@@ -186,6 +303,7 @@ class RegionRebalanceHead(keras.layers.Layer):
                 "pooling_resolution": self.pooling_resolution,
                 "pooling_method": self.pooling_method,
                 "projection_dim": self.projection_dim,
+                "max_regions_per_image": self.max_regions_per_image,
                 "region_classifier": (
                     keras.saving.serialize_keras_object(self.region_classifier)
                     if self._custom_region_classifier

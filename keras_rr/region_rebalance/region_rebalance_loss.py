@@ -88,6 +88,7 @@ def region_rebalance_loss(
     label_smoothing=0.0,
     region_labels=None,
     reduction="sum_over_batch_size",
+    region_weights=None,
 ):
     """Balanced-softmax cross-entropy of the valid regions (paper eq. 8).
 
@@ -108,6 +109,10 @@ def region_rebalance_loss(
         reduction: `"sum_over_batch_size"` / `"mean"` (mean over valid regions),
             `"sum"` (sum over valid regions) or `"none"` (per-region losses, 0 where
             the mask is False). Defaults to `"sum_over_batch_size"`.
+        region_weights: float tensor of `region_mask`'s shape, or None. Multiplies each
+            region's loss (the mean sample weight of its pixels); the mean still
+            divides by the number of valid regions, as Keras' losses divide by the
+            number of elements. Defaults to `None` (weight 1).
 
     Returns:
         float32 scalar (or a tensor of `region_mask`'s shape for `reduction="none"`).
@@ -127,6 +132,8 @@ def region_rebalance_loss(
         log_prior = ops.convert_to_tensor(log_class_prior(region_frequency, num_classes, "region_frequency"))
     per_region = region_cross_entropy(region_logits, log_prior, label_smoothing, region_labels)
     mask = ops.cast(region_mask, "float32")
+    if region_weights is not None:
+        per_region = per_region * ops.cast(region_weights, "float32")
     # `where`, not a product: a non-existent region's logits may be anything.
     per_region = ops.where(mask > 0, per_region, 0.0)
     if reduction == "none":

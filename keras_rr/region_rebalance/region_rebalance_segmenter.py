@@ -7,6 +7,7 @@ section 3). Outside training it is the plain segmenter.
 """
 
 import contextlib
+import warnings
 
 import keras
 import numpy as np
@@ -32,7 +33,9 @@ def _with_region_branch(method_name):
     def method(self, x=None, y=None, *args, **kwargs):
         self._check_first_labels(x, y)
         with self._training_outputs():
-            return base(self, x, y, *args, **kwargs)
+            result = base(self, x, y, *args, **kwargs)
+        self._warn_on_region_overflow()
+        return result
 
     method.__name__ = method_name
     method.__doc__ = (
@@ -99,6 +102,12 @@ class RegionRebalanceSegmenter(keras.Model):
             means differ only by interpolation at region borders and the pooling costs
             16x less (see README, Benchmarks). `False` pools exactly the classifier's
             input. Ignored when `feature_layer` is given. Defaults to `True`.
+        max_regions_per_image: int, None or `"auto"`: classify at most this many regions
+            per image, so the branch's cost does not grow with K² (see
+            `keras_rr.layers.RegionRebalanceHead`). With a limit, `fit` and `evaluate`
+            log `region_overflow` (regions dropped per batch) and warn once when any
+            was dropped. Defaults to `"auto"` (the statistics' largest number of classes
+            in one training image, which no training crop exceeds).
         **kwargs: `keras.Model` arguments such as `name`.
 
     Attributes:
@@ -143,6 +152,7 @@ class RegionRebalanceSegmenter(keras.Model):
         label_smoothing=0.0,
         region_classifier=None,
         pool_before_upsampling=True,
+        max_regions_per_image="auto",
         **kwargs,
     ):
         num_classes = validation.check_num_classes(num_classes, minimum=2)
@@ -157,6 +167,7 @@ class RegionRebalanceSegmenter(keras.Model):
             pooling_method=pooling_method,
             projection_dim=projection_dim,
             region_classifier=region_classifier,
+            max_regions_per_image=max_regions_per_image,
             name="region_head",
         )
         if not isinstance(segmenter, NormalizedSegmenter) and _has_image_converter(segmenter):
@@ -183,6 +194,9 @@ class RegionRebalanceSegmenter(keras.Model):
         self._pixel_loss_is_default = False
         self.pixel_loss_tracker = keras.metrics.Mean(name="pixel_loss")
         self.region_loss_tracker = keras.metrics.Mean(name="region_loss")
+        self.region_overflow_tracker = None
+        if region_head.max_regions_per_image is not None:
+            self.region_overflow_tracker = keras.metrics.Mean(name="region_overflow")
         # True only inside fit/evaluate/train_on_batch/test_on_batch, where `call`
         # returns logits and features for the loss (read at trace time).
         self._emit_training_outputs = False
@@ -271,6 +285,20 @@ class RegionRebalanceSegmenter(keras.Model):
     train_on_batch = _with_region_branch("train_on_batch")
     test_on_batch = _with_region_branch("test_on_batch")
 
+    def _warn_on_region_overflow(self):
+        tracker = self.region_overflow_tracker
+        if tracker is None:
+            return
+        dropped = float(keras.ops.convert_to_numpy(tracker.result()))
+        if dropped > 0:
+            warnings.warn(
+                f"Region Rebalance dropped {dropped:.2f} regions per batch (last epoch): some "
+                f"images hold more than max_regions_per_image={self.region_head.max_regions_per_image} "
+                "classes; the most frequent classes' regions were left out. Raise "
+                "`max_regions_per_image` (or set it to None) to classify them all.",
+                stacklevel=3,
+            )
+
     def _check_first_labels(self, x, y):
         """Fails fast with a clear error on bad labels we can see before training.
 
@@ -326,10 +354,7 @@ class RegionRebalanceSegmenter(keras.Model):
         valid = ops.ones_like(per_pixel) if self.ignore_class is None else ops.cast(labels != self.ignore_class, "float32")
         per_pixel = ops.cast(per_pixel, "float32") * valid
         if sample_weight is not None:
-            weights = ops.cast(sample_weight, "float32")
-            while len(weights.shape) < 3:  # (B,) or (B, H) -> broadcast over pixels
-                weights = ops.expand_dims(weights, -1)
-            per_pixel = per_pixel * weights
+            per_pixel = per_pixel * validation.pixel_weight_map(sample_weight, labels)
         global_count = replica_context.cross_replica_sum(ops.sum(valid))
         return ops.sum(per_pixel) / ops.maximum(global_count, 1.0)
 
@@ -359,7 +384,9 @@ class RegionRebalanceSegmenter(keras.Model):
         # The head's `call`, not `__call__`: it was built in `__init__`, and Keras'
         # layer-call machinery costs about 1 ms of host time per step on eager torch,
         # as much as the region branch's own ops (benchmarks/region_term_host_time.py).
-        region_sum, region_count = self.region_head.call(features, labels, training=training)
+        region_sum, region_count, dropped = self.region_head.call(
+            features, labels, sample_weight=sample_weight, training=training
+        )
         # Mean over the regions of the *global* batch: local sum / global count. The
         # replicas' terms add up to the global mean, matching Keras' loss scaling.
         global_count = replica_context.cross_replica_sum(region_count)
@@ -372,6 +399,8 @@ class RegionRebalanceSegmenter(keras.Model):
         batch_size = ops.cast(ops.shape(labels)[0], "float32")
         self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)
         self.region_loss_tracker.update_state(region_loss * replicas, sample_weight=batch_size)
+        if self.region_overflow_tracker is not None:
+            self.region_overflow_tracker.update_state(replica_context.cross_replica_sum(dropped))
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
@@ -380,6 +409,26 @@ class RegionRebalanceSegmenter(keras.Model):
             if self.outputs_probabilities:
                 y_pred = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def export(self, filepath, format="tf_saved_model", **kwargs):
+        """Exports the plain segmenter, without the region branch (`export_segmenter`).
+
+        The same artifact as `keras_rr.export.export_segmenter(self, filepath, ...)`:
+        `keras.Model.export` of the wrapper would trace the training wrapper and ship
+        the region weights.
+
+        Args:
+            filepath: str. Where to write (see `keras_rr.export.export_segmenter`).
+            format: str. An export format of `export_segmenter`. Defaults to
+                `"tf_saved_model"`, as `keras.Model.export`.
+            **kwargs: other `export_segmenter` arguments (e.g. `sample_images`).
+
+        Returns:
+            The verification report of `export_segmenter`.
+        """
+        from keras_rr.export import export_segmenter
+
+        return export_segmenter(self, filepath, format=format, **kwargs)
 
     # ---------------------------------------------------------------- serialization
     def get_config(self):
@@ -404,6 +453,7 @@ class RegionRebalanceSegmenter(keras.Model):
                         "projection_dim",
                         "label_smoothing",
                         "region_classifier",
+                        "max_regions_per_image",
                     )
                 },
             }

@@ -109,7 +109,7 @@ def test_json_format_is_fixed(tmp_path):
     """The file layout other tools read: keys, order, values, indentation."""
     stats = ClassStatistics.from_counts(
         [50, 5, 0], [4, 2, 0], num_images=4, class_names=["a", "b", "c"], dataset_name="x",
-        split="train", num_ignored_pixels=7,
+        split="train", num_ignored_pixels=7, max_classes_per_image=2,
     )
     path = stats.save(tmp_path / "stats.json")
     text = open(path).read()
@@ -123,6 +123,7 @@ def test_json_format_is_fixed(tmp_path):
         "num_classes": 3,
         "ignore_class": 255,
         "num_ignored_pixels": 7,
+        "max_classes_per_image": 2,
         "class_names": ["a", "b", "c"],
         "pixel_counts": [50, 5, 0],
         "region_counts": [4, 2, 0],
@@ -131,6 +132,20 @@ def test_json_format_is_fixed(tmp_path):
     }
     assert text == json.dumps(expected, indent=2) + "\n"
     assert list(stats.to_dict()) == list(expected)
+
+
+def test_max_classes_per_image_round_trips_and_is_checked(tmp_path):
+    stats = ClassStatistics.from_counts([50, 5, 0], [4, 2, 0], num_images=4, max_classes_per_image=2)
+    assert ClassStatistics.load(stats.save(tmp_path / "s.json")).max_classes_per_image == 2
+    assert "most classes in one image: 2" in stats.summary()
+    # Files written before the field existed load with it unknown.
+    config = stats.to_dict()
+    del config["max_classes_per_image"]
+    assert ClassStatistics.from_dict(config).max_classes_per_image is None
+    with pytest.raises(ValueError, match=r"max_classes_per_image` must be an int in \[0, 2\]"):
+        ClassStatistics.from_counts([50, 5, 0], [4, 2, 0], max_classes_per_image=3)
+    with pytest.raises(ValueError, match="is 0 but some class occurs"):
+        ClassStatistics.from_counts([50, 5, 0], [4, 2, 0], max_classes_per_image=0)
 
 
 def test_resolve_region_frequency(tmp_path):

@@ -18,6 +18,11 @@ def assert_matches_reference(stats, label_maps, num_classes=K):
     np.testing.assert_array_equal(stats.region_counts, regions)
     assert stats.num_images == len(label_maps)
     assert stats.num_ignored_pixels == ignored
+    present = []
+    for label_map in label_maps:  # one image at a time: maps may differ in size
+        values = np.asarray(label_map)
+        present.append(np.unique(values[(values >= 0) & (values < num_classes)]).size)
+    assert stats.max_classes_per_image == max(present, default=0)
     assert stats.pixel_counts.dtype == np.int64 and stats.region_counts.dtype == np.int64
 
 

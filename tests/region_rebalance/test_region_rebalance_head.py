@@ -13,6 +13,7 @@ from tests.harness import to_numpy
 from tests.references import np_region_loss_of_features
 from tests.references import np_region_losses
 from tests.references import np_region_mean
+from tests.references import np_weighted_region_loss
 
 K = 5
 FREQ = [300, 40, 6, 1, 0]
@@ -30,23 +31,25 @@ def inputs(seed=0, batch=3, feature_hw=(4, 4), label_hw=(16, 16), channels=6):
 def test_head_returns_summed_loss_and_region_count_like_numpy(rebalance):
     features, labels = inputs()
     head = RegionRebalanceHead(K, region_frequency=FREQ, rebalance=rebalance)
-    loss_sum, count = run_layer_test(head, (features, labels), expected_output_shape=((), ()))
+    loss_sum, count, dropped = run_layer_test(head, (features, labels), expected_output_shape=((), (), ()))
     kernel, bias = (to_numpy(w) for w in head.region_classifier.weights)
     _, mask = np_region_mean(features, labels, K)
     want_mean = np_region_loss_of_features(features, labels, kernel, bias, FREQ if rebalance else None, K)
-    assert to_numpy(count) == mask.sum() > 0
+    assert to_numpy(count) == mask.sum() > 0 and to_numpy(dropped) == 0
     np.testing.assert_allclose(to_numpy(loss_sum), want_mean * mask.sum(), rtol=1e-5)
 
 
-def test_region_logits_feed_the_public_loss_exactly():
+def test_regions_feed_the_public_loss_exactly():
     features, labels = inputs(seed=1)
     head = RegionRebalanceHead(K, region_frequency=FREQ, label_smoothing=0.1)
-    logits, mask = head.region_logits(features, labels)
-    assert tuple(logits.shape) == (3, K, K) and tuple(mask.shape) == (3, K)
-    loss_sum, count = head(features, labels)
+    regions = head.regions(features, labels)
+    logits, mask = regions.logits, regions.mask
+    assert tuple(logits.shape) == (3, K, K) and tuple(mask.shape) == (3, K) and regions.weights is None
+    np.testing.assert_array_equal(to_numpy(regions.labels), np.tile(np.arange(K), (3, 1)))
+    loss_sum, count, _ = head(features, labels)
     mean = to_numpy(loss_sum) / to_numpy(count)
     np.testing.assert_allclose(to_numpy(region_rebalance_loss(logits, mask, FREQ, 0.1)), mean, rtol=1e-6)
-    y_true = np.where(to_numpy(mask), np.arange(K), -1)
+    y_true = np.where(to_numpy(mask), to_numpy(regions.labels), -1)
     np.testing.assert_allclose(
         to_numpy(RegionRebalanceLoss(FREQ, label_smoothing=0.1)(y_true, logits)), mean, rtol=1e-6
     )
@@ -57,8 +60,8 @@ def test_region_logits_feed_the_public_loss_exactly():
 def test_no_region_gives_zero_sum_and_count():
     features, labels = inputs()
     labels[:] = 255
-    loss_sum, count = RegionRebalanceHead(K, region_frequency=FREQ)(features, labels)
-    assert to_numpy(loss_sum) == 0.0 and to_numpy(count) == 0.0
+    loss_sum, count, dropped = RegionRebalanceHead(K, region_frequency=FREQ)(features, labels)
+    assert to_numpy(loss_sum) == 0.0 and to_numpy(count) == 0.0 and to_numpy(dropped) == 0.0
 
 
 def test_head_accepts_statistics_and_projection_and_custom_classifier(tmp_path):
@@ -82,7 +85,7 @@ def test_head_in_a_functional_model():
     features_in = keras.Input((4, 4, 6))
     labels_in = keras.Input((16, 16), dtype="int32")
     head = RegionRebalanceHead(K, region_frequency=FREQ)
-    loss_sum, count = head(features_in, labels_in)
+    loss_sum, count, _ = head(features_in, labels_in)
     model = keras.Model([features_in, labels_in], [loss_sum, count])
     features, labels = inputs(seed=2)
     got = model([features, labels])
@@ -108,3 +111,75 @@ def test_head_in_a_functional_model():
 def test_bad_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RegionRebalanceHead(**kwargs)
+
+
+@pytest.mark.parametrize("resolution", ["features", "labels"])
+def test_max_regions_per_image_equals_the_full_computation_when_nothing_overflows(resolution):
+    features, labels = inputs(seed=3)
+    weights = np.random.default_rng(7).choice([0.0, 1.0, 2.5], size=labels.shape).astype("float32")
+    options = dict(region_frequency=FREQ, pooling_resolution=resolution)
+    full = RegionRebalanceHead(K, max_regions_per_image=None, **options)
+    gathered = RegionRebalanceHead(K, max_regions_per_image=K - 1, **options)  # 4 classes at most
+    full(features, labels)
+    gathered(features, labels)
+    gathered.region_classifier.set_weights(full.region_classifier.get_weights())
+    for sample_weight in (None, weights):
+        want = full(features, labels, sample_weight=sample_weight)
+        got = gathered(features, labels, sample_weight=sample_weight)
+        np.testing.assert_allclose(to_numpy(got[0]), to_numpy(want[0]), rtol=1e-5)
+        assert to_numpy(got[1]) == to_numpy(want[1]) > 0 and to_numpy(got[2]) == 0
+    regions = gathered.regions(features, labels)
+    assert tuple(regions.logits.shape) == (3, K - 1, K)
+
+
+def test_overflow_drops_the_most_frequent_classes_deterministically():
+    features, labels = inputs(seed=4)  # images hold classes 0..3
+    full = RegionRebalanceHead(K, region_frequency=FREQ, max_regions_per_image=None)
+    head = RegionRebalanceHead(K, region_frequency=FREQ, max_regions_per_image=2)
+    full(features, labels)
+    head(features, labels)
+    head.region_classifier.set_weights(full.region_classifier.get_weights())
+    everything = full.regions(features, labels)
+    mask = to_numpy(everything.mask)
+    # FREQ = [300, 40, 6, 1, 0]: the two rarest present classes of each image stay.
+    kept = np.zeros_like(mask)
+    for b in range(mask.shape[0]):
+        present = np.flatnonzero(mask[b])
+        kept[b, sorted(present, key=lambda k: (FREQ[k], k))[:2]] = True
+    losses = np.zeros(mask.shape)
+    losses[mask] = np_region_losses(to_numpy(everything.logits), mask, FREQ)
+    loss_sum, count, dropped = head(features, labels)
+    np.testing.assert_allclose(to_numpy(loss_sum), losses[kept].sum(), rtol=1e-5)
+    assert to_numpy(count) == kept.sum() and to_numpy(dropped) == mask.sum() - kept.sum() > 0
+    regions = head.regions(features, labels)
+    np.testing.assert_array_equal(np.sort(to_numpy(regions.labels)[to_numpy(regions.mask)]),
+                                  np.sort(np.nonzero(kept)[1]))
+
+
+def test_auto_limit_comes_from_the_statistics(tmp_path):
+    stats = ClassStatistics.from_counts([9, 8, 7, 6, 0], [5, 4, 3, 2, 0], max_classes_per_image=3)
+    assert RegionRebalanceHead(K, region_frequency=stats).max_regions_per_image == 3
+    assert RegionRebalanceHead(K, region_frequency=stats.save(tmp_path / "s.json")).max_regions_per_image == 3
+    assert RegionRebalanceHead(K, region_frequency=FREQ).max_regions_per_image is None  # unknown: all K
+    wide = ClassStatistics.from_counts([9, 8, 7, 6, 0], [5, 4, 3, 2, 0], max_classes_per_image=4)
+    assert RegionRebalanceHead(K, region_frequency=wide, max_regions_per_image=K).max_regions_per_image is None
+    restored = run_serialization_test(RegionRebalanceHead(K, region_frequency=stats))
+    assert restored.max_regions_per_image == 3
+    with pytest.raises(ValueError, match="max_regions_per_image"):
+        RegionRebalanceHead(K, region_frequency=FREQ, max_regions_per_image=0)
+
+
+def test_sample_weights_weight_regions_by_their_mean_pixel_weight():
+    features, labels = inputs(seed=5)
+    weights = np.random.default_rng(6).choice([0.0, 1.0, 2.5], size=labels.shape).astype("float32")
+    head = RegionRebalanceHead(K, region_frequency=FREQ)
+    loss_sum, count, _ = head(features, labels, sample_weight=weights)
+    kernel, bias = (to_numpy(w) for w in head.region_classifier.weights)
+    want = np_weighted_region_loss(features, labels, weights, kernel, bias, FREQ, K)
+    np.testing.assert_allclose(to_numpy(loss_sum) / to_numpy(count), want, rtol=1e-5)
+    # Per-image weights weight every region of the image.
+    per_image = np.array([2.0, 1.0, 0.0], "float32")
+    got = head(features, labels, sample_weight=per_image)
+    want = np_weighted_region_loss(features, labels, np.broadcast_to(per_image[:, None, None], labels.shape),
+                                   kernel, bias, FREQ, K)
+    np.testing.assert_allclose(to_numpy(got[0]) / to_numpy(got[1]), want, rtol=1e-5)

@@ -12,6 +12,8 @@ from tests.harness import BACKEND
 from tests.harness import random_labels
 from tests.harness import to_numpy
 from tests.references import np_region_loss_of_features
+from tests.references import np_sparse_cross_entropy
+from tests.references import np_weighted_region_loss
 
 K = 4
 FREQ = [40, 12, 3, 0]
@@ -75,11 +77,11 @@ def test_public_region_loss_equals_the_logged_region_loss(label_smoothing):
     model.compile(optimizer="sgd")
     logged = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)["region_loss"]
     _, features = model.feature_model.predict(images, verbose=0)
-    logits, mask = model.region_head.region_logits(features, labels)
-    y_true = np.where(to_numpy(mask), np.arange(K), -1)
-    public = RegionRebalanceLoss(FREQ, label_smoothing=label_smoothing)(y_true, logits)
+    regions = model.region_head.regions(features, labels)
+    y_true = np.where(to_numpy(regions.mask), to_numpy(regions.labels), -1)
+    public = RegionRebalanceLoss(FREQ, label_smoothing=label_smoothing)(y_true, regions.logits)
     np.testing.assert_allclose(to_numpy(public), logged, rtol=1e-6, atol=1e-6)
-    function = region_rebalance_loss(logits, mask, FREQ, label_smoothing)
+    function = region_rebalance_loss(regions.logits, regions.mask, FREQ, label_smoothing)
     np.testing.assert_allclose(to_numpy(function), logged, rtol=1e-6, atol=1e-6)
 
 
@@ -299,16 +301,51 @@ def test_supported_segmenters_train_two_steps(builder, expected_features):
     )
 
 
-def test_sample_weight_scales_pixel_loss_per_image():
-    images, labels = data(n=2, seed=9, ignore_fraction=0.0)
+@pytest.mark.parametrize("kind", ["per_image", "per_pixel"])
+def test_sample_weights_match_numpy_in_both_losses(kind):
+    # Keras' semantics for both losses: weighted sum over the valid elements divided by
+    # their number; regions are weighted by the mean weight of their pixels, and pixels of
+    # weight 0 do not pool.
+    images, labels = data(n=3, seed=9, ignore_fraction=0.2)
+    rng = np.random.default_rng(10)
+    if kind == "per_image":
+        sample_weight = np.array([2.0, 0.0, 0.5], "float32")
+        pixel_weights = np.broadcast_to(sample_weight[:, None, None], labels.shape)
+    else:
+        sample_weight = rng.choice([0.0, 0.5, 1.0, 3.0], size=labels.shape).astype("float32")
+        pixel_weights = sample_weight
     model = make_model()
     model.compile(optimizer="sgd")
+    logs = model.evaluate(images, labels, sample_weight=sample_weight, batch_size=3, verbose=0, return_dict=True)
+    logits, features = model.feature_model.predict(images, verbose=0)
+    per_pixel, _ = np_sparse_cross_entropy(labels, logits)
+    valid = labels != 255
+    np.testing.assert_allclose(logs["pixel_loss"], (per_pixel * pixel_weights).sum() / valid.sum(), rtol=1e-5)
+    kernel, bias = (to_numpy(w) for w in model.region_classifier.weights)
+    want = np_weighted_region_loss(features, labels, pixel_weights, kernel, bias, FREQ, K)
+    np.testing.assert_allclose(logs["region_loss"], want, rtol=1e-5)
+    # Unit weights change nothing; all-zero weights leave no pixel and no region.
+    base = model.evaluate(images, labels, batch_size=3, verbose=0, return_dict=True)
+    ones = model.evaluate(images, labels, sample_weight=np.ones_like(sample_weight), batch_size=3, verbose=0,
+                          return_dict=True)
+    np.testing.assert_allclose([ones["pixel_loss"], ones["region_loss"]], [base["pixel_loss"], base["region_loss"]],
+                               rtol=1e-6)
+    zeros = model.evaluate(images, labels, sample_weight=np.zeros_like(sample_weight), batch_size=3, verbose=0,
+                           return_dict=True)
+    assert zeros["pixel_loss"] == 0.0 and zeros["region_loss"] == 0.0
+
+
+def test_per_pixel_weights_after_per_image_weights_retrace():
+    # A compiled step traced for (B,) weights and then given (B, H, W) weights (TF relaxes
+    # the shape to an unknown rank) still broadcasts them per pixel.
+    images, labels = data(n=2, seed=12)
+    model = make_model()
+    model.compile(optimizer="sgd")
+    model.evaluate(images, labels, sample_weight=np.ones(2), verbose=0)
+    per_pixel = model.evaluate(images, labels, sample_weight=np.ones((2, 32, 32)), verbose=0, return_dict=True)
     base = model.evaluate(images, labels, verbose=0, return_dict=True)
-    ones = model.evaluate(images, labels, sample_weight=np.ones(2), verbose=0, return_dict=True)
-    zeros = model.evaluate(images, labels, sample_weight=np.zeros(2), verbose=0, return_dict=True)
-    np.testing.assert_allclose(ones["pixel_loss"], base["pixel_loss"], rtol=1e-6)
-    assert zeros["pixel_loss"] == 0.0
-    np.testing.assert_allclose(zeros["region_loss"], base["region_loss"], rtol=1e-6)
+    np.testing.assert_allclose(per_pixel["region_loss"], base["region_loss"], rtol=1e-6)
+    model.fit(images, labels, sample_weight=np.ones((2, 32, 32)), verbose=0)
 
 
 def test_pool_before_a_top_level_upsampling():
@@ -334,3 +371,32 @@ def test_pool_before_a_top_level_upsampling():
     assert a["pixel_loss"] == b["pixel_loss"]  # same logits either way
     assert a["region_loss"] != b["region_loss"]  # but a different map was pooled
     assert np.isfinite(a["region_loss"]) and a["region_loss"] > 0
+
+
+def test_region_overflow_is_logged_and_warned():
+    images, labels = data(n=2, seed=13, ignore_fraction=0.0)  # every image holds all 4 classes
+    model = make_model(max_regions_per_image=2)
+    model.compile(optimizer="sgd")
+    with pytest.warns(UserWarning, match="max_regions_per_image=2"):
+        logs = model.fit(images, labels, batch_size=2, verbose=0).history
+    assert logs["region_overflow"] == [4.0]  # 2 of 4 regions dropped in each of 2 images
+    roomy = make_model(max_regions_per_image=4)  # == K: every slot fits, the full computation
+    assert roomy.region_head.max_regions_per_image is None and "region_overflow" not in [
+        m.name for m in roomy.metrics
+    ]
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    assert restored.region_head.max_regions_per_image == 2
+
+
+@pytest.mark.parametrize("fmt", ["keras", "tf_saved_model"])
+def test_export_method_writes_the_plain_segmenter(tmp_path, fmt):
+    if fmt == "tf_saved_model" and BACKEND == "torch":
+        pytest.skip("torch: the SavedModel export needs the TensorFlow or JAX backend")
+    images, labels = data(n=2)
+    model = make_model(projection_dim=4)
+    model.compile(optimizer="sgd")
+    model.fit(images, labels, verbose=0)
+    path = str(tmp_path / ("segmenter.keras" if fmt == "keras" else "saved_model"))
+    report = model.export(path, format=fmt)
+    assert report["format"] == fmt and report["num_weights"] == len(model.segmenter.weights)
+    assert report["num_weights"] < len(model.weights)  # no region classifier
