@@ -125,9 +125,10 @@ def trained_region_rebalance_segmenter(num_classes=3, size=32):
 # A converter normalisation unlike ImageNet's, so a test can tell which one a model applies.
 CONVERTER_SCALE = [1 / 255, 2 / 255, 3 / 255]
 CONVERTER_OFFSET = [-0.1, -0.2, -0.3]
+PRESET_CLASSES = 4
 
 
-def save_resnet_presets(root, num_classes, size=32):
+def save_resnet_presets(root, num_classes=PRESET_CLASSES, size=32):
     """Saves, with `save_to_preset`, the two kinds of preset the builders load (offline).
 
     - `root/deeplab`: a whole-task preset, `keras_hub_deeplab_v3(num_classes, size,

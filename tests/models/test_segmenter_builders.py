@@ -22,8 +22,8 @@ from tests import tiny_models
 from tests.harness import REPO_ROOT
 from tests.harness import skip_on_backends
 from tests.harness import to_numpy
-from tests.models.conftest import PRESET_CLASSES
 from tests.tiny_models import IMAGENET_OFFSET
+from tests.tiny_models import PRESET_CLASSES
 from tests.tiny_models import IMAGENET_SCALE
 
 
@@ -87,7 +87,7 @@ def test_encoder_weights_are_loaded_into_the_keras_hub_encoder(tmp_path, monkeyp
     assert head and not all(np.array_equal(a, b) for a, b in zip(head, source_head))
 
 
-# --- Presets (offline, from the tiny presets of tests/models/conftest.py) ---------------
+# --- Presets (offline, from the session-scoped `resnet_presets` of tests/conftest.py) ---------------
 
 
 def _raw_images(size, n=2, seed=0):
