@@ -24,3 +24,13 @@ def _seed_and_clean_state():
     keras.config.set_dtype_policy("float32")
     # free_memory=False skips a full gc.collect() per test (0.5 s each on torch).
     keras.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture(scope="session")
+def resnet_presets(tmp_path_factory):
+    """Tiny KerasHub presets saved once per session, loaded back offline by the tests:
+    `{"resnet", "deeplab", "encoder_weights", "task_weights"}` (see
+    `tests.tiny_models.save_resnet_presets`; the task has `PRESET_CLASSES` classes)."""
+    from tests import tiny_models
+
+    return tiny_models.save_resnet_presets(str(tmp_path_factory.mktemp("presets")), tiny_models.PRESET_CLASSES)

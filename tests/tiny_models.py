@@ -31,17 +31,8 @@ def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE, preprocessor=False):
     """
     import keras_hub
 
-    encoder = keras_hub.models.ResNetBackbone(
-        input_conv_filters=[64],
-        input_conv_kernel_sizes=[7],
-        stackwise_num_filters=[64, 64, 64, 64],
-        stackwise_num_blocks=[1, 1, 1, 1],
-        stackwise_num_strides=[1, 2, 2, 2],
-        block_type="basic_block",
-        image_shape=(size, size, 3),
-    )
     backbone = keras_hub.models.DeepLabV3Backbone(
-        image_encoder=encoder,
+        image_encoder=keras_hub_resnet(size),
         low_level_feature_key="P2",
         spatial_pyramid_pooling_key="P5",
         upsampling_size=8,
@@ -59,10 +50,26 @@ def keras_hub_deeplab_v3(num_classes, size=IMAGE_SIZE, preprocessor=False):
     )
 
 
-def keras_hub_segformer(num_classes, size=IMAGE_SIZE):
+def keras_hub_resnet(size=IMAGE_SIZE):
+    """A tiny KerasHub ResNet encoder (1 basic block of 64 filters per stage)."""
     import keras_hub
 
-    encoder = keras_hub.models.MiTBackbone(
+    return keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[7],
+        stackwise_num_filters=[64, 64, 64, 64],
+        stackwise_num_blocks=[1, 1, 1, 1],
+        stackwise_num_strides=[1, 2, 2, 2],
+        block_type="basic_block",
+        image_shape=(size, size, 3),
+    )
+
+
+def keras_hub_mit(size=IMAGE_SIZE):
+    """A tiny KerasHub MiT encoder (64 px: at 32 px TensorFlow loses the last stage's channels)."""
+    import keras_hub
+
+    return keras_hub.models.MiTBackbone(
         layerwise_depths=[1, 1, 1, 1],
         num_layers=4,
         layerwise_num_heads=[1, 1, 2, 2],
@@ -73,7 +80,12 @@ def keras_hub_segformer(num_classes, size=IMAGE_SIZE):
         hidden_dims=[8, 16, 24, 32],
         image_shape=(size, size, 3),
     )
-    backbone = keras_hub.models.SegFormerBackbone(image_encoder=encoder, projection_filters=32)
+
+
+def keras_hub_segformer(num_classes, size=IMAGE_SIZE):
+    import keras_hub
+
+    backbone = keras_hub.models.SegFormerBackbone(image_encoder=keras_hub_mit(size), projection_filters=32)
     return keras_hub.models.SegFormerImageSegmenter(backbone=backbone, num_classes=num_classes)
 
 
@@ -108,3 +120,36 @@ def trained_region_rebalance_segmenter(num_classes=3, size=32):
     images = np.random.default_rng(0).uniform(size=(2, size, size, 3)).astype("float32")
     model.fit(images, random_labels((2, size, size), num_classes), verbose=0)
     return model, images
+
+
+# A converter normalisation unlike ImageNet's, so a test can tell which one a model applies.
+CONVERTER_SCALE = [1 / 255, 2 / 255, 3 / 255]
+CONVERTER_OFFSET = [-0.1, -0.2, -0.3]
+PRESET_CLASSES = 4
+
+
+def save_resnet_presets(root, num_classes=PRESET_CLASSES, size=32):
+    """Saves, with `save_to_preset`, the two kinds of preset the builders load (offline).
+
+    - `root/deeplab`: a whole-task preset, `keras_hub_deeplab_v3(num_classes, size,
+      preprocessor=True)` (ImageNet mean/std, `IMAGENET_SCALE` / `IMAGENET_OFFSET`);
+    - `root/resnet`: a backbone preset, that task's ResNet encoder with a
+      `ResNetImageConverter` of `CONVERTER_SCALE` / `CONVERTER_OFFSET`.
+
+    Returns:
+        dict: `resnet` and `deeplab` (the directories, str), `encoder_weights` and
+        `task_weights` (the saved weights, lists of NumPy arrays in `get_weights` order).
+    """
+    import os
+
+    import keras_hub
+
+    directories = {"resnet": os.path.join(root, "resnet"), "deeplab": os.path.join(root, "deeplab")}
+    task = keras_hub_deeplab_v3(num_classes, size, preprocessor=True)
+    task.save_to_preset(directories["deeplab"])
+    encoder = task.backbone.image_encoder
+    encoder.save_to_preset(directories["resnet"])
+    keras_hub.layers.ResNetImageConverter(
+        image_size=(size, size), scale=CONVERTER_SCALE, offset=CONVERTER_OFFSET
+    ).save_to_preset(directories["resnet"])
+    return {**directories, "encoder_weights": encoder.get_weights(), "task_weights": task.get_weights()}

@@ -1,8 +1,14 @@
-"""Segmenters built from explicit configs (presets would fetch configs from the network).
+"""Segmenters built from explicit configs or KerasHub presets.
 
 - `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family.
+  The KerasHub families also build from a backbone preset under our head
+  (`backbone_preset=`) or from a whole-task preset (`preset=`,
+  `keras_rr.models.presets.segmenter_from_preset`); these come back as a
+  `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB images, the preset's image
+  converter normalisation inside.
 - `build_segmenter(model_config, num_classes)`: the builder named by a config's `model`
-  section (`MODEL_NAMES`), with the optional encoder / whole-model weights loaded.
+  section (`MODEL_NAMES`), with its presets and the optional encoder / whole-model
+  weights loaded.
 
 KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 """
@@ -25,83 +31,145 @@ _MIT_VARIANTS = {
 }
 
 
-def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=None):
+def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=None, preset=None,
+                           backbone_preset=None):
     """KerasHub DeepLabV3+ (DeepLabV3 with the P2 low-level decoder) on a ResNet.
+
+    From an explicit config (random weights, `depth`), from a KerasHub ResNet backbone
+    preset under this head (`backbone_preset`: ASPP on P5, low-level features from P2)
+    or from a whole KerasHub DeepLabV3 task preset (`preset`, re-headed to
+    `num_classes` when its count differs). Presets are names, `kaggle://` / `hf://`
+    handles or local directories (`keras_rr.models.presets.resolve_preset`: offline, a
+    remote handle fails within seconds).
 
     Args:
         num_classes: int. Number of classes.
-        depth: int. ResNet depth: 18, 34, 50 or 101. Defaults to `50`.
-        image_size: int. Square input size. Defaults to `512`.
+        depth: int. ResNet depth of the explicit config: 18, 34, 50 or 101. Defaults to
+            `50`.
+        image_size: int or None. Square input size (None with a preset: the preset's).
+            Defaults to `512`.
         activation: str or None. Output activation of the segmenter. Defaults to `None`
             (logits).
+        preset: str or None. A whole DeepLabV3 task preset, e.g.
+            `"deeplab_v3_plus_resnet50_pascalvoc"`. Defaults to `None`.
+        backbone_preset: str or None. A ResNet backbone preset, e.g.
+            `"resnet_50_imagenet"`. Defaults to `None`.
 
     Returns:
-        A `keras_hub.models.DeepLabV3ImageSegmenter` with random weights.
+        A `keras_hub.models.DeepLabV3ImageSegmenter` with random weights (explicit
+        config, fed the images as given), or with a preset a
+        `keras_rr.models.NormalizedSegmenter` around one (`.inner`) that takes 0-255
+        RGB images and normalises them as the preset's image converter does.
 
     Example:
 
     >>> segmenter = deeplab_v3_plus_resnet(150, depth=50, image_size=512)
+    >>> segmenter = deeplab_v3_plus_resnet(150, backbone_preset="resnet_50_imagenet")
     """
     import keras_hub
 
-    if depth not in _RESNET_DEPTHS:
+    from keras_rr.models import presets
+
+    presets.check_preset_arguments(preset, backbone_preset)
+    if preset is not None:
+        kwargs = {} if activation is None else {"activation": activation}
+        return presets.segmenter_from_preset(
+            preset, num_classes, image_size, task_class=keras_hub.models.DeepLabV3ImageSegmenter, **kwargs
+        )
+    normalization = None
+    if backbone_preset is not None:
+        encoder, normalization = presets.load_backbone_preset(backbone_preset, image_size, ("P2", "P5"))
+    elif depth not in _RESNET_DEPTHS:
         raise ValueError(f"`depth` must be one of {sorted(_RESNET_DEPTHS)}. Received: depth={depth}")
-    block_type, blocks = _RESNET_DEPTHS[depth]
-    encoder = keras_hub.models.ResNetBackbone(
-        input_conv_filters=[64],
-        input_conv_kernel_sizes=[7],
-        stackwise_num_filters=[64, 128, 256, 512],
-        stackwise_num_blocks=blocks,
-        stackwise_num_strides=[1, 2, 2, 2],
-        block_type=block_type,
-        image_shape=(image_size, image_size, 3),
-    )
+    else:
+        block_type, blocks = _RESNET_DEPTHS[depth]
+        encoder = keras_hub.models.ResNetBackbone(
+            input_conv_filters=[64],
+            input_conv_kernel_sizes=[7],
+            stackwise_num_filters=[64, 128, 256, 512],
+            stackwise_num_blocks=blocks,
+            stackwise_num_strides=[1, 2, 2, 2],
+            block_type=block_type,
+            image_shape=(image_size, image_size, 3),
+        )
     backbone = keras_hub.models.DeepLabV3Backbone(
         image_encoder=encoder,
         low_level_feature_key="P2",
         spatial_pyramid_pooling_key="P5",
         upsampling_size=8,
         dilation_rates=[6, 12, 18],
-        image_shape=(image_size, image_size, 3),
+        image_shape=tuple(encoder.inputs[0].shape[1:]),
     )
-    return keras_hub.models.DeepLabV3ImageSegmenter(
+    segmenter = keras_hub.models.DeepLabV3ImageSegmenter(
         backbone=backbone, num_classes=num_classes, activation=activation
     )
+    return presets.with_normalization(segmenter, normalization)
 
 
-def segformer_mit(num_classes, variant="b0", image_size=512):
-    """KerasHub SegFormer with a Mix Transformer encoder of the given size.
+def segformer_mit(num_classes, variant="b0", image_size=512, preset=None, backbone_preset=None,
+                  projection_filters=None):
+    """KerasHub SegFormer with a Mix Transformer (MiT) encoder.
+
+    As `deeplab_v3_plus_resnet`: from an explicit config (random weights, `variant`), a
+    MiT backbone preset under the SegFormer head (`backbone_preset`, e.g.
+    `"mit_b0_ade20k_512"`) or a whole SegFormer task preset (`preset`, e.g.
+    `"segformer_b0_ade20k_512"`).
 
     Args:
         num_classes: int. Number of classes.
-        variant: str. `"b0"`, `"b1"` or `"b2"`. Defaults to `"b0"`.
-        image_size: int. Square input size. Defaults to `512`.
+        variant: str. MiT size of the explicit config: `"b0"`, `"b1"` or `"b2"`.
+            Defaults to `"b0"`.
+        image_size: int or None. Square input size (None with a preset: the preset's).
+            Defaults to `512`.
+        preset: str or None. A whole SegFormer task preset. Defaults to `None`.
+        backbone_preset: str or None. A MiT backbone preset. Defaults to `None`.
+        projection_filters: int or None. Decoder width; None: SegFormer's (256 for
+            B0/B1, 768 for larger encoders). Unused with `preset`. Defaults to `None`.
 
     Returns:
-        A `keras_hub.models.SegFormerImageSegmenter` with random weights.
+        A `keras_hub.models.SegFormerImageSegmenter` with random weights (explicit
+        config), or with a preset a `keras_rr.models.NormalizedSegmenter` around one
+        (`.inner`) taking 0-255 RGB images.
 
     Example:
 
     >>> segmenter = segformer_mit(150, "b0", image_size=512)
+    >>> segmenter = segformer_mit(150, backbone_preset="mit_b0_ade20k_512", image_size=512)
     """
     import keras_hub
 
-    if variant not in _MIT_VARIANTS:
+    from keras_rr.models import presets
+
+    presets.check_preset_arguments(preset, backbone_preset)
+    if preset is not None:
+        return presets.segmenter_from_preset(
+            preset, num_classes, image_size, task_class=keras_hub.models.SegFormerImageSegmenter
+        )
+    normalization = None
+    if backbone_preset is not None:
+        encoder, normalization = presets.load_backbone_preset(backbone_preset, image_size, ("P1", "P2", "P3", "P4"))
+        # SegFormer's decoder width: 256 for B0/B1 (8 blocks), 768 for larger encoders.
+        projection = 256 if sum(encoder.get_config().get("layerwise_depths") or [0]) <= 8 else 768
+    elif variant not in _MIT_VARIANTS:
         raise ValueError(f"`variant` must be one of {sorted(_MIT_VARIANTS)}. Received: variant={variant!r}")
-    depths, dims, projection = _MIT_VARIANTS[variant]
-    encoder = keras_hub.models.MiTBackbone(
-        layerwise_depths=depths,
-        num_layers=4,
-        layerwise_num_heads=[1, 2, 5, 8],
-        layerwise_sr_ratios=[8, 4, 2, 1],
-        max_drop_path_rate=0.1,
-        layerwise_patch_sizes=[7, 3, 3, 3],
-        layerwise_strides=[4, 2, 2, 2],
-        hidden_dims=dims,
-        image_shape=(image_size, image_size, 3),
+    else:
+        depths, dims, projection = _MIT_VARIANTS[variant]
+        encoder = keras_hub.models.MiTBackbone(
+            layerwise_depths=depths,
+            num_layers=4,
+            layerwise_num_heads=[1, 2, 5, 8],
+            layerwise_sr_ratios=[8, 4, 2, 1],
+            max_drop_path_rate=0.1,
+            layerwise_patch_sizes=[7, 3, 3, 3],
+            layerwise_strides=[4, 2, 2, 2],
+            hidden_dims=dims,
+            image_shape=(image_size, image_size, 3),
+        )
+    backbone = keras_hub.models.SegFormerBackbone(
+        image_encoder=encoder, projection_filters=projection_filters or projection
     )
-    backbone = keras_hub.models.SegFormerBackbone(image_encoder=encoder, projection_filters=projection)
-    return keras_hub.models.SegFormerImageSegmenter(backbone=backbone, num_classes=num_classes)
+    segmenter = keras_hub.models.SegFormerImageSegmenter(backbone=backbone, num_classes=num_classes)
+    return presets.with_normalization(segmenter, normalization)
 
 
 def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
@@ -138,11 +206,53 @@ def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
 
 # `model.name` in a config -> (builder, the `model` fields it takes).
 SEGMENTER_BUILDERS = {
-    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size")),
-    "segformer_mit": (segformer_mit, ("variant", "image_size")),
+    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size", "preset", "backbone_preset")),
+    "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
 MODEL_NAMES = tuple(SEGMENTER_BUILDERS)
+# `model` fields naming KerasHub presets; a builder takes them when it lists them.
+PRESET_FIELDS = ("preset", "backbone_preset")
+
+
+def check_model_config(model_config):
+    """Checks `model.name` and the preset fields of a config's `model` section (no loading).
+
+    Args:
+        model_config: `ml_collections.ConfigDict` or dict.
+
+    Returns:
+        str: the model name.
+
+    Raises:
+        ValueError: an unknown name, a preset field that is not a non-empty string or
+            that the named builder does not take (e.g. `small_fcn`), or both set.
+
+    Example:
+
+    >>> check_model_config({"name": "segformer_mit", "preset": "segformer_b0_ade20k_512"})
+    'segformer_mit'
+    """
+    name = validation.check_choice(model_config["name"], tuple(SEGMENTER_BUILDERS), "model.name")
+    values = {field: model_config.get(field) for field in PRESET_FIELDS}
+    for field, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(
+                f"`model.{field}` must be a KerasHub preset name, a kaggle:// or hf:// handle or a "
+                f"directory. Received: model.{field}={value!r}"
+            )
+        if field not in SEGMENTER_BUILDERS[name][1]:
+            takers = [n for n, (_, fields) in SEGMENTER_BUILDERS.items() if field in fields]
+            raise ValueError(
+                f"`model.{field}` is not supported by model.name={name!r} (models taking it: {takers}). "
+                f"Received: model.{field}={value!r}"
+            )
+    from keras_rr.models import presets
+
+    presets.check_preset_arguments(*values.values())
+    return name
 
 
 def build_segmenter(model_config, num_classes):
@@ -154,27 +264,35 @@ def build_segmenter(model_config, num_classes):
     Args:
         model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
             dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
-            `variant` (MiT), `width` (small FCN), and optionally `encoder_weights` (a
-            `.weights.h5` file of the encoder, `segmenter.backbone.image_encoder`, e.g.
-            ImageNet-pretrained, as the paper uses) and `init_weights` (a `.weights.h5`
-            file of the whole segmenter), loaded in that order.
+            `variant` (MiT), `width` (small FCN); optionally `preset` (a whole KerasHub
+            task preset of the named family, re-headed to `num_classes`) or
+            `backbone_preset` (a KerasHub backbone preset under the named model's head),
+            by name, handle or directory (`keras_rr.models.presets.resolve_preset`); and
+            `encoder_weights` (a `.weights.h5` file of the encoder,
+            `backbone.image_encoder` of the KerasHub task, e.g. ImageNet-pretrained, as
+            the paper uses) and `init_weights` (a `.weights.h5` file of the whole
+            segmenter, as `segmenter.save_weights` writes it), loaded in that order.
         num_classes: int. Number of classes.
 
     Returns:
-        A `keras.Model` with random weights unless weights are named.
+        A `keras.Model` with random weights unless a preset or weights are named; with a
+        preset, a `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB images.
 
     Example:
 
     >>> segmenter = build_segmenter({"name": "small_fcn", "image_size": 64}, num_classes=12)
     >>> segmenter = build_segmenter(config.model, num_classes=150)  # a config's section
+    >>> segmenter = build_segmenter({"name": "segformer_mit", "image_size": 512,
+    ...                              "preset": "segformer_b0_ade20k_512"}, num_classes=150)
     """
-    name = validation.check_choice(model_config["name"], tuple(SEGMENTER_BUILDERS), "model.name")
+    name = check_model_config(model_config)
     num_classes = validation.check_num_classes(num_classes)
     builder, fields = SEGMENTER_BUILDERS[name]
     kwargs = {field: model_config.get(field) for field in fields if model_config.get(field) is not None}
     segmenter = builder(num_classes, **kwargs)
     if model_config.get("encoder_weights"):
-        encoder = getattr(getattr(segmenter, "backbone", None), "image_encoder", None)
+        task = getattr(segmenter, "inner", segmenter)  # the KerasHub task of a NormalizedSegmenter
+        encoder = getattr(getattr(task, "backbone", None), "image_encoder", None)
         if encoder is None:
             raise ValueError(
                 "`model.encoder_weights` needs a KerasHub segmenter with `backbone.image_encoder`. "

@@ -25,7 +25,7 @@ import importlib.util
 import os
 
 from keras_rr import validation
-from keras_rr.models.segmenter_builders import MODEL_NAMES
+from keras_rr.models.segmenter_builders import check_model_config
 from keras_rr.training.distribution import STRATEGY_BACKENDS
 from keras_rr.training.optimizers import OPTIMIZER_NAMES
 from keras_rr.training.optimizers import SCHEDULE_NAMES
@@ -104,8 +104,21 @@ def default_config():
     model.variant = "b0"  # Mix Transformer size (segformer_mit): b0, b1, b2
     model.width = 32  # decoder channels (small_fcn)
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
+    # Pretrained KerasHub weights, by preset handle (a KerasHub name such as
+    # "resnet_50_imagenet", kaggle://..., hf://...) or a local directory written by
+    # `save_to_preset` (offline use). At most one of the two; `small_fcn` takes neither.
+    # The preset's image converter normalisation becomes the model's first layer (the
+    # models take 0-255 RGB); offline, a remote handle fails within seconds
+    # (`keras_rr.models.presets.resolve_preset`; `KERAS_RR_OFFLINE=1` skips the probe).
+    # A whole segmenter of the named family (e.g. "deeplab_v3_plus_resnet50_pascalvoc",
+    # "segformer_b0_ade20k_512"), re-headed to `data.num_classes` if its count differs;
+    # `depth` / `variant` are then unused.
+    model.preset = placeholder(str)
+    # An encoder (e.g. "resnet_50_imagenet", "resnet_vd_50_imagenet", "mit_b0_ade20k_512")
+    # under the named model's head; `depth` / `variant` are then unused.
+    model.backbone_preset = placeholder(str)
     model.encoder_weights = placeholder(str)  # `.weights.h5` of the KerasHub encoder (e.g. ImageNet)
-    model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter
+    model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter (after the above)
 
     rr = config.region_rebalance = ml_collections.ConfigDict()
     rr.enabled = False  # train with the region branch (`RegionRebalanceSegmenter`)
@@ -185,6 +198,9 @@ def _smoke(config, keep_model):
         config.model.depth = 18
         config.model.variant = "b0"
     config.model.image_size = size
+    # Smoke runs stay offline and start from random weights.
+    config.model.preset = None
+    config.model.backbone_preset = None
     config.model.encoder_weights = None
     config.model.init_weights = None
     config.train.batch_size = 2
@@ -305,7 +321,6 @@ def validate_config(config):
             raise ValueError(f"The config has no `{section}` section. Received sections: {sorted(config.keys())}")
     for value, choices, field in (
         (config.data.name, tuple(sorted(DATASETS)), "data.name"),
-        (config.model.name, MODEL_NAMES, "model.name"),
         (config.loss.name, PIXEL_LOSSES, "loss.name"),
         (config.region_rebalance.pooling_resolution, POOLING_RESOLUTIONS, "region_rebalance.pooling_resolution"),
         (config.optimizer.name, OPTIMIZER_NAMES, "optimizer.name"),
@@ -314,6 +329,7 @@ def validate_config(config):
         (config.eval.mode, EVAL_MODES, "eval.mode"),
     ):
         validation.check_choice(value, choices, field)
+    check_model_config(config.model)
     validation.check_num_classes(config.data.num_classes, name="data.num_classes")
     for field in ("batch_size", "total_steps", "checkpoint_every", "log_every", "keep_checkpoints"):
         validation.check_int(config.train[field], f"train.{field}", minimum=1)

@@ -281,6 +281,8 @@ def test_variants_overrides_and_errors():
         ("region_rebalance.loss_weight", -0.1, "region_rebalance.loss_weight"),
         ("eval.mode", "tiles", "eval.mode` must be one of"),
         ("model.name", "unet", "model.name` must be one of"),
+        ("model.preset", "segformer_b0_ade20k_512", "model.preset` is not supported by model.name='small_fcn'"),
+        ("model.backbone_preset", "", "model.backbone_preset` must be a KerasHub preset name"),
     ],
 )
 def test_validate_config_names_the_bad_field(dotted, value, message):
@@ -313,3 +315,16 @@ def test_segformer_recipe_uses_adamw_with_warmup():
     config = rr_config.load_config(path("configs/ade20k/segformer_b0_rr.py"))
     assert config.model.name == "segformer_mit" and config.model.variant == "b0"
     assert config.optimizer.name == "adamw" and config.schedule.warmup_steps == 1500
+
+
+def test_preset_fields_validate_and_smoke_variants_drop_them():
+    config = rr_config.load_config(path("configs/synthetic/small_fcn_rr.py"))
+    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.backbone_preset = "resnet_50_imagenet"
+    rr_config.validate_config(config)  # checked without loading anything
+    config.model.preset = "deeplab_v3_plus_resnet50_pascalvoc"
+    with pytest.raises(ValueError, match="either `preset`"):
+        rr_config.validate_config(config)
+    for variant in ("smoke", "smoke_model"):
+        smoke = rr_config.apply_variant(config.copy_and_resolve_references(), variant)
+        assert smoke.model.preset is None and smoke.model.backbone_preset is None  # smoke runs stay offline

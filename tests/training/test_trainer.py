@@ -1,4 +1,5 @@
-"""`train_and_evaluate`'s restore step: resuming a finished run, starting over, a too-short total."""
+"""`train_and_evaluate`: its restore step (resuming a finished run, starting over, a too-short
+total) and a model from a KerasHub preset (`model.preset`)."""
 
 import json
 import os
@@ -8,6 +9,8 @@ import pytest
 from keras_rr.training import config as rr_config
 from keras_rr.training import train_and_evaluate
 from tests.harness import REPO_ROOT
+from tests.tiny_models import IMAGENET_OFFSET
+from tests.tiny_models import IMAGENET_SCALE
 
 
 def _config(total_steps=2, checkpoint_every=2):
@@ -41,3 +44,21 @@ def test_starting_over_deletes_the_previous_checkpoints_and_history(tmp_path):
     assert result.start_step == 0 and steps == [1]
     assert os.listdir(tmp_path / "checkpoints") == ["step_00000001"]
     assert _history(tmp_path) == [1]
+
+
+def test_a_whole_task_preset_trains_with_its_normalization(tmp_path, resnet_presets):
+    # `--config.model.preset=DIR` of `python -m keras_rr.tools.train`: the tiny 4-class
+    # DeepLabV3+ preset, re-headed to the synthetic data's 12 classes, trains and
+    # evaluates. (Its export and what reaches the backbone: tests/examples.)
+    from keras_rr.models import NormalizedSegmenter
+
+    config = _config(total_steps=1, checkpoint_every=1)
+    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.preset = resnet_presets["deeplab"]
+    result = train_and_evaluate(config, str(tmp_path), progress=False)
+    assert result.step == 1 and 0.0 <= result.metrics.aacc <= 1.0
+    segmenter = result.segmenter
+    assert isinstance(segmenter, NormalizedSegmenter)
+    assert segmenter.output_shape == (None, 32, 32, config.data.num_classes)
+    assert segmenter.normalization.scale == pytest.approx(IMAGENET_SCALE)
+    assert segmenter.normalization.offset == pytest.approx(IMAGENET_OFFSET)

@@ -1,0 +1,73 @@
+"""`examples/finetune_preset.py` runs end to end offline: a tiny task preset saved with
+`save_to_preset`, a tiny generated image/label folder, a few training steps, evaluation
+and an export that normalises 0-255 images as the preset does."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_rr
+from tests import tiny_models
+from tests.data.label_files import make_pairs
+from tests.harness import run_script
+from tests.harness import to_numpy
+
+NUM_CLASSES = 3
+CROP = 32
+
+
+def _labels(count=4, height=40, width=48):
+    """`count` label maps larger than the crop: two large classes, a small one, ignored
+    pixels. One size for all: each image size costs the sliding-window evaluation a
+    compilation on JAX."""
+    labels = []
+    for i in range(count):
+        label = np.zeros((height, width), np.uint8)
+        label[:, width // 2 - 2 * i:] = 1
+        label[height // 3: height // 2, 4 + i: 12 + i] = 2  # a small, rare region
+        label[0, :] = 255
+        labels.append(label)
+    return labels
+
+
+@pytest.mark.slow
+def test_finetune_preset_example_runs_offline(tmp_path, resnet_presets):
+    # A 4-class 32 px task preset, re-headed to the data's 3 classes by the example.
+    preset = resnet_presets["deeplab"]
+    image_dir, label_dir = str(tmp_path / "images"), str(tmp_path / "labels")
+    # PNG images: the pipeline and PIL decode them identically (JPEG decoders may differ).
+    make_pairs(image_dir, label_dir, _labels(), names=["a", "b", "c", "d"], image_ext=".png")
+    output_dir = tmp_path / "run"
+    proc = run_script(
+        "examples/finetune_preset.py",
+        [f"--preset={preset}", f"--num_classes={NUM_CLASSES}", f"--train_images={image_dir}",
+         f"--train_labels={label_dir}", f"--crop_size={CROP}", "--batch_size=2", "--steps=2",
+         f"--output_dir={output_dir}"],
+        env={"KERAS_RR_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    out = proc.stdout
+    assert "4 training images" in out and "mIoU" in out and "masks (2, 32, 32)" in out, out
+    assert json.loads((output_dir / "class_statistics.json").read_text())["num_images"] == 4
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert 0.0 <= metrics["aacc"] <= 1.0 and 0.0 <= metrics["miou"] <= 1.0
+
+    # The export takes what a deployment receives (uint8 0-255 RGB) and feeds its backbone
+    # the same values training fed it: the pipeline's float32 decoding of the same file,
+    # normalised as the preset's image converter says (ImageNet mean/std here).
+    exported = keras.saving.load_model(str(output_dir / "segmenter.keras"))
+    assert exported.output_shape == (None, CROP, CROP, NUM_CLASSES)
+    backbone_input = keras.Model(exported.inputs, exported.normalization.output)
+    deployed = np.asarray(Image.open(os.path.join(image_dir, "a.png")))[None, :CROP, :CROP]
+    assert deployed.dtype == np.uint8
+    pipeline = keras_rr.data.load_segmentation_directory(image_dir, label_dir, num_classes=NUM_CLASSES, batch_size=1)
+    trained, _ = next(iter(pipeline.as_numpy_iterator()))  # a.png, the first pair
+    trained = trained[:, :CROP, :CROP]
+    assert trained.dtype == np.float32
+    np.testing.assert_array_equal(trained, deployed.astype(np.float32))
+    expected = trained * np.float32(tiny_models.IMAGENET_SCALE) + np.float32(tiny_models.IMAGENET_OFFSET)
+    # A direct call: one normalisation op, no compiled predict function to build.
+    np.testing.assert_allclose(to_numpy(backbone_input(deployed)), expected, rtol=1e-5, atol=1e-5)
