@@ -123,7 +123,8 @@ def default_config():
     optimizer.learning_rate = 0.01  # initial learning rate
     optimizer.momentum = 0.9  # SGD
     optimizer.nesterov = False  # SGD
-    optimizer.weight_decay = 1e-4  # decoupled weight decay (0: none)
+    optimizer.weight_decay = 1e-4  # SGD: coupled L2 (torch's); AdamW: decoupled (0: none)
+    optimizer.decoupled_weight_decay = False  # SGD: Keras' decoupled decay instead
     optimizer.beta_1 = 0.9  # AdamW
     optimizer.beta_2 = 0.999  # AdamW
     optimizer.clipnorm = placeholder(float)  # gradient norm clipping
