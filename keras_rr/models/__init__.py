@@ -2,9 +2,16 @@
 
 `RegionRebalanceSegmenter` and `tap_segmenter` are defined in
 `keras_rr.region_rebalance`; the builders of supported segmenters from explicit configs
-live in `keras_rr.models.segmenter_builders`.
+live in `keras_rr.models.segmenter_builders`; the paper's DeepLabV3+ on a ResNet-c dilated
+to output stride 8 (`deeplab_v3_plus_resnet_c`, `dilated_resnet`, `resnet_c_config` and
+its `ResizeLike` layer) in `keras_rr.models.resnet_c` (KerasHub is imported only when one
+is built).
 """
 
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter
+from keras_rr.models.resnet_c import ResizeLike
+from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
+from keras_rr.models.resnet_c import dilated_resnet
+from keras_rr.models.resnet_c import resnet_c_config

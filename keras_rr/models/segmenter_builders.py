@@ -1,6 +1,9 @@
 """Segmenters built from explicit configs (presets would fetch configs from the network).
 
-- `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family.
+- `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family;
+  `keras_rr.models.resnet_c.deeplab_v3_plus_resnet_c` is the paper's DeepLabV3+ (dilated
+  ResNet-c, output stride 8), `deeplab_v3_plus_resnet` KerasHub's own (7x7 stem, output
+  stride 32).
 - `build_segmenter(model_config, num_classes)`: the builder named by a config's `model`
   section (`MODEL_NAMES`), with the optional encoder / whole-model weights loaded.
 
@@ -8,6 +11,7 @@ KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 """
 
 from keras_rr import validation
+from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
 
 _RESNET_DEPTHS = {
     # depth: (block type, blocks per stage)
@@ -26,7 +30,13 @@ _MIT_VARIANTS = {
 
 
 def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=None):
-    """KerasHub DeepLabV3+ (DeepLabV3 with the P2 low-level decoder) on a ResNet.
+    """KerasHub's own DeepLabV3+ (`DeepLabV3ImageSegmenter` with the P2 decoder) on a ResNet.
+
+    This is KerasHub's network, not the paper's: a ResNet with a single 7x7 stem
+    convolution and no dilation, ASPP (dilations 6, 12, 18) on `P5` at output stride 32,
+    the 1/4 `P2` low-level decoder. The paper's mmsegmentation DeepLabV3+ (ResNet-c,
+    dilated to output stride 8) is `keras_rr.models.resnet_c.deeplab_v3_plus_resnet_c`
+    (config name `"deeplab_v3_plus_resnet_c"`).
 
     Args:
         num_classes: int. Number of classes.
@@ -138,7 +148,8 @@ def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
 
 # `model.name` in a config -> (builder, the `model` fields it takes).
 SEGMENTER_BUILDERS = {
-    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size")),
+    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size")),  # KerasHub's, OS 32
+    "deeplab_v3_plus_resnet_c": (deeplab_v3_plus_resnet_c, ("depth", "image_size")),  # the paper's, OS 8
     "segformer_mit": (segformer_mit, ("variant", "image_size")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
@@ -155,9 +166,11 @@ def build_segmenter(model_config, num_classes):
         model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
             dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
             `variant` (MiT), `width` (small FCN), and optionally `encoder_weights` (a
-            `.weights.h5` file of the encoder, `segmenter.backbone.image_encoder`, e.g.
-            ImageNet-pretrained, as the paper uses) and `init_weights` (a `.weights.h5`
-            file of the whole segmenter), loaded in that order.
+            `.weights.h5` file of the encoder, `segmenter.backbone.image_encoder` of a
+            KerasHub segmenter or the layer `"image_encoder"` of
+            `deeplab_v3_plus_resnet_c`, which loads a KerasHub `ResNetBackbone`'s file,
+            e.g. ImageNet-pretrained, as the paper uses) and `init_weights` (a
+            `.weights.h5` file of the whole segmenter), loaded in that order.
         num_classes: int. Number of classes.
 
     Returns:
@@ -175,9 +188,12 @@ def build_segmenter(model_config, num_classes):
     segmenter = builder(num_classes, **kwargs)
     if model_config.get("encoder_weights"):
         encoder = getattr(getattr(segmenter, "backbone", None), "image_encoder", None)
+        if encoder is None and any(layer.name == "image_encoder" for layer in segmenter.layers):
+            encoder = segmenter.get_layer("image_encoder")  # deeplab_v3_plus_resnet_c
         if encoder is None:
             raise ValueError(
-                "`model.encoder_weights` needs a KerasHub segmenter with `backbone.image_encoder`. "
+                "`model.encoder_weights` needs a segmenter with an image encoder (a KerasHub "
+                "segmenter's `backbone.image_encoder` or a layer named 'image_encoder'). "
                 f"Received: model.name={name!r}"
             )
         encoder.load_weights(model_config["encoder_weights"])

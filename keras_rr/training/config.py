@@ -100,11 +100,11 @@ def default_config():
     model = config.model = ml_collections.ConfigDict()
     model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.segmenter_builders`)
     model.image_size = 64  # square input size
-    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet): 18, 34, 50, 101
+    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet, deeplab_v3_plus_resnet_c): 18, 34, 50, 101
     model.variant = "b0"  # Mix Transformer size (segformer_mit): b0, b1, b2
     model.width = 32  # decoder channels (small_fcn)
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
-    model.encoder_weights = placeholder(str)  # `.weights.h5` of the KerasHub encoder (e.g. ImageNet)
+    model.encoder_weights = placeholder(str)  # `.weights.h5` of the encoder (a KerasHub ResNetBackbone for resnet_c)
     model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter
 
     rr = config.region_rebalance = ml_collections.ConfigDict()
