@@ -344,7 +344,7 @@ def deeplab_v3_plus_resnet_c(
     - ASPP on `P5`: image pooling (global average -> 1x1 conv -> broadcast), a 1x1 conv
       and three depthwise-separable 3x3 convs with dilations `aspp_dilations`
       ((12, 24, 36) at output stride 8, (6, 12, 18) at 16), concatenated and fused by a
-      depthwise-separable 3x3 conv, all with `channels` filters;
+      plain 3x3 conv (ASPPHead's `bottleneck`), all with `channels` filters;
     - decoder: the fused map bilinearly resized to `P2` (1/4), concatenated with a 1x1
       conv of `P2` to `low_level_channels`, then two depthwise-separable 3x3 convs;
     - `SpatialDropout2D(dropout)` (torch's `Dropout2d`) and a 1x1 classifier conv with
@@ -423,7 +423,7 @@ def deeplab_v3_plus_resnet_c(
     for i, rate in enumerate(aspp_dilations):
         branches.append(_separable_conv_module(x, channels, f"aspp_{i + 1}", axis, data_format, dilation=rate))
     x = keras.layers.Concatenate(axis=axis, name="aspp_concat")(branches)
-    x = _separable_conv_module(x, channels, "aspp_bottleneck", axis, data_format)
+    x = _conv_module(x, channels, 3, "aspp_bottleneck", axis, data_format)  # not separable in mmseg
 
     low_level = _conv_module(low_level, low_level_channels, 1, "low_level", axis, data_format)
     x = ResizeLike(data_format=data_format, name="aspp_resize")([x, low_level])

@@ -238,8 +238,8 @@ def test_head_is_mmsegmentations_depthwise_separable_aspp_head(segmenter, small_
     assert [segmenter.get_layer(f"aspp_{i}_depthwise").dilation_rate for i in (1, 2, 3)] == [(12, 12), (24, 24), (36, 36)]
     # Trainable parameters of the head, counted from mmseg's definition (C = channels,
     # c1 = low-level channels, BN: 2 per channel): image pool 1x1 + ASPP 1x1 on the
-    # 64-channel P5, three separable convs, the separable bottleneck on 5C, the P2 1x1,
-    # two decoder separable convs, the classifier with bias.
+    # 64-channel P5, three separable convs, the plain 3x3 bottleneck on 5C (ASPPHead's),
+    # the P2 1x1, two decoder separable convs, the classifier with bias.
     c, c1, p5, p2 = 16, 8, 64, 256
 
     def conv_bn(cin, cout):
@@ -249,7 +249,7 @@ def test_head_is_mmsegmentations_depthwise_separable_aspp_head(segmenter, small_
         return 9 * cin + 2 * cin + conv_bn(cin, cout)
 
     expected = (
-        2 * conv_bn(p5, c) + 3 * separable(p5, c) + separable(5 * c, c) + conv_bn(p2, c1)
+        2 * conv_bn(p5, c) + 3 * separable(p5, c) + conv_bn(9 * 5 * c, c) + conv_bn(p2, c1)
         + separable(c + c1, c) + separable(c, c) + c * K + K
     )
     head = sum(int(np.prod(w.shape)) for w in segmenter.trainable_weights) - sum(
