@@ -114,7 +114,7 @@ def test_the_numpy_reference_is_torch_sgd(nesterov):
 def test_zero_gradients_shrink_weights_as_torch_does_not_as_keras_decoupled_decay():
     # environment.md's case: only the decay acts. Torch's (coupled) decay goes through the
     # momentum, so its shrink approaches 1 / (1 - momentum) = 10x Keras' decoupled one.
-    lr, wd, steps = 0.01, 1e-2, 200
+    lr, wd, steps = 0.01, 1e-2, 100
     weight = np.ones((2,), "float32")
     coupled = keras.Variable(weight)
     optimizer = CoupledWeightDecaySGD(lr, momentum=MOMENTUM, coupled_weight_decay=wd)
@@ -127,7 +127,7 @@ def test_zero_gradients_shrink_weights_as_torch_does_not_as_keras_decoupled_deca
     expected = np_torch_sgd([weight], lambda params: [np.zeros(2)], [lr] * steps, MOMENTUM, wd)[0]
     torch_shrink = 1.0 - expected
     np.testing.assert_allclose(1.0 - to_numpy(coupled), torch_shrink, atol=1e-6)
-    # By hand: decoupled decay shrinks by (1 - lr * wd) per step (float32 rounding of 200
+    # By hand: decoupled decay shrinks by (1 - lr * wd) per step (float32 rounding of 100
     # products: 1e-4 relative).
     np.testing.assert_allclose(1.0 - to_numpy(decoupled), 1.0 - (1.0 - lr * wd) ** steps, rtol=1e-3)
     assert torch_shrink[0] > 8 * (1.0 - to_numpy(decoupled)[0])
