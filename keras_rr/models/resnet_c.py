@@ -17,15 +17,15 @@ decoder). This module builds that network from KerasHub parts:
   `keras_rr.models.RegionRebalanceSegmenter` taps automatically.
 
 KerasHub's "vd" network versus mmsegmentation's ResNetV1c (what differs, and why it does
-not matter much): KerasHub's `resnet_vd_*` presets are PaddleClas' ResNet-vd ("bag of
-tricks"), which is mmsegmentation's ResNetV1**d**: the same deep stem as V1c (3x3 convs of
-32, 32, 64 filters, the first with stride 2, then a 3x3 max-pool) and, in addition, the
-stride-2 shortcut of each stage's first block average-pools (2x2, stride 2) before its
-1x1 convolution instead of using a strided 1x1 convolution. After dilation the stages 3
-and 4 have stride 1 and their shortcuts are plain 1x1 convolutions in both networks, so
-the only structural difference left is stage 2's shortcut (average pool + 1x1 vs. 1x1
-stride 2). The ImageNet weights differ too (PaddleClas' ResNet50_vd, 79.1 % top-1, vs.
-mmcv's `open-mmlab://resnet50_v1c`); both expect ImageNet mean/std-normalised RGB.
+not matter much): KerasHub's `resnet_vd_*` presets are ResNet-vd ("ResNet with bag of
+tricks", their description), which is mmsegmentation's ResNetV1**d**: the same deep stem
+as V1c (3x3 convs of 32, 32, 64 filters, the first with stride 2, then a 3x3 max-pool)
+and, in addition, the stride-2 shortcut of each stage's first block average-pools (2x2,
+stride 2) before its 1x1 convolution instead of using a strided 1x1 convolution. After
+dilation the stages 3 and 4 have stride 1 and their shortcuts are plain 1x1 convolutions
+in both networks, so the only structural difference left is stage 2's shortcut (average
+pool + 1x1 vs. 1x1 stride 2). The ImageNet weights differ too (KerasHub's ImageNet-1k
+ResNet-vd training vs. mmcv's `open-mmlab://resnet50_v1c`).
 
 KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 
@@ -58,10 +58,12 @@ _STEM_STRIDE = 4  # KerasHub ResNet: stride-2 first stem conv, then a stride-2 m
 def resnet_c_config(depth=50, image_shape=(None, None, 3)):
     """The `keras_hub.models.ResNetBackbone` arguments of a ResNet-c (KerasHub "vd") encoder.
 
-    These are the arguments of KerasHub's `resnet_vd_{depth}_imagenet` presets (the
-    PaddleClas ResNet-vd conversion): a deep stem of three 3x3 convolutions with 32, 32
-    and 64 filters, stages of 64/128/256/512 base filters with strides 1, 2, 2, 2, and
-    `"bottleneck_block_vd"` blocks (`"basic_block_vd"` for depths 18 and 34).
+    These are meant to be the arguments of KerasHub's `resnet_vd_{depth}_imagenet` presets
+    (not checked against a download here; a preset's own `config.json` decides, and
+    `dilated_resnet` takes the preset's backbone as it is): a deep stem of three 3x3
+    convolutions with 32, 32 and 64 filters, stages of 64/128/256/512 base filters with
+    strides 1, 2, 2, 2, and `"bottleneck_block_vd"` blocks (`"basic_block_vd"` for depths
+    18 and 34).
 
     Args:
         depth: int. 18, 34, 50 or 101. Defaults to `50`.
