@@ -1,7 +1,10 @@
 """keras_rr: Region Rebalance for long-tailed semantic segmentation in Keras 3.
 
 Importing the package stays light: it needs only `keras` and `numpy`. TensorFlow
-Datasets, KerasHub and KerasCV are imported by the functions that use them.
+Datasets, KerasHub and KerasCV are imported by the functions that use them. It registers
+every class a saved `model.keras` of this package names (wrapper, region head, losses,
+`keras_rr.optimizers`, the layers of `keras_rr.models`), so
+`keras.saving.load_model` works after `import keras_rr` alone.
 
 Example:
 
@@ -22,6 +25,7 @@ from keras_rr import losses
 from keras_rr import metrics
 from keras_rr import models
 from keras_rr import ops
+from keras_rr import optimizers
 from keras_rr import validation
 from keras_rr import version
 

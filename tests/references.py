@@ -207,3 +207,33 @@ def np_ade20k_training_ids(raw_labels):
     """ADE20K raw label values to training ids (docs/method.md, section 6): 0 -> 255, k -> k - 1."""
     raw_labels = np.asarray(raw_labels)
     return np.where((raw_labels == 0) | (raw_labels > 150), 255, raw_labels.astype(np.int32) - 1)
+
+
+def np_torch_sgd(params, gradient_fn, learning_rates, momentum=0.0, weight_decay=0.0, nesterov=False):
+    """`torch.optim.SGD(params, lr, momentum, weight_decay, nesterov)` (dampening 0), by hand.
+
+    Per step t with learning rate `learning_rates[t]` (set before the step, as an mmseg
+    schedule does): `g = grad + wd * p` (coupled L2), `buf = momentum * buf + g` (`buf`
+    starts at `g`, i.e. at 0 before the first update), `d = g + momentum * buf` (Nesterov)
+    or `buf`, `p -= lr * d`.
+
+    Args:
+        params: list of arrays, the initial values.
+        gradient_fn: callable mapping the current list of params to their gradients.
+        learning_rates: the learning rate of each step (its length is the step count).
+
+    Returns:
+        The list of params after the steps, float64.
+    """
+    params = [np.asarray(p, np.float64).copy() for p in params]
+    buffers = [np.zeros_like(p) for p in params]
+    for lr in learning_rates:
+        grads = gradient_fn([p.copy() for p in params])
+        for p, g, buf in zip(params, grads, buffers):
+            g = np.asarray(g, np.float64) + weight_decay * p
+            if momentum:
+                buf *= momentum
+                buf += g
+                g = g + momentum * buf if nesterov else buf
+            p -= lr * g
+    return params

@@ -70,3 +70,60 @@ def test_every_repository_path_in_the_readme_exists():
     assert len(paths) > 15, paths
     missing = sorted(p for p in paths if not os.path.exists(os.path.join(REPO_ROOT, p)))
     assert not missing, missing
+
+
+def test_a_saved_training_model_loads_after_importing_keras_rr_alone(tmp_path):
+    # The trainer's `model.keras`: the Region Rebalance wrapper (region head, pixel loss)
+    # compiled with the paper's optimizer recipe (coupled-decay SGD, poly schedule) around a
+    # segmenter with a `keras_rr.models.ResizeLike` layer. A fresh interpreter that imports
+    # only `keras_rr` loads it, optimizer state included, and predicts the same logits.
+    import json
+
+    import keras
+    import numpy as np
+
+    from keras_rr.models import RegionRebalanceSegmenter
+    from keras_rr.models import ResizeLike
+    from keras_rr.training.optimizers import build_optimizer
+    from tests.harness import random_labels
+
+    k, size = 3, 16
+    inputs = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="decoder")(inputs)
+    x = keras.layers.Conv2D(k, 1, name="classifier")(x)
+    segmenter = keras.Model(inputs, ResizeLike(name="resize")([x, inputs]))
+    model = RegionRebalanceSegmenter(segmenter, k, region_frequency=[5, 3, 1], feature_layer="decoder")
+    optimizer, _ = build_optimizer(
+        {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9, "weight_decay": 1e-4}, {"name": "poly"}, 10
+    )
+    model.compile(optimizer=optimizer)
+    images = np.random.default_rng(0).uniform(0, 255, (2, size, size, 3)).astype("float32")
+    model.fit(images, random_labels((2, size, size), k), batch_size=2, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    np.save(tmp_path / "images.npy", images)
+    np.save(tmp_path / "expected.npy", model.predict(images, verbose=0))
+    code = f"""
+import json, sys
+import numpy as np
+import keras
+import keras_rr
+model = keras.saving.load_model({path!r})
+images = np.load({str(tmp_path / "images.npy")!r})
+np.testing.assert_allclose(model.predict(images, verbose=0), np.load({str(tmp_path / "expected.npy")!r}), atol=1e-5)
+print(json.dumps({{
+    "model": type(model).__name__,
+    "optimizer": type(model.optimizer).__name__,
+    "schedule": type(model.optimizer._learning_rate).__name__,
+    "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+    "heavy": [m for m in ("tensorflow_datasets", "keras_hub", "keras_cv", "ml_collections") if m in sys.modules],
+}}))
+"""
+    report = json.loads(run_python(code).stdout.strip().splitlines()[-1])
+    assert report == {
+        "model": "RegionRebalanceSegmenter",
+        "optimizer": "CoupledWeightDecaySGD",
+        "schedule": "WarmupPolynomialDecay",
+        "iterations": 1,
+        "heavy": [],
+    }

@@ -4,7 +4,10 @@
 `keras_rr.region_rebalance`; the builders of supported segmenters from explicit configs
 and KerasHub presets live in `keras_rr.models.segmenter_builders`; preset resolution that
 fails fast offline, and `segmenter_from_preset` (any KerasHub segmentation task preset), in
-`keras_rr.models.presets`.
+`keras_rr.models.presets`; the paper's DeepLabV3+ on a ResNet-c dilated to output
+stride 8 (`deeplab_v3_plus_resnet_c`, `dilated_resnet`, `resnet_c_config` and its
+`ResizeLike` layer) in `keras_rr.models.resnet_c` (KerasHub is imported only when one is
+built).
 """
 
 from keras_rr.data.class_statistics import resolve_region_frequency
@@ -12,5 +15,9 @@ from keras_rr.models import presets
 from keras_rr.models.normalized_segmenter import NormalizedSegmenter
 from keras_rr.models.presets import PresetUnavailableError
 from keras_rr.models.presets import segmenter_from_preset
+from keras_rr.models.resnet_c import ResizeLike
+from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
+from keras_rr.models.resnet_c import dilated_resnet
+from keras_rr.models.resnet_c import resnet_c_config
 from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter

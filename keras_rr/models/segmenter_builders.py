@@ -1,7 +1,9 @@
 """Segmenters built from explicit configs or KerasHub presets.
 
-- `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family.
-  The KerasHub families also build from a backbone preset under our head
+- `deeplab_v3_plus_resnet`, `segformer_mit`, `small_fcn`: one builder per model family;
+  `keras_rr.models.resnet_c.deeplab_v3_plus_resnet_c` is the paper's DeepLabV3+ (dilated
+  ResNet-c, output stride 8), `deeplab_v3_plus_resnet` KerasHub's own (7x7 stem, output
+  stride 32). The KerasHub families also build from a backbone preset under our head
   (`backbone_preset=`) or from a whole-task preset (`preset=`,
   `keras_rr.models.presets.segmenter_from_preset`); these come back as a
   `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB images, the preset's image
@@ -14,6 +16,7 @@ KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 """
 
 from keras_rr import validation
+from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
 
 _RESNET_DEPTHS = {
     # depth: (block type, blocks per stage)
@@ -33,7 +36,13 @@ _MIT_VARIANTS = {
 
 def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=None, preset=None,
                            backbone_preset=None):
-    """KerasHub DeepLabV3+ (DeepLabV3 with the P2 low-level decoder) on a ResNet.
+    """KerasHub's own DeepLabV3+ (`DeepLabV3ImageSegmenter` with the P2 decoder) on a ResNet.
+
+    This is KerasHub's network, not the paper's: a ResNet with a single 7x7 stem
+    convolution and no dilation, ASPP (dilations 6, 12, 18) on `P5` at output stride 32,
+    the 1/4 `P2` low-level decoder. The paper's mmsegmentation DeepLabV3+ (ResNet-c,
+    dilated to output stride 8) is `keras_rr.models.resnet_c.deeplab_v3_plus_resnet_c`
+    (config name `"deeplab_v3_plus_resnet_c"`).
 
     From an explicit config (random weights, `depth`), from a KerasHub ResNet backbone
     preset under this head (`backbone_preset`: ASPP on P5, low-level features from P2)
@@ -206,7 +215,12 @@ def small_fcn(num_classes, image_size=64, width=32, name="small_fcn"):
 
 # `model.name` in a config -> (builder, the `model` fields it takes).
 SEGMENTER_BUILDERS = {
-    "deeplab_v3_plus_resnet": (deeplab_v3_plus_resnet, ("depth", "image_size", "preset", "backbone_preset")),
+    "deeplab_v3_plus_resnet": (  # KerasHub's, output stride 32
+        deeplab_v3_plus_resnet, ("depth", "image_size", "preset", "backbone_preset")
+    ),
+    "deeplab_v3_plus_resnet_c": (  # the paper's, output stride 8
+        deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset")
+    ),
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
@@ -268,10 +282,12 @@ def build_segmenter(model_config, num_classes):
             task preset of the named family, re-headed to `num_classes`) or
             `backbone_preset` (a KerasHub backbone preset under the named model's head),
             by name, handle or directory (`keras_rr.models.presets.resolve_preset`); and
-            `encoder_weights` (a `.weights.h5` file of the encoder,
-            `backbone.image_encoder` of the KerasHub task, e.g. ImageNet-pretrained, as
-            the paper uses) and `init_weights` (a `.weights.h5` file of the whole
-            segmenter, as `segmenter.save_weights` writes it), loaded in that order.
+            `encoder_weights` (a `.weights.h5` file of the encoder:
+            `backbone.image_encoder` of a KerasHub task, or the layer `"image_encoder"` of
+            `deeplab_v3_plus_resnet_c`, which loads a KerasHub `ResNetBackbone`'s file,
+            e.g. ImageNet-pretrained, as the paper uses) and `init_weights` (a
+            `.weights.h5` file of the whole segmenter, as `segmenter.save_weights` writes
+            it), loaded in that order.
         num_classes: int. Number of classes.
 
     Returns:
@@ -291,11 +307,14 @@ def build_segmenter(model_config, num_classes):
     kwargs = {field: model_config.get(field) for field in fields if model_config.get(field) is not None}
     segmenter = builder(num_classes, **kwargs)
     if model_config.get("encoder_weights"):
-        task = getattr(segmenter, "inner", segmenter)  # the KerasHub task of a NormalizedSegmenter
+        task = getattr(segmenter, "inner", segmenter)  # the model inside a NormalizedSegmenter
         encoder = getattr(getattr(task, "backbone", None), "image_encoder", None)
+        if encoder is None and any(layer.name == "image_encoder" for layer in task.layers):
+            encoder = task.get_layer("image_encoder")  # deeplab_v3_plus_resnet_c
         if encoder is None:
             raise ValueError(
-                "`model.encoder_weights` needs a KerasHub segmenter with `backbone.image_encoder`. "
+                "`model.encoder_weights` needs a segmenter with an image encoder (a KerasHub "
+                "segmenter's `backbone.image_encoder` or a layer named 'image_encoder'). "
                 f"Received: model.name={name!r}"
             )
         encoder.load_weights(model_config["encoder_weights"])

@@ -7,7 +7,7 @@
   TensorBoard logs, distribution strategies, export and final evaluation
   (`python -m keras_rr.tools.train`). Its parts: `training_data` (the step-indexed
   training stream), `variant` (`Variant`: config -> compiled model), `optimizers`
-  (the one optimizer recipe, `WarmupPolynomialDecay`), `checkpointing`,
+  (the one optimizer recipe; its classes live in `keras_rr.optimizers`), `checkpointing`,
   `distribution`.
 - `evaluation`: `metrics.json` / per-class tables of a saved model
   (`python -m keras_rr.tools.evaluate`).
@@ -26,4 +26,4 @@ from keras_rr.training.trainer import train_and_evaluate
 from keras_rr.training.variant import BASELINE
 from keras_rr.training.variant import REGION_REBALANCE
 from keras_rr.training.variant import Variant
-from keras_rr.training.warmup_polynomial_decay import WarmupPolynomialDecay
+from keras_rr.optimizers import WarmupPolynomialDecay  # its home; kept here for old imports

@@ -100,7 +100,7 @@ def default_config():
     model = config.model = ml_collections.ConfigDict()
     model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.segmenter_builders`)
     model.image_size = 64  # square input size
-    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet): 18, 34, 50, 101
+    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet, deeplab_v3_plus_resnet_c): 18, 34, 50, 101
     model.variant = "b0"  # Mix Transformer size (segformer_mit): b0, b1, b2
     model.width = 32  # decoder channels (small_fcn)
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
@@ -117,7 +117,7 @@ def default_config():
     # An encoder (e.g. "resnet_50_imagenet", "resnet_vd_50_imagenet", "mit_b0_ade20k_512")
     # under the named model's head; `depth` / `variant` are then unused.
     model.backbone_preset = placeholder(str)
-    model.encoder_weights = placeholder(str)  # `.weights.h5` of the KerasHub encoder (e.g. ImageNet)
+    model.encoder_weights = placeholder(str)  # `.weights.h5` of the encoder (a KerasHub ResNetBackbone's for resnet_c)
     model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter (after the above)
 
     rr = config.region_rebalance = ml_collections.ConfigDict()
@@ -136,7 +136,8 @@ def default_config():
     optimizer.learning_rate = 0.01  # initial learning rate
     optimizer.momentum = 0.9  # SGD
     optimizer.nesterov = False  # SGD
-    optimizer.weight_decay = 1e-4  # decoupled weight decay (0: none)
+    optimizer.weight_decay = 1e-4  # SGD: coupled L2 (torch's); AdamW: decoupled (0: none)
+    optimizer.decoupled_weight_decay = False  # SGD: Keras' decoupled decay instead
     optimizer.beta_1 = 0.9  # AdamW
     optimizer.beta_2 = 0.999  # AdamW
     optimizer.clipnorm = placeholder(float)  # gradient norm clipping

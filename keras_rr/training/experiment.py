@@ -33,7 +33,8 @@ def train_variant(variant, seed, images, labels, statistics, num_classes, model_
         batch_size: int. Defaults to `16`.
         learning_rate: float. Initial SGD learning rate. Defaults to `0.01`.
         ignore_class: int. Defaults to `255`.
-        weight_decay: float. Defaults to `1e-4`.
+        weight_decay: float. Coupled L2 weight decay of the SGD (torch's, the paper's
+            recipe: `keras_rr.optimizers.CoupledWeightDecaySGD`). Defaults to `1e-4`.
 
     Returns:
         The trained plain segmenter (the region branch, if any, is left behind).

@@ -2,9 +2,10 @@
 
 The trainer passes a config's `optimizer` and `schedule` sections
 (`ml_collections.ConfigDict`); the paired experiments pass plain dicts with the same
-fields. The paper's recipe is SGD (momentum 0.9, weight decay 1e-4) with the poly
-schedule (power 0.9), and AdamW with a linear warmup for SegFormer (docs/method.md,
-section 6).
+fields. The paper's recipe is mmsegmentation's: SGD (momentum 0.9, coupled L2 weight
+decay, i.e. `torch.optim.SGD(weight_decay=...)`) with the poly schedule (power 0.9), and
+AdamW with a linear warmup for SegFormer (docs/method.md, section 6). The optimizer and
+schedule classes live in `keras_rr.optimizers`.
 
 Example:
 
@@ -18,7 +19,8 @@ optimizer, schedule = build_optimizer(
 """
 
 from keras_rr import validation
-from keras_rr.training.warmup_polynomial_decay import WarmupPolynomialDecay
+from keras_rr.optimizers import CoupledWeightDecaySGD
+from keras_rr.optimizers import WarmupPolynomialDecay
 
 OPTIMIZER_NAMES = ("sgd", "adamw")
 SCHEDULE_NAMES = ("poly", "constant")
@@ -66,16 +68,20 @@ def build_schedule(schedule_config, learning_rate, total_steps):
 def build_optimizer(optimizer_config, schedule_config, total_steps):
     """Builds the optimizer of an `optimizer` section with the schedule of a `schedule` one.
 
-    Keras applies weight decay decoupled from the gradient (`w -= lr * wd * w`), which
-    for SGD matches the L2 term of mmsegmentation's recipe up to the momentum
-    smoothing. A weight decay or `clipnorm` of 0 turns it off.
+    `"sgd"` is `keras_rr.optimizers.CoupledWeightDecaySGD`: `weight_decay` is the coupled
+    L2 decay of torch / mmsegmentation (`g += wd * w` before the momentum; the update
+    equals `torch.optim.SGD`'s, schedule included). `decoupled_weight_decay=True` asks
+    for Keras' `keras.optimizers.SGD` with its decoupled decay (`w -= lr * wd * w`, about
+    `1 - momentum` times as strong) instead. `"adamw"` is `keras.optimizers.AdamW`, whose
+    decay is decoupled as torch's AdamW is. A weight decay or `clipnorm` of 0 turns it
+    off.
 
     Args:
         optimizer_config: the config's `optimizer` section, an `ml_collections.ConfigDict`
             or a dict: `name` (`"sgd"` or `"adamw"`), `learning_rate` and optionally
-            `momentum`, `nesterov`, `weight_decay` (SGD) or `beta_1`, `beta_2`,
-            `weight_decay` (AdamW), and `clipnorm`; fields left out keep the Keras
-            optimizer's default.
+            `momentum`, `nesterov`, `weight_decay`, `decoupled_weight_decay` (SGD) or
+            `beta_1`, `beta_2`, `weight_decay` (AdamW), and `clipnorm`; fields left out
+            keep the optimizer's default (momentum 0, no decay, no clipping).
         schedule_config: the config's `schedule` section (see `build_schedule`).
         total_steps: int. Training steps.
 
@@ -97,9 +103,11 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
     if not kwargs.get("clipnorm"):
         kwargs.pop("clipnorm", None)  # 0 or unset: no clipping
     if name == "sgd":
-        if not kwargs.get("weight_decay"):
-            kwargs["weight_decay"] = None
-        optimizer = keras.optimizers.SGD(schedule, **kwargs)
+        weight_decay = kwargs.pop("weight_decay", None) or 0.0
+        if optimizer_config.get("decoupled_weight_decay"):
+            optimizer = keras.optimizers.SGD(schedule, weight_decay=weight_decay or None, **kwargs)
+        else:
+            optimizer = CoupledWeightDecaySGD(schedule, coupled_weight_decay=weight_decay, **kwargs)
     else:
         optimizer = keras.optimizers.AdamW(schedule, **kwargs)
     return optimizer, schedule

@@ -10,6 +10,7 @@ from keras_rr.inference import evaluate_segmenter
 from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
 from keras_rr.models.segmenter_builders import small_fcn
+from keras_rr.optimizers import CoupledWeightDecaySGD
 from keras_rr.training import BASELINE
 from keras_rr.training import REGION_REBALANCE
 from keras_rr.training import run_paired_experiment
@@ -82,8 +83,8 @@ def test_train_variant_uses_sgd_momentum_and_the_poly_schedule():
     segmenter = train_variant(BASELINE, 0, *train, stats, K, lambda k: small_fcn(k, image_size=SIZE, width=8),
                               epochs=2, batch_size=4, learning_rate=0.05, weight_decay=1e-3)
     optimizer = segmenter.optimizer
-    assert isinstance(optimizer, keras.optimizers.SGD)
-    assert optimizer.momentum == 0.9 and optimizer.weight_decay == 1e-3 and not optimizer.nesterov
+    assert isinstance(optimizer, CoupledWeightDecaySGD)  # the paper's coupled L2 decay
+    assert optimizer.momentum == 0.9 and optimizer.coupled_weight_decay == 1e-3 and not optimizer.nesterov
     schedule = optimizer.get_config()["learning_rate"]["config"]
     # 2 epochs of ceil(8 / 4) steps, poly 0.9 down to 0.
     assert schedule["decay_steps"] == 4 and schedule["power"] == 0.9 and schedule["end_learning_rate"] == 0.0

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_rr.training import WarmupPolynomialDecay
+from keras_rr.optimizers import CoupledWeightDecaySGD
+from keras_rr.optimizers import WarmupPolynomialDecay
 from keras_rr.training import config as rr_config
 from keras_rr.training.optimizers import build_optimizer
 from keras_rr.training.optimizers import build_schedule
@@ -21,7 +22,9 @@ def _config(relative):
 def test_optimizers_from_config():
     config = _config("configs/ade20k/deeplabv3plus_r50_baseline.py")
     sgd, schedule = build_optimizer(config.optimizer, config.schedule, config.train.total_steps)
-    assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9 and sgd.weight_decay == 1e-4
+    # "sgd" is the coupled L2 SGD of torch / mmseg; Keras' own decay stays off.
+    assert isinstance(sgd, CoupledWeightDecaySGD) and sgd.momentum == 0.9
+    assert sgd.coupled_weight_decay == config.optimizer.weight_decay and sgd.weight_decay is None
     assert schedule.decay_steps == 160_000 and schedule.power == 0.9 and schedule.end_learning_rate == 1e-4
     config = _config("configs/ade20k/segformer_b0_baseline.py")
     adamw, schedule = build_optimizer(config.optimizer, config.schedule, 1000)
@@ -56,9 +59,19 @@ def test_a_dict_may_leave_out_what_keeps_its_default():
     assert schedule.get_config() == reference.get_config()
     assert optimizer.momentum == 0.9 and not optimizer.nesterov and optimizer.clipnorm is None
     no_decay, _ = build_optimizer({"name": "sgd", "learning_rate": 0.1, "weight_decay": 0.0}, {"name": "poly"}, 5)
-    assert no_decay.weight_decay is None
+    assert no_decay.coupled_weight_decay == 0.0 and no_decay.weight_decay is None and no_decay.momentum == 0.0
     constant = build_schedule({"name": "constant", "power": 2.0}, 0.5, 10)
     np.testing.assert_allclose([to_numpy(constant(s)) for s in (0, 5, 10)], [0.5, 0.5, 0.5], rtol=1e-6)
+
+
+def test_decoupled_weight_decay_asks_for_keras_sgd():
+    section = {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
+    coupled, _ = build_optimizer(section, {"name": "poly"}, 10)
+    decoupled, _ = build_optimizer(dict(section, decoupled_weight_decay=True), {"name": "poly"}, 10)
+    assert type(coupled) is CoupledWeightDecaySGD and coupled.coupled_weight_decay == 1e-4
+    # (On torch, `keras.optimizers.SGD` builds a backend subclass of itself.)
+    assert isinstance(decoupled, keras.optimizers.SGD) and not isinstance(decoupled, CoupledWeightDecaySGD)
+    assert decoupled.weight_decay == 1e-4 and decoupled.momentum == 0.9
 
 
 def test_unknown_names_and_bad_learning_rates_are_clear_errors():

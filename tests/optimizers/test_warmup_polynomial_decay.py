@@ -1,10 +1,10 @@
-"""`WarmupPolynomialDecay` equals Keras' PolynomialDecay without warmup and ramps linearly with it."""
+"""`keras_rr.optimizers.WarmupPolynomialDecay` equals Keras' PolynomialDecay without warmup and ramps linearly with it."""
 
 import keras
 import numpy as np
 import pytest
 
-from keras_rr.training import WarmupPolynomialDecay
+from keras_rr.optimizers import WarmupPolynomialDecay
 from tests.harness import run_serialization_test
 from tests.harness import to_numpy
 

@@ -1,4 +1,8 @@
-"""`WarmupPolynomialDecay`: the poly learning-rate schedule with an optional linear warmup."""
+"""`WarmupPolynomialDecay`: the poly learning-rate schedule with an optional linear warmup.
+
+Registered for saving (`keras_rr>WarmupPolynomialDecay`); `import keras_rr` imports it, so a
+saved `model.keras` compiled with it loads without `custom_objects`.
+"""
 
 import keras
 from keras import ops
@@ -27,7 +31,7 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
     Example:
 
     >>> schedule = WarmupPolynomialDecay(0.01, decay_steps=160_000)
-    >>> optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
+    >>> optimizer = keras_rr.optimizers.CoupledWeightDecaySGD(schedule, momentum=0.9)
     """
 
     def __init__(
