@@ -14,6 +14,7 @@ import keras_rr
 from tests import tiny_models
 from tests.data.label_files import make_pairs
 from tests.harness import run_script
+from tests.harness import skip_on_backends
 from tests.harness import to_numpy
 
 NUM_CLASSES = 3
@@ -35,6 +36,11 @@ def _labels(count=4, height=40, width=48):
 
 
 @pytest.mark.slow
+@skip_on_backends(
+    "tensorflow", "jax",
+    reason="CI time: the script is backend-agnostic Keras; the preset path it uses is tested on every "
+    "backend in tests/models/test_presets.py and tests/training/test_trainer.py (100-170 s saved)",
+)
 def test_finetune_preset_example_runs_offline(tmp_path, resnet_presets):
     # A 4-class 32 px task preset, re-headed to the data's 3 classes by the example.
     preset = resnet_presets["deeplab"]
