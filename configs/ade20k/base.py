@@ -6,7 +6,9 @@ Sec. 4.1; docs/method.md, section 6): SGD with momentum 0.9, lr 0.01, weight dec
 1e-4, poly schedule (power 0.9, down to 1e-4), batch 16 of 512x512 crops, 160K
 iterations; random rescale 0.5-2.0 + crop (cat_max_ratio 0.75) + flip + photometric
 jitter; sliding-window evaluation (512 crop, stride 341), multi-scale with the
-`multi_scale` variant. As a run of its own it is the DeepLabV3+ ResNet-50 baseline.
+`multi_scale` variant. As a run of its own it is the DeepLabV3+ ResNet-50c baseline
+(see deeplabv3plus_r50_baseline.py for the network, its weights and how they differ
+from the paper's).
 
 Launch:
 
@@ -14,7 +16,7 @@ Launch:
         --workdir=runs/ade20k/base --config.data.data_dir=/data/ADEChallengeData2016
 
 Variants (--config=configs/ade20k/base.py:<variant>): smoke, smoke_model, multi_scale,
-authors_head (comma-separated to combine).
+authors_head, random_init (comma-separated to combine).
 """
 
 from keras_rr.training import config as rr_config
@@ -39,9 +41,10 @@ def get_config(arg=None):
     config.data.augment.photometric = True
 
     # Model (the paper-row files set their own).
-    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.name = "deeplab_v3_plus_resnet_c"  # the paper's (dilated ResNet-50c, OS 8)
     config.model.depth = 50
     config.model.image_size = 512
+    config.model.backbone_preset = "resnet_vd_50_imagenet"  # KerasHub ImageNet-1k weights
 
     # Region Rebalance off; the "_rr" files enable it.
     config.region_rebalance.enabled = False

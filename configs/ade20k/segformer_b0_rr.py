@@ -4,8 +4,15 @@ Not a paper row (its transformer rows use Swin and BEiT); a light model for smal
 Recipe: configs/ade20k/base.py (docs/method.md, section 6): batch 16 of 512 crops, 160K steps,
 sliding-window evaluation. This file sets the model, the region branch and SegFormer's own
 optimizer (AdamW lr 6e-5, weight decay 0.01, poly power 1.0 after a 1500-step linear
-warmup) in place of the base's SGD. Paper numbers need an ImageNet-pretrained
-encoder: pass one with --config.model.encoder_weights=<.weights.h5>.
+warmup) in place of the base's SGD.
+
+Network and weights: KerasHub's SegFormer-B0 (`model.name = "segformer_mit"`), encoder
+from the `mit_b0_ade20k_512` preset, the only MiT weights KerasHub ships. They are not
+ImageNet-1k weights: they are the encoder of a SegFormer already trained on ADE20K, so
+on ADE20K the encoder has seen the training set (and on other datasets it brings
+ADE20K's classes); numbers are not comparable with ImageNet-initialised SegFormer runs.
+The decoder starts from random weights. `:random_init` trains from random weights,
+offline; --config.model.backbone_preset=DIR takes a `save_to_preset` directory.
 
 Launch:
 
@@ -13,7 +20,7 @@ Launch:
         --workdir=runs/ade20k/segformer_b0_rr --config.data.data_dir=/data/ADEChallengeData2016
 
 Variants (--config=configs/ade20k/segformer_b0_rr.py:<variant>): smoke, smoke_model, multi_scale,
-authors_head (comma-separated to combine).
+authors_head, random_init (comma-separated to combine).
 """
 
 import os
@@ -29,6 +36,7 @@ def get_config(arg=None):
     config.model.name = "segformer_mit"
     config.model.variant = "b0"
     config.model.image_size = 512
+    config.model.backbone_preset = "mit_b0_ade20k_512"  # see the docstring: ADE20K-trained
 
     # SegFormer's own recipe instead of the base's SGD: AdamW, poly 1.0 after a linear warmup.
     config.optimizer.name = "adamw"

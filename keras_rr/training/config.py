@@ -32,7 +32,7 @@ from keras_rr.training.optimizers import SCHEDULE_NAMES
 
 STRATEGIES = tuple(STRATEGY_BACKENDS)
 EVAL_MODES = ("whole", "slide", "multi_scale")
-VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head")
+VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head", "random_init")
 # Our reading of the authors' released region head (not given in the paper).
 AUTHORS_HEAD = {"projection_dim": 256, "label_smoothing": 0.1, "pooling_resolution": "labels"}
 # The paper's multi-scale evaluation (m.s. columns), with horizontal flip.
@@ -172,6 +172,14 @@ def default_config():
     return config
 
 
+def _clear_pretrained_weights(config):
+    """Random initialisation: no preset, no weight file (nothing to download)."""
+    config.model.preset = None
+    config.model.backbone_preset = None
+    config.model.encoder_weights = None
+    config.model.init_weights = None
+
+
 def _smoke(config, keep_model):
     """Tiny everything: synthetic data at 32 px, 2 steps, a small model."""
     size = 32
@@ -199,11 +207,7 @@ def _smoke(config, keep_model):
         config.model.depth = 18
         config.model.variant = "b0"
     config.model.image_size = size
-    # Smoke runs stay offline and start from random weights.
-    config.model.preset = None
-    config.model.backbone_preset = None
-    config.model.encoder_weights = None
-    config.model.init_weights = None
+    _clear_pretrained_weights(config)  # smoke runs stay offline
     config.train.batch_size = 2
     config.train.total_steps = 2
     config.train.checkpoint_every = 2
@@ -233,6 +237,8 @@ def apply_variant(config, arg=None):
     - `authors_head`: the region head of the authors' released code as we read it:
       a 256-unit projection MLP, region label smoothing 0.1, pooling at label
       resolution (`AUTHORS_HEAD`).
+    - `random_init`: no pretrained weights (presets and weight files cleared): the
+      config's network from random initialisation, offline.
 
     Args:
         config: `ml_collections.ConfigDict`.
@@ -259,6 +265,8 @@ def apply_variant(config, arg=None):
             config.eval.scales = PAPER_SCALES
         elif name == "authors_head":
             config.region_rebalance.update(AUTHORS_HEAD)
+        elif name == "random_init":
+            _clear_pretrained_weights(config)
         elif name:
             raise ValueError(f"Unknown config variant. Expected names from {VARIANTS}. Received: variant={name!r}")
     return config

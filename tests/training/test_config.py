@@ -37,9 +37,11 @@ _PAPER = {
     "data.augment.cat_max_ratio": 0.75,
     "data.augment.flip_probability": 0.5,
     "data.augment.photometric": True,
-    "model.name": "deeplab_v3_plus_resnet",
+    "model.name": "deeplab_v3_plus_resnet_c",
     "model.image_size": 512,
     "model.depth": 50,
+    "model.backbone_preset": "resnet_vd_50_imagenet",
+    "model.preset": None,
     "region_rebalance.enabled": False,
     "region_rebalance.loss_weight": 0.3,
     "region_rebalance.rebalance": True,
@@ -120,9 +122,11 @@ RECIPES = {
     },
 }
 _RR = {"region_rebalance.enabled": True}
+_R101 = {"model.backbone_preset": "resnet_vd_101_imagenet"}
 _SEGFORMER = {
     "model.name": "segformer_mit",
     "model.variant": "b0",
+    "model.backbone_preset": "mit_b0_ade20k_512",
     "optimizer.name": "adamw",
     "optimizer.learning_rate": 6e-5,
     "optimizer.weight_decay": 0.01,
@@ -137,18 +141,18 @@ ROWS = {
     "configs/ade20k/base.py": {"name": "ade20k_base"},
     "configs/ade20k/deeplabv3plus_r50_baseline.py": {"name": "ade20k_deeplabv3plus_r50_baseline"},
     "configs/ade20k/deeplabv3plus_r50_rr.py": {"name": "ade20k_deeplabv3plus_r50_rr", **_RR},
-    "configs/ade20k/deeplabv3plus_r101_baseline.py": {"name": "ade20k_deeplabv3plus_r101_baseline", "model.depth": 101},
-    "configs/ade20k/deeplabv3plus_r101_rr.py": {"name": "ade20k_deeplabv3plus_r101_rr", "model.depth": 101, **_RR},
+    "configs/ade20k/deeplabv3plus_r101_baseline.py": {"name": "ade20k_deeplabv3plus_r101_baseline", "model.depth": 101, **_R101},
+    "configs/ade20k/deeplabv3plus_r101_rr.py": {"name": "ade20k_deeplabv3plus_r101_rr", "model.depth": 101, **_R101, **_RR},
     "configs/ade20k/segformer_b0_baseline.py": {"name": "ade20k_segformer_b0_baseline", **_SEGFORMER},
     "configs/ade20k/segformer_b0_rr.py": {"name": "ade20k_segformer_b0_rr", **_SEGFORMER, **_RR},
     "configs/coco_stuff164k/base.py": {"name": "coco_stuff164k_base"},
     "configs/coco_stuff164k/deeplabv3plus_r50_baseline.py": {"name": "coco_stuff164k_deeplabv3plus_r50_baseline"},
     "configs/coco_stuff164k/deeplabv3plus_r50_rr.py": {"name": "coco_stuff164k_deeplabv3plus_r50_rr", **_RR},
     "configs/coco_stuff164k/deeplabv3plus_r101_baseline.py": {
-        "name": "coco_stuff164k_deeplabv3plus_r101_baseline", "model.depth": 101,
+        "name": "coco_stuff164k_deeplabv3plus_r101_baseline", "model.depth": 101, **_R101,
     },
     "configs/coco_stuff164k/deeplabv3plus_r101_rr.py": {
-        "name": "coco_stuff164k_deeplabv3plus_r101_rr", "model.depth": 101, **_RR,
+        "name": "coco_stuff164k_deeplabv3plus_r101_rr", "model.depth": 101, **_R101, **_RR,
     },
     "configs/synthetic/base.py": {"name": "synthetic_base"},
     "configs/synthetic/small_fcn_baseline.py": {"name": "synthetic_small_fcn_baseline"},
@@ -227,6 +231,22 @@ def test_every_variant_applies_to_every_config(relative):
     assert model.model.name == rr_config.load_config(path(relative)).model.name and model.model.image_size == 64
     multi = rr_config.load_config(path(relative) + ":multi_scale")
     assert multi.eval.mode == "multi_scale" and tuple(multi.eval.scales) == rr_config.PAPER_SCALES
+    # `random_init` and the smoke variants need nothing from the network.
+    for variant in ("random_init", "smoke", "smoke_model"):
+        offline = rr_config.load_config(path(relative) + ":" + variant).model
+        assert (offline.preset, offline.backbone_preset, offline.encoder_weights) == (None, None, None), variant
+
+
+@pytest.mark.parametrize("relative", [f for f in CONFIG_FILES if "/synthetic/" not in f])
+def test_real_data_configs_start_from_pretrained_weights_and_say_which(relative):
+    config = rr_config.load_config(path(relative))
+    assert config.model.backbone_preset or config.model.preset
+    with open(path(relative)) as f:
+        docstring = f.read().split('"""')[1]
+    if not relative.endswith("base.py"):
+        # The docstring names the network, its weights, and how they differ from the paper's.
+        assert "Network and weights:" in docstring and config.model.backbone_preset in docstring
+        assert "random_init" in docstring
 
 
 @pytest.mark.parametrize("relative", PAPER_ROWS)
