@@ -1,7 +1,12 @@
-"""Strategy/backend mismatches fail early and clearly; the single-device scope."""
+"""Strategy/backend mismatches fail early and clearly; the single-device scope; two
+worker processes on 127.0.0.1 against one process (TensorFlow and JAX)."""
 
+import json
 import os
+import signal
+import sys
 
+import numpy as np
 import pytest
 
 from keras_rr.training import config as rr_config
@@ -11,6 +16,7 @@ from keras_rr.training.distribution import distribution_scope
 from keras_rr.training.trainer import train_and_evaluate
 from tests.harness import BACKEND
 from tests.harness import REPO_ROOT
+from tests.training import multi_worker
 
 MISMATCHED = [name for name, backends in STRATEGY_BACKENDS.items() if BACKEND not in backends]
 
@@ -31,3 +37,75 @@ def test_unknown_strategy_and_the_single_device_scope():
         check_strategy("horovod")
     with distribution_scope("none") as dist:
         assert dist.num_replicas == 1 and dist.is_chief
+
+
+def _tensorboard_losses(workdir):
+    """The chief's logged per-step losses `{step: {name: value}}` (later files win)."""
+    import tensorflow as tf
+
+    folder = os.path.join(workdir, "tensorboard", "train")
+    losses = {}
+    for name in sorted(os.listdir(folder), key=lambda n: os.path.getmtime(os.path.join(folder, n))):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(folder, name)):
+            for value in event.summary.value:
+                if value.tag in ("loss", "pixel_loss", "region_loss"):
+                    losses.setdefault(event.step, {})[value.tag] = float(tf.make_ndarray(value.tensor))
+    return losses
+
+
+def _checkpoint(workdir, step):
+    with np.load(os.path.join(workdir, "checkpoints", f"step_{step:08d}", "state.npz")) as state:
+        return dict(state)
+
+
+@pytest.mark.distributed
+@pytest.mark.skipif(BACKEND == "torch", reason="torch: keras_rr trains on one device (strategy='none')")
+def test_two_workers_match_one_process_and_resume_after_a_kill(tmp_path):
+    """Two processes on 127.0.0.1 (TF: MultiWorkerMirroredStrategy from TF_CONFIG, one CPU
+    each; JAX: jax.distributed + DataParallel, 2 processes x 1 CPU device) train the same
+    global batches as one process: same per-step losses, and killed (SIGKILL) after the
+    step-2 checkpoint, `tools.train` resumes both from step 2 to the uninterrupted state."""
+    single_losses = {}
+    single = tmp_path / "single"
+    train_and_evaluate(multi_worker.config(), str(single), progress=False,
+                       step_hooks=[lambda step, losses: single_losses.setdefault(step, losses)])
+
+    workdir = str(tmp_path / "two")
+    members = multi_worker.cluster(BACKEND, 2)
+    killed = [
+        ([sys.executable, "-m", "tests.training.multi_worker", workdir, str(tmp_path / f"losses_{i}.jsonl"), "3",
+          *flags], env)
+        for i, (env, flags) in enumerate(members)
+    ]
+    codes = multi_worker.run_workers(killed, str(tmp_path), timeout=100)
+    assert codes == [-signal.SIGKILL] * 2  # both killed themselves after step 3
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["step_00000002"]
+    for i in range(2):
+        with open(tmp_path / f"losses_{i}.jsonl") as f:
+            logged = [json.loads(line) for line in f]
+        assert [entry["step"] for entry in logged] == [1, 2, 3]
+        for entry in logged:
+            for key in ("loss", "pixel_loss", "region_loss"):
+                np.testing.assert_allclose(entry[key], single_losses[entry["step"]][key], rtol=1e-5, err_msg=key)
+
+    members = multi_worker.cluster(BACKEND, 2)  # fresh ports
+    resumed = [
+        ([sys.executable, "-m", "keras_rr.tools.train", *multi_worker.config_flags(), f"--workdir={workdir}",
+          "--strategy=multi_worker", "--noprogress", *flags], env)
+        for env, flags in members
+    ]
+    assert multi_worker.run_workers(resumed, str(tmp_path), timeout=100) == [0, 0]
+    # Only the chief writes: one TensorBoard file per run, one history line per evaluation.
+    assert len(os.listdir(os.path.join(workdir, "tensorboard", "train"))) == 2  # killed run + resumed run
+    with open(os.path.join(workdir, "eval_history.jsonl")) as f:
+        assert [json.loads(line)["step"] for line in f] == [4]
+    logged = _tensorboard_losses(workdir)
+    assert sorted(logged) == [1, 2, 3, 4]
+    for step in (1, 2, 3, 4):
+        for key in ("loss", "pixel_loss", "region_loss"):
+            np.testing.assert_allclose(logged[step][key], single_losses[step][key], rtol=1e-5, err_msg=(step, key))
+    # Weights and optimizer state (momentum, iterations) after step 4.
+    want, got = _checkpoint(str(single), 4), _checkpoint(workdir, 4)
+    assert sorted(got) == sorted(want)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
