@@ -190,15 +190,44 @@ class Distribution:
 
         return self.strategy.distribute_datasets_from_function(dataset_fn)
 
-    def check_same_step(self, step):
-        """Raises unless every process resumes from `step` (a collective: all must call it).
+    def gather(self, value):
+        """`value` (an int) of every worker, by worker index (a collective: all must call it).
 
         Args:
-            step: int. The step this process restored.
+            value: int. Exact below 2**24.
+
+        Returns:
+            list of `num_workers` ints.
         """
+        value = int(value)
         if self.num_workers == 1:
-            return
-        steps = _gather_ints(self, int(step))
+            return [value]
+        if _is_tf_strategy(self.strategy):
+            import tensorflow as tf
+
+            # Each worker puts `value` at its own index; a cross-worker sum gathers them.
+            def one_hot(_):
+                vector = [0.0] * self.num_workers
+                vector[self.worker_index] = float(value)
+                return tf.constant(vector, tf.float32)
+
+            values = self.strategy.experimental_distribute_values_from_function(one_hot)
+            total = self.strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None)
+            local = max(1, self.num_replicas // self.num_workers)  # every local replica added it
+            return [int(round(v / local)) for v in total.numpy().tolist()]
+        import numpy as np
+        from jax.experimental import multihost_utils
+
+        gathered = multihost_utils.process_allgather(np.int32(value))
+        return [int(v) for v in np.asarray(gathered).reshape(-1)]
+
+    def check_same_step(self, step):
+        """Raises unless every worker resumes from `step` (a collective: all must call it).
+
+        Args:
+            step: int. The step this worker restored.
+        """
+        steps = self.gather(step)
         if len(set(steps)) > 1:
             raise ValueError(
                 "The workers would resume from different steps "
@@ -211,29 +240,6 @@ def _is_tf_strategy(strategy):
     import keras
 
     return strategy is not None and keras.backend.backend() == "tensorflow"
-
-
-def _gather_ints(dist, value):
-    """`value` of every worker, by worker index."""
-    if _is_tf_strategy(dist.strategy):
-        import tensorflow as tf
-
-        strategy = dist.strategy
-        # Each worker contributes `value` at its own index; a cross-worker sum gathers them.
-        # (float32 is exact for steps below 2**24.)
-        def one_hot(_):
-            vector = [0.0] * dist.num_workers
-            vector[dist.worker_index] = float(value)
-            return tf.constant(vector, tf.float32)
-
-        values = strategy.experimental_distribute_values_from_function(one_hot)
-        total = strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None)
-        local = max(1, dist.num_replicas // dist.num_workers)  # each local replica contributed
-        return [int(round(v / local)) for v in total.numpy().tolist()]
-    import numpy as np
-    from jax.experimental import multihost_utils
-
-    return [int(v) for v in np.asarray(multihost_utils.process_allgather(np.int32(value))).reshape(-1)]
 
 
 def _tf_multi_worker_strategy():

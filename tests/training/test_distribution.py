@@ -11,6 +11,8 @@ import pytest
 
 from keras_rr.training import config as rr_config
 from keras_rr.training.distribution import STRATEGY_BACKENDS
+from keras_rr.training.distribution import Distribution
+from keras_rr.training.distribution import ProcessGroup
 from keras_rr.training.distribution import check_strategy
 from keras_rr.training.distribution import distribution_scope
 from keras_rr.training.trainer import train_and_evaluate
@@ -37,6 +39,50 @@ def test_unknown_strategy_and_the_single_device_scope():
         check_strategy("horovod")
     with distribution_scope("none") as dist:
         assert dist.num_replicas == 1 and dist.is_chief
+
+
+def test_process_group_reads_flags_then_keras_then_jax_environment_variables():
+    keras_env = {"KERAS_DISTRIBUTION_JOB_ADDRESSES": "10.0.0.1:1234,10.0.0.2:1234",
+                 "KERAS_DISTRIBUTION_NUM_PROCESSES": "2", "KERAS_DISTRIBUTION_PROCESS_ID": "1",
+                 "JAX_COORDINATOR_ADDRESS": "10.0.0.9:99"}
+    assert ProcessGroup().resolve(keras_env) == ProcessGroup("10.0.0.1:1234", 2, 1)
+    assert ProcessGroup("127.0.0.1:5", 4, 3).resolve(keras_env) == ProcessGroup("127.0.0.1:5", 4, 3)
+    assert ProcessGroup(num_processes=2, process_id=0).resolve({"JAX_COORDINATOR_ADDRESS": "h:1"}) == (
+        ProcessGroup("h:1", 2, 0))
+    # Nothing set: left to JAX's cluster auto-detection (SLURM, Open MPI, ...).
+    assert ProcessGroup().resolve({}) == ProcessGroup()
+    with pytest.raises(ValueError, match="`process_id` must be smaller than `num_processes` \\(2\\)"):
+        ProcessGroup("h:1", 2, 2).resolve({})
+    with pytest.raises(ValueError, match="KERAS_DISTRIBUTION_NUM_PROCESSES must be an int"):
+        ProcessGroup().resolve({"KERAS_DISTRIBUTION_NUM_PROCESSES": "two"})
+    with pytest.raises(ValueError, match="Received: num_processes=0"):
+        ProcessGroup(num_processes=0).resolve({})
+
+
+def test_torch_says_it_trains_on_one_device():
+    for strategy in ("mirrored", "multi_worker", "data_parallel"):
+        with pytest.raises(ValueError, match="keras_rr trains on one device with torch \\(strategy='none'\\)"):
+            check_strategy(strategy, backend="torch")
+    check_strategy("none", backend="torch")
+    check_strategy("multi_worker", backend="jax")
+
+
+class _Workers(Distribution):
+    """Two workers whose restored steps are given (no cluster needed)."""
+
+    def __init__(self, steps):
+        super().__init__("multi_worker", num_replicas=2, num_workers=2)
+        self.steps = steps
+
+    def gather(self, value):
+        return list(self.steps)
+
+
+def test_workers_resuming_from_different_steps_is_an_error():
+    _Workers([4, 4]).check_same_step(4)
+    with pytest.raises(ValueError, match=r"different steps \(\{0: 4, 1: 0\}, by worker\).*all hosts share"):
+        _Workers([4, 0]).check_same_step(4)
+    assert Distribution("none").gather(7) == [7]
 
 
 def _tensorboard_losses(workdir):
