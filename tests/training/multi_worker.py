@@ -2,8 +2,10 @@
 
 - `CONFIG` / `OVERRIDES` / `config()`: the run every process and the single-process
   reference train (the synthetic smoke config: tiny FCN, 32 px, 4 steps of batch 4).
-- `worker_env_and_flags`: what makes process `i` of `n` join the cluster, per backend
-  (TensorFlow: `TF_CONFIG`; JAX: `--coordinator_address/--num_processes/--process_id`).
+- `cluster`: what makes process `i` of `n` join the cluster, per backend (TensorFlow:
+  `TF_CONFIG`; JAX: `--coordinator_address/--num_processes/--process_id`, coordinator
+  bound to 127.0.0.1). TensorFlow's gRPC servers listen on every interface at their port
+  (TensorFlow has no bind-address setting); the workers only ever connect to 127.0.0.1.
 - `run_workers`: starts the processes, waits with a deadline, kills every one of them
   (its whole process group) on a failure or timeout, so no process outlives the test.
 - `main` (`python -m tests.training.multi_worker ...`): one worker of a run that kills
@@ -28,6 +30,7 @@ OVERRIDES = {
     # Random rescale/crop/flip/colour jitter: each worker must augment its examples
     # with the seeds the single process uses for them.
     "data.augment.enabled": True,
+    "eval.flip": False,  # one forward pass per validation batch
 }
 
 
@@ -67,8 +70,10 @@ def cluster(backend, num_workers):
             for i in range(num_workers)
         ]
     (port,) = free_ports(1)
+    # JAX's coordinator service listens on all interfaces ([::]) unless told otherwise.
+    bind = {"JAX_COORDINATOR_BIND_ADDRESS": f"127.0.0.1:{port}"}
     return [
-        ({}, [f"--coordinator_address=127.0.0.1:{port}", f"--num_processes={num_workers}", f"--process_id={i}"])
+        (bind, [f"--coordinator_address=127.0.0.1:{port}", f"--num_processes={num_workers}", f"--process_id={i}"])
         for i in range(num_workers)
     ]
 

@@ -123,7 +123,7 @@ def test_two_workers_match_one_process_and_resume_after_a_kill(tmp_path):
           *flags], env)
         for i, (env, flags) in enumerate(members)
     ]
-    codes = multi_worker.run_workers(killed, str(tmp_path), timeout=100)
+    codes = multi_worker.run_workers(killed, str(tmp_path), timeout=150)
     assert codes == [-signal.SIGKILL] * 2  # both killed themselves after step 3
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["step_00000002"]
     for i in range(2):
@@ -140,7 +140,7 @@ def test_two_workers_match_one_process_and_resume_after_a_kill(tmp_path):
           "--strategy=multi_worker", "--noprogress", *flags], env)
         for env, flags in members
     ]
-    assert multi_worker.run_workers(resumed, str(tmp_path), timeout=100) == [0, 0]
+    assert multi_worker.run_workers(resumed, str(tmp_path), timeout=150) == [0, 0]
     # Only the chief writes: one TensorBoard file per run, one history line per evaluation.
     assert len(os.listdir(os.path.join(workdir, "tensorboard", "train"))) == 2  # killed run + resumed run
     with open(os.path.join(workdir, "eval_history.jsonl")) as f:
