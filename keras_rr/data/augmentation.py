@@ -196,17 +196,23 @@ def resize_nearest(tensor, size):
     return tf.gather(rows, _nearest_indices(shape[1], size[1]), axis=1)
 
 
-def _class_ratio_ok(crop, cat_max_ratio, ignore_class):
-    """mmseg's test: more than one class, and none over `cat_max_ratio` of labeled pixels."""
+def _class_ratio_ok(crop, cat_max_ratio, ignore_class, pixel_weights=None):
+    """mmseg's test: more than one class, and none over `cat_max_ratio` of labeled pixels.
+
+    `pixel_weights` (same shape as `crop`, integer-valued floats) counts pixel (i, j)
+    that many times: the class counts of a nearest-neighbour upsampled window, taken
+    on the source pixels it repeats (exact: integer sums in float32 below 2**24).
+    """
     tf = _tf()
     values = tf.reshape(tf.cast(crop, tf.int32), [-1])
     if ignore_class is None:
         valid = tf.ones_like(values, dtype=tf.bool)
     else:
         valid = tf.not_equal(values, ignore_class)
-    counts = tf.math.bincount(
-        tf.where(valid, values, 0), weights=tf.cast(valid, tf.float32), minlength=1
-    )
+    weights = tf.cast(valid, tf.float32)
+    if pixel_weights is not None:
+        weights = weights * tf.reshape(pixel_weights, [-1])
+    counts = tf.math.bincount(tf.where(valid, values, 0), weights=weights, minlength=1)
     total = tf.reduce_sum(counts)
     present = tf.math.count_nonzero(counts)
     return tf.logical_and(
@@ -260,16 +266,16 @@ def random_crop(
 
     top, left = _crop_offsets(
         shape[0], shape[1], crop_size, cat_max_ratio, ignore_class, max_attempts, seed,
-        lambda top, left: window(label, top, left),
+        lambda top, left: _class_ratio_ok(window(label, top, left), cat_max_ratio, ignore_class),
     )
     return _finish(window(image, top, left), window(label, top, left), rank)
 
 
-def _crop_offsets(height, width, crop_size, cat_max_ratio, ignore_class, max_attempts, seed, label_window):
+def _crop_offsets(height, width, crop_size, cat_max_ratio, ignore_class, max_attempts, seed, window_ok):
     """`random_crop`'s window corner `(top, left)` in an image of `height x width`.
 
-    `label_window(top, left)` returns the label under a window (only called with
-    `cat_max_ratio < 1`), so a caller can crop a label it never materialises whole.
+    `window_ok(top, left)` is the `cat_max_ratio` test of a window (only called with
+    `cat_max_ratio < 1`), so a caller can test a label it never materialises whole.
     """
     tf = _tf()
     size_h, size_w = tf.minimum(crop_size[0], height), tf.minimum(crop_size[1], width)
@@ -284,16 +290,19 @@ def _crop_offsets(height, width, crop_size, cat_max_ratio, ignore_class, max_att
     if cat_max_ratio < 1.0:
 
         def retry(i, top, left):
-            return tf.logical_and(
-                i < max_attempts,
-                tf.logical_not(_class_ratio_ok(label_window(top, left), cat_max_ratio, ignore_class)),
-            )
+            return tf.logical_and(i < max_attempts, tf.logical_not(window_ok(top, left)))
 
         def redraw(i, top, left):
             new_top, new_left = offsets(i + 1)
             return i + 1, new_top, new_left
 
-        _, top, left = tf.while_loop(retry, redraw, [tf.constant(0), top, left])
+        def search():
+            return tuple(tf.while_loop(retry, redraw, [tf.constant(0), top, left])[1:])
+
+        # A crop that fits the whole image has one window: every redraw is the same.
+        top, left = tf.cond(
+            tf.logical_or(margin_h > 0, margin_w > 0), search, lambda: (top, left)
+        )
     return top, left
 
 
@@ -555,14 +564,33 @@ class TrainAugmentation:
         size_h = tf.minimum(self.crop_size[0], new_size[0])
         size_w = tf.minimum(self.crop_size[1], new_size[1])
 
+        all_rows = _nearest_indices(in_shape[0], new_size[0])
+        all_cols = _nearest_indices(in_shape[1], new_size[1])
+
         def label_window(top, left):
-            rows = _nearest_indices(in_shape[0], new_size[0])[top : top + size_h]
-            cols = _nearest_indices(in_shape[1], new_size[1])[left : left + size_w]
+            rows, cols = all_rows[top : top + size_h], all_cols[left : left + size_w]
             return tf.gather(tf.gather(label, rows, axis=0), cols, axis=1)
+
+        def window_ok(top, left):
+            def on_window():
+                return _class_ratio_ok(label_window(top, left), self.cat_max_ratio, self.ignore_class)
+
+            def on_source():
+                # Upsampling: the window repeats a smaller block of source pixels;
+                # count each source pixel as often as it is repeated.
+                rows, cols = all_rows[top : top + size_h], all_cols[left : left + size_w]
+                row_counts = tf.math.bincount(rows - rows[0], dtype=tf.float32)
+                col_counts = tf.math.bincount(cols - cols[0], dtype=tf.float32)
+                block = label[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+                weights = row_counts[:, None, None] * col_counts[None, :, None]
+                return _class_ratio_ok(block, self.cat_max_ratio, self.ignore_class, weights)
+
+            upsampled = tf.logical_and(new_size[0] >= in_shape[0], new_size[1] >= in_shape[1])
+            return tf.cond(upsampled, on_source, on_window)
 
         top, left = _crop_offsets(
             new_size[0], new_size[1], self.crop_size, self.cat_max_ratio, self.ignore_class, 10, seeds[1],
-            label_window,
+            window_ok,
         )
         label = label_window(top, left)
         if self.image_interpolation == "nearest":

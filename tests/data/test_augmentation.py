@@ -278,6 +278,25 @@ def test_train_augmentation_equals_the_chain_of_its_steps(interpolation):
         np.testing.assert_array_equal(got_image, x)
 
 
+def test_train_augmentation_cat_max_ratio_on_upsampled_labels_equals_the_chain():
+    # Upsampling by 1.5 repeats source rows and columns once or twice: the window's class
+    # counts are taken on the source block, each pixel counted as often as it repeats.
+    rng = np.random.default_rng(1)
+    image = rng.uniform(0, 255, size=(40, 40, 3)).astype(np.float32)
+    rows, cols = np.mgrid[0:40, 0:40]
+    label = np.where(rows + 0.5 * cols < 30, 1, 2).astype(np.int32)
+    label[rows % 3 == 0] = np.where(cols[rows % 3 == 0] < 20, 3, label[rows % 3 == 0])
+    augment = TrainAugmentation(crop_size=24, scale=None, ratio_range=(1.5, 1.5), cat_max_ratio=0.6,
+                                photometric=False)
+    for seed in range(16):
+        _, got = augment(image, label, seed=[seed, 3])
+        steps = tf.random.experimental.stateless_split(tf.constant([seed, 3], tf.int64), num=4)
+        x, y = random_resize(image, label, scale=None, ratio_range=(1.5, 1.5), seed=steps[0])
+        x, y = random_crop(x, y, 24, cat_max_ratio=0.6, seed=steps[1])
+        _, y = random_flip(x, y, seed=steps[2])
+        np.testing.assert_array_equal(got, y)
+
+
 def test_train_augmentation_in_dataset_map_and_config():
     image, label = encoded_example(40, 30)
     augment = TrainAugmentation(crop_size=16)

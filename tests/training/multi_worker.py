@@ -70,8 +70,9 @@ def cluster(backend, num_workers):
             for i in range(num_workers)
         ]
     (port,) = free_ports(1)
-    # JAX's coordinator service listens on all interfaces ([::]) unless told otherwise.
-    bind = {"JAX_COORDINATOR_BIND_ADDRESS": f"127.0.0.1:{port}"}
+    # JAX's coordinator service listens on all interfaces ([::]) unless told otherwise;
+    # one CPU device per process, and no probing for TPU / GPU at start-up.
+    bind = {"JAX_COORDINATOR_BIND_ADDRESS": f"127.0.0.1:{port}", "JAX_PLATFORMS": "cpu"}
     return [
         (bind, [f"--coordinator_address=127.0.0.1:{port}", f"--num_processes={num_workers}", f"--process_id={i}"])
         for i in range(num_workers)
