@@ -172,8 +172,10 @@ def resize_nearest(tensor, size):
     """Nearest-neighbour resize of one `(H, W, C)` tensor: `tf.image.resize(..., "nearest")`.
 
     The same pixels as TensorFlow's op (half-pixel centres), for any dtype, by two
-    gathers: for int32 labels several times faster than `tf.image.resize`, which is
-    most of `random_resize`'s cost at ADE20K sizes (`benchmarks/input_pipeline.py`).
+    gathers. For an int32 ADE20K label (683x512, one thread) it took 9 ms against
+    `tf.image.resize`'s 14 ms at 1.75x, 3.6 ms against 2.8 ms at 0.75x; it also gives
+    the source index of every output pixel, which lets `TrainAugmentation` crop a
+    label it never resizes whole.
 
     Args:
         tensor: `(H, W, C)` tensor.
