@@ -14,7 +14,8 @@
   `split_element`, `extract_label`).
 - Augmentation after the paper's mmsegmentation recipe: `random_resize`,
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
-  `TrainAugmentation`, `augmentation_from_config`.
+  `TrainAugmentation`, `augmentation_from_config`; their building blocks
+  `resize_nearest`, `scale_saturation`.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -31,6 +32,8 @@ from keras_rr.data.augmentation import photometric_distortion
 from keras_rr.data.augmentation import random_crop
 from keras_rr.data.augmentation import random_flip
 from keras_rr.data.augmentation import random_resize
+from keras_rr.data.augmentation import resize_nearest
+from keras_rr.data.augmentation import scale_saturation
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names

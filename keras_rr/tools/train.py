@@ -56,7 +56,21 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder (checkpoints, logs, models).")
 _STRATEGY = flags.DEFINE_enum(
     "strategy", None, ["none", "mirrored", "multi_worker", "data_parallel"],
-    "Distribution strategy; overrides config.train.strategy.",
+    "Distribution strategy; overrides config.train.strategy. multi_worker: TensorFlow reads the "
+    "cluster from TF_CONFIG; JAX uses the three flags below.",
+)
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None,
+    "JAX multi_worker: host:port of process 0 (default: KERAS_DISTRIBUTION_JOB_ADDRESSES, "
+    "JAX_COORDINATOR_ADDRESS, or JAX's cluster auto-detection).",
+)
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, "JAX multi_worker: number of processes (default: KERAS_DISTRIBUTION_NUM_PROCESSES).",
+    lower_bound=1,
+)
+_PROCESS_ID = flags.DEFINE_integer(
+    "process_id", None, "JAX multi_worker: this process, 0 = chief (default: KERAS_DISTRIBUTION_PROCESS_ID).",
+    lower_bound=0,
 )
 _RESUME = flags.DEFINE_bool("resume", True, "Resume from the newest checkpoint in --workdir.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")
@@ -66,12 +80,15 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    from keras_rr.training.distribution import ProcessGroup
     from keras_rr.training.trainer import train_and_evaluate
 
     config = _CONFIG.value
     logging.info("Config:\n%s", config)
+    group = ProcessGroup(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     result = train_and_evaluate(
-        config, _WORKDIR.value, strategy=_STRATEGY.value, progress=_PROGRESS.value, resume=_RESUME.value
+        config, _WORKDIR.value, strategy=_STRATEGY.value, progress=_PROGRESS.value, resume=_RESUME.value,
+        process_group=group,
     )
     summary = result.metrics.summary()
     print(

@@ -155,20 +155,27 @@ def _next_boundary(step, total, every):
     return min(b for b in boundaries if b > step)
 
 
-def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=True, resume=True):
+def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=True, resume=True, process_group=None):
     """Trains the model of `config` in `workdir`, resuming from its newest checkpoint.
 
     Args:
         config: `ml_collections.ConfigDict` (see `keras_rr.training.config`).
         workdir: str. Output folder (created).
         strategy: str or None. Overrides `config.train.strategy` (`"none"`,
-            `"mirrored"`, `"multi_worker"`, `"data_parallel"`).
+            `"mirrored"`, `"multi_worker"`, `"data_parallel"`; see
+            `keras_rr.training.distribution`). With `"multi_worker"` every process runs
+            this function with the same config and workdir (a shared filesystem); only
+            the chief writes to the workdir, and each process reads its share of every
+            global batch.
         step_hooks: callables `hook(step, losses)` run after every training step with
             the global step and that step's losses (for tests and custom logging; an
             exception stops training like a crash would).
         progress: bool. Show a progress bar and evaluation progress. Defaults to `True`.
         resume: bool. Continue from the newest checkpoint in the workdir; `False`
             deletes the workdir's checkpoints and starts over. Defaults to `True`.
+        process_group: `keras_rr.training.distribution.ProcessGroup` or None. JAX
+            `"multi_worker"` only: coordinator address, process count and id (`None`:
+            from the environment).
 
     Returns:
         `TrainResult`.
@@ -195,7 +202,7 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
     # Fail before any data is read when the strategy cannot run on this backend.
     check_strategy(strategy)
     workdir = os.fspath(workdir)
-    with distribution_scope(strategy) as dist:
+    with distribution_scope(strategy, process_group=process_group) as dist:
         if config.train.batch_size % dist.num_replicas:
             raise ValueError(
                 f"`train.batch_size` ({config.train.batch_size}) must be divisible by the number of replicas "
@@ -205,7 +212,15 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
             os.makedirs(workdir, exist_ok=True)
             _write_config(config, workdir)
         keras.utils.set_random_seed(config.train.seed)
-        return _run(config, workdir, dist, step_hooks, progress, resume)
+        run, start, metrics, count = _run(config, workdir, dist, step_hooks, progress, resume)
+    # Saving outside the strategy scope: Keras' saving creates a variable (a reference
+    # optimizer), which under a multi-worker strategy is a collective that the other
+    # workers, which write nothing, would never join.
+    paths = _finish(run, metrics, count) if dist.is_chief else {}
+    return TrainResult(
+        step=config.train.total_steps, start_step=start, metrics=metrics, model=run.model, segmenter=run.segmenter,
+        paths=paths,
+    )
 
 
 @dataclasses.dataclass
@@ -214,6 +229,7 @@ class _Run:
 
     config: object
     workdir: str
+    dist: object  # `keras_rr.training.distribution.Distribution`
     chief: bool  # only the chief writes files
     data: object  # `TrainingData`
     model: object
@@ -222,21 +238,27 @@ class _Run:
 
 
 def _run(config, workdir, dist, step_hooks, progress, resume):
-    """Build, restore, train in chunks between checkpoints/evaluations, report and export."""
+    """Build, restore, train in chunks between checkpoints/evaluations, evaluate.
+
+    Returns `(_Run, start step, final metrics, number of validation images)`.
+    """
     from keras_rr.training import training_data
 
     chief = dist.is_chief
+    progress = progress and chief
     data = training_data.build_training_data(config, workdir if chief else None, progress=progress)
     model, segmenter, schedule = _build(config, data)
     start = _restore(model, workdir, config.train.total_steps, resume, chief)
+    # Every worker restores from the shared workdir; a worker that sees another
+    # checkpoint than the chief would silently train different weights.
+    dist.check_same_step(start)
     writers = _open_writers(workdir) if chief else {}
-    run = _Run(config, workdir, chief, data, model, segmenter, writers)
+    run = _Run(config, workdir, dist, chief, data, model, segmenter, writers)
     logger = _make_logger(run, start, schedule, step_hooks, progress)
     _train(run, start, logger)
     total = config.train.total_steps
     metrics, count = _evaluate(run, total, max_batches=None, show_progress=progress)
-    paths = _finish(run, metrics, count) if chief else {}
-    return TrainResult(step=total, start_step=start, metrics=metrics, model=model, segmenter=segmenter, paths=paths)
+    return run, start, metrics, count
 
 
 def _build(config, data):
@@ -309,7 +331,13 @@ def _train(run, start, logger):
     while step < train.total_steps:
         end = _next_boundary(step, train.total_steps, (train.checkpoint_every, train.eval_every))
         logger.first_step = step
-        batches = training_data.train_batches(run.data, train.batch_size, step, end, train.seed)
+        # Each worker reads and augments its own share of every global batch.
+        batches = run.dist.shard_batches(
+            lambda num_shards, shard_index, step=step, end=end: training_data.train_batches(
+                run.data, train.batch_size, step, end, train.seed, num_shards=num_shards, shard_index=shard_index
+            ),
+            train.batch_size,
+        )
         run.model.fit(batches, epochs=1, verbose=0, callbacks=[logger], shuffle=False)
         step = end
         if run.chief and (step % train.checkpoint_every == 0 or step == train.total_steps):

@@ -258,7 +258,7 @@ def _random_access_loader(data, n, seed):
 
     examples, finish = data.examples, _finisher(data.augment, seed)
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int64)])
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int64)], autograph=False)
     def load(index):
         epoch = index // n
         position = index % n
@@ -271,8 +271,15 @@ def _random_access_loader(data, n, seed):
     return load
 
 
-def train_batches(data, batch_size, start_step, end_step, seed):
+def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, shard_index=0):
     """Batches `start_step .. end_step - 1` of the training stream (a pure function of step).
+
+    Step `s` of the global stream holds the examples of global indices
+    `s * batch_size .. (s + 1) * batch_size - 1`. With `num_shards > 1` (one shard per
+    worker process) this returns shard `shard_index`'s part of every global batch,
+    `b = batch_size // num_shards` examples: indices `s * batch_size + shard_index * b + j`.
+    The shards of a step, concatenated in shard order, are that step's global batch, and
+    each shard reads and augments only its own examples.
 
     Args:
         data: `TrainingData`.
@@ -280,32 +287,52 @@ def train_batches(data, batch_size, start_step, end_step, seed):
         start_step: int. First step (0-based).
         end_step: int. One past the last step.
         seed: int. Seed of the per-epoch order and the augmentation.
+        num_shards: int. Number of shards the global batch is split into. Defaults to `1`.
+        shard_index: int. The shard to return, in `[0, num_shards)`. Defaults to `0`.
 
     Returns:
-        A `tf.data.Dataset` of `end_step - start_step` batches `(images, labels)`.
+        A `tf.data.Dataset` of `end_step - start_step` batches `(images, labels)` of
+        `batch_size // num_shards` examples.
 
     Example:
 
     >>> ds = train_batches(data, 16, start_step=400, end_step=600, seed=0)
+    >>> worker1 = train_batches(data, 16, 400, 600, seed=0, num_shards=2, shard_index=1)  # 8 per batch
     """
     import tensorflow as tf
 
+    from keras_rr import validation
+
+    num_shards = validation.check_int(num_shards, "num_shards", minimum=1)
+    shard_index = validation.check_int(shard_index, "shard_index", minimum=0, maximum=num_shards - 1)
+    if batch_size % num_shards:
+        raise ValueError(
+            f"`batch_size` ({batch_size}) must be divisible by `num_shards` ({num_shards}). "
+            f"Received: batch_size={batch_size}, num_shards={num_shards}"
+        )
     n = int(data.num_examples)
     seed = int(seed)
+    b = batch_size // num_shards
     first, last = int(start_step) * batch_size, int(end_step) * batch_size
     if data.random_access:
         # Traced once per (data, seed): the trainer builds a new stream for every chunk
         # between checkpoints, and re-tracing the augmentation each time is slow.
         if seed not in data.loaders:
             data.loaders[seed] = _random_access_loader(data, n, seed)
-        dataset = tf.data.Dataset.range(first, last).map(data.loaders[seed], num_parallel_calls=tf.data.AUTOTUNE)
+        # Local position t -> global index: step t // b, slot shard_index * b + t % b.
+        local = tf.data.Dataset.range(int(start_step) * b, int(end_step) * b)
+        if num_shards > 1:
+            local = local.map(lambda t: (t // b) * batch_size + shard_index * b + t % b)
+        dataset = local.map(data.loaders[seed], num_parallel_calls=tf.data.AUTOTUNE)
     else:
         # Same stream from the start, then skip: exact, but resuming reads the skipped
-        # examples once.
+        # examples once (and every shard reads the whole stream; it augments its own only).
         epochs = -(-last // n)
         stream = data.examples.shuffle(min(n, 10_000), seed=seed, reshuffle_each_iteration=True).repeat(epochs)
         stream = stream.enumerate().skip(first).take(last - first)
+        if num_shards > 1:
+            stream = stream.filter(lambda i, pair: (i % batch_size) // b == shard_index)
         augment = _finisher(data.augment, seed)
         dataset = stream.map(lambda i, pair: augment(i, pair[0], pair[1]), num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = dataset.batch(batch_size, drop_remainder=True)
+    dataset = dataset.batch(b, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

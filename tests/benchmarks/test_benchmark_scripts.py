@@ -1,6 +1,7 @@
-"""The GPU script's benchmarks run end to end, at toy sizes, on every backend.
+"""The benchmarks run end to end, at toy sizes (the model benchmarks on every backend, the
+tf.data input pipeline benchmark once, under TensorFlow).
 
-`benchmarks/gpu.sh` runs these three scripts on a lent GPU, where a crash costs minutes
+`benchmarks/gpu.sh` runs the model benchmarks on a lent GPU, where a crash costs minutes
 of a 15-minute budget; here they run in CI at sizes that take seconds. Only what the
 scripts print is checked (timings at these sizes mean nothing), plus the one exact
 result: the exported segmenter's predictions equal the original's.
@@ -11,6 +12,7 @@ import re
 import pytest
 
 from tests.harness import run_script
+from tests.harness import skip_on_backends
 
 _TOY_MODEL = ["--depth=18", "--image_size=32", "--batch_size=2", "--num_classes=5"]
 
@@ -43,3 +45,17 @@ def test_region_pooling_benchmark_times_every_method():
     text = "\n".join(_table_rows(proc.stdout))
     for method in ("sum (floor)", "segment_sum", "one_hot", "labels-res segment_sum"):
         assert f"| {method} |" in text, text
+
+
+@skip_on_backends("jax", "torch", reason="the input pipeline is tf.data: the Keras backend plays no part")
+def test_input_pipeline_benchmark_reports_decode_augment_and_cores():
+    proc = run_script(
+        "benchmarks/input_pipeline.py",
+        ["--num_images=3", "--size_scale=0.125", "--crop_size=32", "--repeats=1", "--threads=1"],
+    )
+    rows = _table_rows(proc.stdout)
+    number = r"\d+\.\d+"
+    assert any(re.fullmatch(rf"\| 1 \| {number} \| {number} \| {number} \| {number} \| {number}x \| {number} \|", r)
+               for r in rows), rows
+    assert re.search(rf"One core augments {number} images/s \(CPU time\): 200 images/s take {number} cores",
+                     proc.stdout)

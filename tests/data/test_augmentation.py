@@ -5,6 +5,8 @@ channel 1 = source row, channel 2 = source column. After any geometric op sample
 nearest neighbours, a pixel's label must equal `original_label[row, col]`.
 """
 
+import colorsys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -16,6 +18,8 @@ from keras_rr.data import photometric_distortion
 from keras_rr.data import random_crop
 from keras_rr.data import random_flip
 from keras_rr.data import random_resize
+from keras_rr.data import resize_nearest
+from keras_rr.data import scale_saturation
 
 IGNORE = 255
 
@@ -177,6 +181,59 @@ def test_photometric_distortion_changes_only_the_image():
     np.testing.assert_allclose(identity, image, atol=0.05)
 
 
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32])
+def test_resize_nearest_is_tf_image_resize_nearest(dtype):
+    rng = np.random.default_rng(0)
+    for in_h, in_w, out_h, out_w in [(30, 20, 61, 39), (512, 683, 1021, 1362), (7, 9, 3, 2), (5, 5, 5, 5),
+                                     (683, 512, 256, 192), (33, 47, 97, 13)]:
+        tensor = rng.integers(0, 200, size=(in_h, in_w, 1)).astype(dtype)
+        want = tf.image.resize(tensor, (out_h, out_w), method="nearest")
+        got = resize_nearest(tensor, (out_h, out_w))
+        assert got.dtype == tensor.dtype
+        np.testing.assert_array_equal(got, np.asarray(want).astype(dtype))
+
+
+def _np_hsv_map(image, fn):
+    """NumPy/colorsys reference: `fn(h, s, v)` on every pixel of a [0, 255] RGB image."""
+    out = np.empty_like(image)
+    for index in np.ndindex(image.shape[:-1]):
+        h, s, v = colorsys.rgb_to_hsv(*(image[index] / 255.0))
+        out[index] = np.array(colorsys.hsv_to_rgb(*fn(h, s, v))) * 255.0
+    return out
+
+
+def _colour_test_image():
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, size=(16, 12, 3)).astype(np.float32)
+    image[0, :4] = [[0, 0, 0], [255, 255, 255], [80, 80, 80], [10, 10, 200]]  # greys and a pure-ish blue
+    image[1, :3] = [[200, 200, 10], [5, 250, 250], [250, 0, 250]]  # ties between the largest channels
+    return image
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5, 1.0, 1.37, 3.0])
+def test_scale_saturation_matches_hsv(factor):
+    image = _colour_test_image()
+    want = _np_hsv_map(image, lambda h, s, v: (h, min(s * factor, 1.0), v))
+    np.testing.assert_allclose(scale_saturation(image, factor), want, atol=1e-3)
+
+
+def test_photometric_distortion_saturation_step_matches_hsv():
+    image = _colour_test_image()
+    label = np.zeros(image.shape[:2], np.int32)
+    saturated = _np_hsv_map(image, lambda h, s, v: (h, min(s * 1.4, 1.0), v))
+    seen = set()
+    for seed in range(12):  # each step happens with probability 0.5
+        out, _ = photometric_distortion(image, label, brightness_delta=0, contrast_range=(1, 1),
+                                        saturation_range=(1.4, 1.4), hue_delta=0, seed=seed)
+        if np.allclose(out, saturated, atol=1e-3):
+            seen.add("saturated")
+        else:
+            np.testing.assert_allclose(out, image, atol=1e-3)
+            seen.add("unchanged")
+    assert seen == {"saturated", "unchanged"}
+
+
 def test_train_augmentation_output_size_alignment_and_determinism():
     image, label = encoded_example(40, 30)
     augment = TrainAugmentation(
@@ -196,6 +253,48 @@ def test_train_augmentation_output_size_alignment_and_determinism():
     second = augment(image, label, seed=[1, 2])
     np.testing.assert_array_equal(first[1], second[1])
     np.testing.assert_array_equal(first[0], second[0])
+
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
+def test_train_augmentation_equals_the_chain_of_its_steps(interpolation):
+    # TrainAugmentation never resizes the whole label (it gathers the crop window):
+    # the same pixels as random_resize -> random_crop -> flip -> photometric -> pad.
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, size=(45, 70, 3)).astype(np.float32)
+    label = np.kron(rng.integers(0, 6, size=(9, 14)), np.ones((5, 5), np.int32)).astype(np.int32)
+    label[rng.random(label.shape) < 0.1] = IGNORE
+    augment = TrainAugmentation(crop_size=(32, 40), scale=(120, 30), cat_max_ratio=0.5,
+                                image_interpolation=interpolation)
+    for seed in range(8):
+        got_image, got_label = augment(image, label, seed=[seed, 7])
+        steps = tf.random.experimental.stateless_split(tf.constant([seed, 7], tf.int64), num=4)
+        x, y = random_resize(image, label, scale=(120, 30), image_interpolation=interpolation, seed=steps[0])
+        x, y = random_crop(x, y, (32, 40), cat_max_ratio=0.5, seed=steps[1])
+        x, y = random_flip(x, y, seed=steps[2])
+        x, y = photometric_distortion(x, y, seed=steps[3])
+        x, y = pad_to_size(x, y, (32, 40))
+        np.testing.assert_array_equal(got_label, y)
+        np.testing.assert_array_equal(got_image, x)
+
+
+def test_train_augmentation_cat_max_ratio_on_upsampled_labels_equals_the_chain():
+    # Upsampling by 1.5 repeats source rows and columns once or twice: the window's class
+    # counts are taken on the source block, each pixel counted as often as it repeats.
+    rng = np.random.default_rng(1)
+    image = rng.uniform(0, 255, size=(40, 40, 3)).astype(np.float32)
+    rows, cols = np.mgrid[0:40, 0:40]
+    label = np.where(rows + 0.5 * cols < 30, 1, 2).astype(np.int32)
+    label[rows % 3 == 0] = np.where(cols[rows % 3 == 0] < 20, 3, label[rows % 3 == 0])
+    augment = TrainAugmentation(crop_size=24, scale=None, ratio_range=(1.5, 1.5), cat_max_ratio=0.6,
+                                photometric=False)
+    for seed in range(16):
+        _, got = augment(image, label, seed=[seed, 3])
+        steps = tf.random.experimental.stateless_split(tf.constant([seed, 3], tf.int64), num=4)
+        x, y = random_resize(image, label, scale=None, ratio_range=(1.5, 1.5), seed=steps[0])
+        x, y = random_crop(x, y, 24, cat_max_ratio=0.6, seed=steps[1])
+        _, y = random_flip(x, y, seed=steps[2])
+        np.testing.assert_array_equal(got, y)
 
 
 def test_train_augmentation_in_dataset_map_and_config():

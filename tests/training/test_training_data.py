@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 from keras_rr.training import config as rr_config
 from keras_rr.training import training_data
@@ -62,6 +63,48 @@ def test_stream_without_random_access_is_deterministic_too():
     part = _labels(training_data.train_batches(data, 2, 3, 5, seed=1))
     for a, b in zip(full[3:], part):
         np.testing.assert_array_equal(a, b)
+
+
+def _worker_shards_make_the_global_batches(data, start, end):
+    whole = list(training_data.train_batches(data, 4, start, end, seed=2).as_numpy_iterator())
+    shards = [
+        list(training_data.train_batches(data, 4, start, end, seed=2, num_shards=2, shard_index=i).as_numpy_iterator())
+        for i in range(2)
+    ]
+    assert len(whole) == len(shards[0]) == len(shards[1]) == end - start
+    for step, (x, y) in enumerate(whole):
+        assert shards[0][step][0].shape[0] == 2
+        np.testing.assert_array_equal(np.concatenate([shards[0][step][0], shards[1][step][0]]), x)
+        np.testing.assert_array_equal(np.concatenate([shards[0][step][1], shards[1][step][1]]), y)
+
+
+def test_worker_shards_of_a_step_are_its_global_batch_in_order():
+    # Two workers each read half of every global batch, augmented with the example's own
+    # seed: concatenated in worker order they are the single-process batch.
+    _, data = _data(augment=True)
+    _worker_shards_make_the_global_batches(data, 1, 4)
+
+
+def test_worker_shards_without_random_access():
+    import tensorflow as tf
+
+    _, data = _data()
+    images, labels = (np.stack(a) for a in zip(*data.examples.as_numpy_iterator()))
+    data.examples = tf.data.Dataset.from_generator(
+        lambda: zip(images, labels),
+        output_signature=(tf.TensorSpec((32, 32, 3), tf.float32), tf.TensorSpec((32, 32), tf.int32)),
+    )
+    data.random_access = training_data.has_random_access(data.examples)
+    assert not data.random_access
+    _worker_shards_make_the_global_batches(data, 1, 3)
+
+
+def test_shards_must_divide_the_batch():
+    _, data = _data()
+    with pytest.raises(ValueError, match="must be divisible by `num_shards`"):
+        training_data.train_batches(data, 3, 0, 1, seed=0, num_shards=2, shard_index=0)
+    with pytest.raises(ValueError, match="Received: shard_index=2"):
+        training_data.train_batches(data, 4, 0, 1, seed=0, num_shards=2, shard_index=2)
 
 
 def test_statistics_are_cached_in_the_workdir(tmp_path):
