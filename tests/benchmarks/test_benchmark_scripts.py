@@ -43,3 +43,21 @@ def test_region_pooling_benchmark_times_every_method():
     text = "\n".join(_table_rows(proc.stdout))
     for method in ("sum (floor)", "segment_sum", "one_hot", "labels-res segment_sum"):
         assert f"| {method} |" in text, text
+
+
+def test_export_table_reports_a_verified_difference_per_format(tmp_path):
+    from tests.harness import BACKEND
+
+    output = tmp_path / "table.md"
+    proc = run_script(
+        "benchmarks/export_table.py",
+        [f"--backends={BACKEND}", "--models=small_fcn", "--formats=keras,onnx", "--image_size=32",
+         "--num_classes=3", f"--output={output}"],
+    )
+    rows = _table_rows(proc.stdout)
+    assert rows[0] == f"| format | model | {BACKEND} |"
+    assert rows[2].startswith("| `keras` | functional small FCN | 0.0e+00 / 100.0 % |"), rows
+    onnx = rows[3]  # written and verified from TF and torch; JAX names the backends that can
+    expected = r"— \(tensorflow and torch backends\)" if BACKEND == "jax" else r"\d\.\de-\d\d / 100\.0 %"
+    assert re.search(expected, onnx), onnx
+    assert output.read_text().startswith("Each export is loaded by its own runtime")
