@@ -69,7 +69,10 @@ def export_segmenter(
     | `litert` | tensorflow, jax | `.tflite` file, default signature |
 
     A backend that cannot write a format raises a `ValueError` naming the backends that
-    can (a `.keras` file loads on every backend).
+    can (a `.keras` file loads on every backend). Known converter limits, refused with an
+    `ExportError` that names the tensorflow backend: a KerasHub SegFormer to `onnx` from
+    torch (the TorchScript tracer fails on its attention reshapes) and to `litert` from
+    JAX (its dropout seed-generator state is a uint32 variable LiteRT cannot assign).
 
     Args:
         model: a `keras_rr.models.RegionRebalanceSegmenter` or a plain `keras.Model`.
@@ -89,8 +92,8 @@ def export_segmenter(
 
     Returns:
         dict with `path`, `format`, `backend`, `outputs`, `route` (converter and
-        settings), `runtime`, `num_weights` (weight tensors in a `keras` or
-        `tf_saved_model` export, else None), `num_samples`, `max_abs_diff`,
+        settings), `runtime`, `num_weights` (weight tensors of a `keras` export;
+        variables of a `tf_saved_model`, seed-generator states included; else None), `num_samples`, `max_abs_diff`,
         `relative_diff` and `argmax_agreement` (None when `verify=False`).
 
     Raises:
