@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.keras_rr-installed
-EXTRAS := tensorflow,jax,torch,hub,cv,data,dev
+EXTRAS := tensorflow,jax,torch,hub,cv,data,export,dev
 BACKENDS ?= tensorflow jax torch
 PYTEST_ARGS ?=
 

@@ -17,16 +17,22 @@ model.fit(train_ds)
 ```
 """
 
-from keras_rr import data
-from keras_rr import export
-from keras_rr import inference
-from keras_rr import layers
-from keras_rr import losses
-from keras_rr import metrics
-from keras_rr import models
-from keras_rr import ops
-from keras_rr import optimizers
-from keras_rr import validation
-from keras_rr import version
+# A `python -m keras_rr.tools.<name>` run sets TF / XLA / absl log levels before Keras
+# loads them (nothing happens when user code imports keras_rr; see keras_rr/tools/quiet.py).
+from keras_rr.tools import quiet as _tool_logs  # noqa: I001 - must run before Keras loads
+
+_tool_logs.quiet_tool_logs()
+
+from keras_rr import data  # noqa: E402
+from keras_rr import export  # noqa: E402
+from keras_rr import inference  # noqa: E402
+from keras_rr import layers  # noqa: E402
+from keras_rr import losses  # noqa: E402
+from keras_rr import metrics  # noqa: E402
+from keras_rr import models  # noqa: E402
+from keras_rr import ops  # noqa: E402
+from keras_rr import optimizers  # noqa: E402
+from keras_rr import validation  # noqa: E402
+from keras_rr import version  # noqa: E402
 
 __version__ = version.__version__

@@ -14,6 +14,16 @@ SHAPES = (
 )
 
 
+def _unique(names):
+    """`names` with a `_2`, `_3`, ... suffix on repeats, so every class name is unique."""
+    seen = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return unique
+
+
 def _cycled_names(base, count):
     names = []
     for i in range(count):
@@ -42,7 +52,9 @@ class SyntheticSpec:
     and returns it with `return_spec=True`.
 
     Args:
-        class_names: tuple of `K` str.
+        class_names: tuple of `K` str: stuff classes by what they depict ("ground",
+            "sky", ...), things by their look ("sky-striped-disc": the stripes of their
+            parent class, their shape).
         image_frequencies: float array `(K,)`, probability that an image holds class k.
         colors: float array `(K, 3)`, mean RGB colour in [0, 255].
         orientations: float array `(K,)`, stripe orientation in radians.
@@ -155,10 +167,13 @@ class SyntheticSpec:
             colors[k] = np.clip(colors[parent] + color_jitter * direction, 10.0, 245.0)
             orientations[k] = orientations[parent]
             periods[k] = periods[parent]
-        names = _cycled_names(_STUFF_NAMES, num_stuff_classes) + _cycled_names(SHAPES, num_things)
         shapes = ("region",) * num_stuff_classes + tuple(
             SHAPES[t % len(SHAPES)] for t in range(num_things)
         )
+        names = _cycled_names(_STUFF_NAMES, num_stuff_classes)
+        # A thing is named after what it looks like: its parent's stripes, its shape.
+        thing_names = [f"{names[parents[k]]}-striped-{shapes[k]}" for k in range(num_stuff_classes, num_classes)]
+        names = names + _unique(thing_names)
         return cls(
             class_names=names,
             image_frequencies=frequencies,

@@ -1,135 +1,175 @@
-"""Export the inference model (the plain segmenter, without the region branch).
+"""Export the inference model (the plain segmenter, without the region branch), verified.
 
 The region branch only shapes training (`docs/method.md`, section 3); inference runs the
-plain segmenter, so that is what is written, verified and timed.
+plain segmenter, so that is what is written. Every artifact is loaded back by its own
+runtime and compared with the model before it reaches the requested path: a wrong model
+is never written silently.
 """
 
 import os
+import shutil
+import tempfile
 
 import keras
-import numpy as np
 
 from keras_rr import validation
+from keras_rr.export.export_error import ExportError
+from keras_rr.export.inference_model import EXPORT_OUTPUTS
+from keras_rr.export.inference_model import inference_model
+from keras_rr.export.inference_model import plain_segmenter
+from keras_rr.export.verification import DEFAULT_MIN_ARGMAX_AGREEMENT
+from keras_rr.export.verification import DEFAULT_RTOL
+from keras_rr.export.verification import sample_images_for
+from keras_rr.export.verification import verify_export
+from keras_rr.export.writers import EXPORT_FORMATS
+from keras_rr.export.writers import FORMAT_SUFFIXES
+from keras_rr.export.writers import check_backend
+from keras_rr.export.writers import other_backends_hint
+from keras_rr.export.writers import write_artifact
 
 
-def _plain_segmenter(model):
-    # Duck-typed so this module does not import the wrapper (and stays light).
-    return getattr(model, "segmenter", model)
+def format_for_path(filepath):
+    """The export format a file name asks for: by suffix, else a SavedModel directory.
 
-
-def _sample_images(segmenter, sample_images, seed=0):
-    if sample_images is not None:
-        return np.asarray(sample_images, dtype="float32")
-    shape = segmenter.inputs[0].shape
-    if any(d is None for d in shape[1:]):
-        raise ValueError(
-            "The segmenter has a dynamic input size; pass `sample_images` to verify the "
-            f"export. Received input shape: {tuple(shape)}"
-        )
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 255, size=(2,) + tuple(shape[1:])).astype("float32")
-
-
-def _forward(model, images, batch_size=8):
-    """Outputs of `model` on `images`, through a compiled `predict` where possible.
-
-    A functional model is run through `predict` of a plain `keras.Model` view of its
-    graph: one compiled program (an eager call on JAX/GPU compiles every op on its own,
-    which takes minutes for a ResNet-50), and no TensorFlow or Grain input pipeline,
-    which KerasHub tasks' own `predict` needs. Other models are called directly.
+    `.keras` -> `keras`, `.onnx` -> `onnx`, `.tflite` -> `litert`; anything else is a
+    directory, written as `tf_saved_model` (the default of `keras.Model.export`).
     """
-    graph = _plain_segmenter(model)
-    if getattr(graph, "inputs", None) and getattr(graph, "outputs", None) and len(graph.outputs) == 1:
-        view = keras.Model(graph.inputs, graph.outputs)
-        return np.asarray(view.predict(images, batch_size=batch_size, verbose=0))
-    outputs = [
-        keras.ops.convert_to_numpy(model(images[i : i + batch_size], training=False))
-        for i in range(0, len(images), batch_size)
-    ]
-    return np.concatenate(outputs, axis=0)
+    for name, suffix in FORMAT_SUFFIXES.items():
+        if os.fspath(filepath).endswith(suffix):
+            return name
+    return "tf_saved_model"
 
 
-def _check_no_region_weights(names, where):
-    leaked = [n for n in names if "region" in n.lower()]
-    if leaked:
-        raise AssertionError(f"Region branch weights leaked into the {where}: {leaked[:5]}")
-
-
-def _write_keras(segmenter, path, images):
-    """Saves a `.keras` file and reloads it: `(weight names, outputs or None, weight count)`."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    segmenter.save(path)
-    exported = keras.saving.load_model(path)
-    if len(exported.weights) != len(segmenter.weights):
-        raise AssertionError(
-            f"The export holds {len(exported.weights)} weights, the segmenter {len(segmenter.weights)}."
-        )
-    actual = None if images is None else _forward(exported, images)
-    return [w.path for w in exported.weights], actual, len(exported.weights)
-
-
-def _write_tf_saved_model(segmenter, path, images):
-    """Exports a SavedModel and reloads it: `(variable names, outputs or None, variable count)`."""
-    try:
-        import tensorflow as tf
-    except ImportError as error:
-        raise ImportError("`format='tf_saved_model'` needs TensorFlow: pip install tensorflow") from error
-    segmenter.export(path, format="tf_saved_model", verbose=False)
-    reloaded = tf.saved_model.load(path)
-    actual = None if images is None else reloaded.serve(tf.constant(images)).numpy()
-    return [v.name for v in reloaded.variables], actual, len(reloaded.variables)
-
-
-_WRITERS = {"keras": _write_keras, "tf_saved_model": _write_tf_saved_model}
-EXPORT_FORMATS = tuple(_WRITERS)
-
-
-def export_segmenter(model, path, format="keras", sample_images=None, atol=1e-5, verify=True):
-    """Writes the inference model without the region branch and verifies it.
+def export_segmenter(
+    model,
+    filepath,
+    format=None,
+    outputs="logits",
+    sample_images=None,
+    rtol=DEFAULT_RTOL,
+    min_argmax_agreement=DEFAULT_MIN_ARGMAX_AGREEMENT,
+    verify=True,
+):
+    """Writes the inference model without the region branch, verified in its runtime.
 
     The exported model is `model.segmenter` (or `model` itself if it is already a plain
-    segmenter): same weights, same outputs, no extra cost. After writing, the file is
-    loaded back and its outputs are compared with the model's (for the wrapper, its
-    segmenter's: the wrapper predicts with it) on `sample_images` (random images of the
-    input size if None), and its weights are checked to hold nothing of the region
-    branch. `verify=False` skips the output comparison (two compiled forward passes),
-    not the weight check.
+    segmenter), traced with `training=False`: same weights, same outputs, nothing of the
+    region branch. The artifact is first written next to `filepath`, loaded by its own
+    runtime (Keras, TensorFlow, onnxruntime, the LiteRT interpreter) and run on
+    `sample_images` (random images of the input size if None); only if its outputs
+    match the segmenter's `predict` (max |difference| ≤ `rtol` × largest |logit|, class
+    argmax agreeing on ≥ `min_argmax_agreement` of the pixels) is it moved to `filepath`.
+    Otherwise an `ExportError` names the format, backend and difference.
+
+    | format | backends | artifact |
+    |---|---|---|
+    | `keras` | tensorflow, jax, torch | `.keras` file |
+    | `tf_saved_model` | tensorflow, jax | SavedModel directory, endpoint `serve(images)` |
+    | `onnx` | tensorflow (tf2onnx), torch (`torch.onnx`) | `.onnx` file, input `images` |
+    | `litert` | tensorflow, jax | `.tflite` file, default signature |
+
+    A backend that cannot write a format raises a `ValueError` naming the backends that
+    can (a `.keras` file loads on every backend). Known converter limits, refused with an
+    `ExportError` that names the tensorflow backend: a KerasHub SegFormer to `onnx` from
+    torch (the TorchScript tracer fails on its attention reshapes) and to `litert` from
+    JAX (its dropout seed-generator state is a uint32 variable LiteRT cannot assign).
 
     Args:
         model: a `keras_rr.models.RegionRebalanceSegmenter` or a plain `keras.Model`.
-        path: str. Output path: a `.keras` file for `format="keras"`, a directory for
-            `format="tf_saved_model"` (needs TensorFlow installed).
-        format: `"keras"` or `"tf_saved_model"`. Defaults to `"keras"`.
-        sample_images: array `(N, H, W, 3)` or None. Images used for the check.
-        atol: float. Largest absolute output difference accepted. Defaults to `1e-5`.
-        verify: bool. Compare the outputs of the export with the model's. Defaults to
-            `True`.
+        filepath: str. A `.keras`, `.onnx` or `.tflite` file, or a SavedModel directory.
+        format: one of `"keras"`, `"tf_saved_model"`, `"onnx"`, `"litert"`, or None
+            (the default) to take it from `filepath`: `.keras`, `.onnx`, `.tflite`,
+            else `"tf_saved_model"` (as `keras.Model.export`).
+        outputs: `"logits"` (the segmenter's `(B, H, W, K)` output) or `"labels"`
+            (`labels` `(B, H, W)` int32 argmax and `scores` `(B, H, W)` max, computed in
+            the graph). Defaults to `"logits"`.
+        sample_images: array `(N, H, W, C)` or None. Images for the check.
+        rtol: float. Largest accepted max |difference| relative to the largest
+            |output| of the model. Defaults to `1e-4`.
+        min_argmax_agreement: float. Smallest accepted fraction of pixels with the
+            model's class. Defaults to `0.999`.
+        verify: bool. Run the check. Defaults to `True`; `False` writes unchecked.
 
     Returns:
-        dict with `path`, `format`, `max_abs_diff` (exported vs wrapper outputs; `None`
-        when `verify=False`) and `num_weights` (number of weight tensors in the export).
+        dict with `path`, `format`, `backend`, `outputs`, `route` (converter and
+        settings), `runtime`, `num_weights` (weight tensors of a `keras` export;
+        variables of a `tf_saved_model`, seed-generator states included; else None), `num_samples`, `max_abs_diff`,
+        `relative_diff` and `argmax_agreement` (None when `verify=False`).
+
+    Raises:
+        ValueError: bad arguments, or a backend that cannot write `format`.
+        ExportError: the converter failed, or the artifact does not reproduce the model.
 
     Example:
 
-    >>> keras_rr.export.export_segmenter(rr_model, "deeplab_rr.keras")
-    {'path': 'deeplab_rr.keras', 'format': 'keras', 'max_abs_diff': 0.0, ...}
+    >>> keras_rr.export.export_segmenter(rr_model, "segmenter.onnx", format="onnx")
+    {'path': 'segmenter.onnx', 'format': 'onnx', 'backend': 'tensorflow', ...,
+     'max_abs_diff': 2.5e-05, 'relative_diff': 1.2e-06, 'argmax_agreement': 1.0}
     """
+    path = os.fspath(filepath)
+    format = format_for_path(path) if format is None else format
     validation.check_choice(format, EXPORT_FORMATS, "format")
-    atol = validation.check_number(atol, "atol", minimum=0.0)
-    path = os.fspath(path)
-    if format == "keras" and not path.endswith(".keras"):
-        raise ValueError(f"A Keras export path must end with '.keras'. Received: path={path!r}")
-    segmenter = _plain_segmenter(model)
-    images = _sample_images(segmenter, sample_images) if verify else None
-    expected = _forward(model, images) if verify else None
-    names, actual, num_weights = _WRITERS[format](segmenter, path, images)
-    _check_no_region_weights(names, f"export at {path}")
-    report = {"path": path, "format": format, "max_abs_diff": None, "num_weights": num_weights}
-    if not verify:
+    validation.check_choice(outputs, EXPORT_OUTPUTS, "outputs")
+    rtol = validation.check_number(rtol, "rtol", minimum=0.0)
+    min_argmax_agreement = validation.check_number(min_argmax_agreement, "min_argmax_agreement", 0.0, 1.0)
+    suffix = FORMAT_SUFFIXES.get(format)
+    if suffix and not path.endswith(suffix):
+        raise ValueError(f"A {format} export path must end with {suffix!r}. Received: filepath={path!r}")
+    check_backend(format)
+    segmenter = plain_segmenter(model)
+    images = sample_images_for(segmenter, sample_images) if verify else None
+    served = inference_model(segmenter, outputs)
+    backend = keras.backend.backend()
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".keras_rr_export_", dir=parent)
+    try:
+        staged = os.path.join(staging, os.path.basename(os.path.normpath(path)))
+        input_shape = tuple(segmenter.inputs[0].shape[1:])
+        if backend == "torch" and images is not None:  # torch traces static image sizes
+            input_shape = tuple(d or s for d, s in zip(input_shape, images.shape[1:]))
+        try:
+            route = write_artifact(served, staged, format, input_shape)
+        except (ImportError, ValueError):
+            raise
+        except Exception as error:  # noqa: BLE001 - converter failures become one clear error
+            message = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            raise ExportError(
+                f"The {format} export from the {backend} backend failed for this model "
+                f"({type(error).__name__}: {message}). " + other_backends_hint(format, backend)
+            ) from error
+        report = {
+            "path": path, "format": format, "backend": backend, "outputs": outputs, "route": route,
+            "runtime": None, "num_weights": None, "num_samples": None,
+            "max_abs_diff": None, "relative_diff": None, "argmax_agreement": None,
+        }
+        if verify:
+            checked = verify_export(segmenter, staged, format, outputs, images, rtol, min_argmax_agreement)
+            weight_names = checked.pop("weight_names")
+            if weight_names is not None:
+                _check_weight_count(weight_names, segmenter, format)
+                report["num_weights"] = len(weight_names)
+            report.update(checked)
+        _move(staged, path)
         return report
-    report["max_abs_diff"] = float(np.max(np.abs(actual.astype("float64") - expected.astype("float64"))))
-    if not report["max_abs_diff"] <= atol:
-        raise AssertionError(
-            f"Exported outputs differ from the model's by {report['max_abs_diff']} (atol={atol}) at {path}"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_weight_count(weight_names, segmenter, format):
+    # The inference model holds exactly the segmenter's tensors: none of the region
+    # branch (head, classifier, projection) and no auxiliary ones. A `.keras` file
+    # reloads as weights; a SavedModel keeps every variable, including the state of
+    # the random seed generators (dropout) that `weights` leaves out.
+    expected = segmenter.variables if format == "tf_saved_model" else segmenter.weights
+    if len(weight_names) != len(expected):
+        raise ExportError(
+            f"The {format} export holds {len(weight_names)} variables; the segmenter has "
+            f"{len(expected)}."
         )
-    return report
+
+
+def _move(staged, path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    os.replace(staged, path)

@@ -230,6 +230,9 @@ def per_class_table(
 ):
     """Markdown table of per-class IoU and Acc (in %), most frequent class first.
 
+    Each row starts with the class id (its index in the label maps, not its rank in the
+    table) and its name. A class with nothing to measure shows `nan`, never 0.
+
     Args:
         metrics: `SegmentationMetrics` or dict with `iou`, `acc` (and optionally `miou`,
             `macc`, `aacc`, `pixel_counts`).
@@ -265,7 +268,7 @@ def per_class_table(
         )
     if pixel_counts is None:
         pixel_counts = _entry(metrics, "pixel_counts")
-    columns = ["#", "class"]
+    columns = ["id", "class"]
     if pixel_counts is not None:
         pixel_counts = np.asarray(pixel_counts, dtype=np.float64).reshape(-1)
         if pixel_counts.shape != (k,):
@@ -295,8 +298,8 @@ def per_class_table(
         "| " + " | ".join(columns) + " |",
         "|" + "|".join("---:" if c not in ("class",) else ":---" for c in columns) + "|",
     ]
-    for rank, c in enumerate(order):
-        row = [str(rank), str(class_names[c])]
+    for c in order:
+        row = [str(int(c)), str(class_names[c])]
         if pixel_counts is not None:
             row.append(pct(pixel_counts[c] / total) if total > 0 else "nan")
         if region_counts is not None:

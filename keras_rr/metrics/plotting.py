@@ -91,7 +91,9 @@ def plot_per_class_delta(
     gains are green, losses red. Values are fractions, drawn in percentage points.
 
     Args:
-        delta_iou: array-like `(K,)` ΔIoU per class (NaN bars are left empty).
+        delta_iou: array-like `(K,)` ΔIoU per class. A NaN class (absent from the
+            ground truth and the predictions of a run) gets no bar but a grey cross on
+            the zero line, labelled in the legend, so it is not read as "no change".
         delta_acc: array-like `(K,)` ΔAcc per class.
         pixel_counts: array-like `(K,)` used for the order (training-set counts match
             the paper).
@@ -118,8 +120,13 @@ def plot_per_class_delta(
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(0.12 * k + 2, 24.0)), 6), sharex=True)
     for ax, values, label in ((axes[0], delta_iou, "ΔIoU"), (axes[1], delta_acc, "ΔAcc")):
         v = 100.0 * values[order]
-        colors = np.where(np.nan_to_num(v) >= 0, "tab:green", "tab:red")
-        ax.bar(x, np.nan_to_num(v), color=colors, width=0.8)
+        missing = np.isnan(v)  # nothing to measure in a run: no bar, a grey cross
+        colors = np.where(v >= 0, "tab:green", "tab:red")
+        ax.bar(x[~missing], v[~missing], color=colors[~missing], width=0.8)
+        if missing.any():
+            ax.scatter(x[missing], np.zeros(int(missing.sum())), marker="x", color="tab:gray",
+                       zorder=3, label=f"{label} NaN (class absent)")
+            ax.legend(loc="best", fontsize=7)
         ax.axhline(0.0, color="black", linewidth=0.6)
         ax.set_ylabel(f"{label} (points)")
         ax.grid(axis="y", alpha=0.3)

@@ -29,7 +29,8 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
     be evaluated against full-resolution labels.
 
     `result()` is mIoU following mmseg: the mean IoU over classes present in the ground
-    truth or the predictions; 0 before any pixel was counted. Per-class IoU/Acc, mAcc and
+    truth or the predictions; NaN when no pixel was counted (as mmseg's `np.nanmean` and
+    `keras_rr.metrics.metrics_from_confusion_matrix` give). Per-class IoU/Acc, mAcc and
     aAcc are available from the methods below, and `segmentation_metrics()` returns all
     of them in NumPy.
 
@@ -186,8 +187,9 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
 
     @staticmethod
     def _present_mean(values, denominator):
+        # Mean over entries with a positive denominator; NaN when there is none.
         present = ops.cast(ops.greater(denominator, 0), values.dtype)
-        return ops.divide_no_nan(ops.sum(values * present), ops.sum(present))
+        return SegmentationConfusionMatrix._nan_where_zero(ops.sum(values * present), ops.sum(present))
 
     @property
     def confusion_matrix(self):
@@ -205,20 +207,20 @@ class SegmentationConfusionMatrix(keras.metrics.Metric):
         return ops.cast(self._nan_where_zero(tp, gt), self.dtype)
 
     def mean_iou(self):
-        """mIoU over present classes (0 when nothing was counted)."""
+        """mIoU over present classes (NaN when nothing was counted)."""
         tp, gt, pred = self._statistics()
         union = gt + pred - tp
         return ops.cast(self._present_mean(ops.divide_no_nan(tp, union), union), self.dtype)
 
     def mean_accuracy(self):
-        """mAcc over classes present in the labels (0 when nothing was counted)."""
+        """mAcc over classes present in the labels (NaN when none has a labeled pixel)."""
         tp, gt, _ = self._statistics()
         return ops.cast(self._present_mean(ops.divide_no_nan(tp, gt), gt), self.dtype)
 
     def overall_accuracy(self):
-        """aAcc: correctly classified / labeled pixels (0 when nothing was counted)."""
+        """aAcc: correctly classified / labeled pixels (NaN when nothing was counted)."""
         tp, gt, _ = self._statistics()
-        return ops.cast(ops.divide_no_nan(ops.sum(tp), ops.sum(gt)), self.dtype)
+        return ops.cast(self._nan_where_zero(ops.sum(tp), ops.sum(gt)), self.dtype)
 
     def result(self):
         return self.mean_iou()

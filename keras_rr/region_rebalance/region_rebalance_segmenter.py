@@ -410,21 +410,25 @@ class RegionRebalanceSegmenter(keras.Model):
                 y_pred = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
         return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
-    def export(self, filepath, format="tf_saved_model", **kwargs):
-        """Exports the plain segmenter, without the region branch (`export_segmenter`).
+    def export(self, filepath, format=None, **kwargs):
+        """Exports the plain segmenter, without the region branch, verified.
 
         The same artifact as `keras_rr.export.export_segmenter(self, filepath, ...)`:
         `keras.Model.export` of the wrapper would trace the training wrapper and ship
-        the region weights.
+        the region weights. The written file is loaded by its own runtime and checked
+        against the segmenter's outputs (`keras_rr.export.ExportError` if it differs).
 
         Args:
-            filepath: str. Where to write (see `keras_rr.export.export_segmenter`).
-            format: str. An export format of `export_segmenter`. Defaults to
-                `"tf_saved_model"`, as `keras.Model.export`.
-            **kwargs: other `export_segmenter` arguments (e.g. `sample_images`).
+            filepath: str. Where to write.
+            format: str or None. `"keras"`, `"tf_saved_model"`, `"onnx"` or `"litert"`;
+                None takes it from the file name (`.keras`, `.onnx`, `.tflite`,
+                anything else a SavedModel directory, as `keras.Model.export`).
+                Defaults to `None`.
+            **kwargs: other `export_segmenter` arguments (`outputs`, `sample_images`,
+                `rtol`, `min_argmax_agreement`, `verify`).
 
         Returns:
-            The verification report of `export_segmenter`.
+            What `keras_rr.export.export_segmenter` returns.
         """
         from keras_rr.export import export_segmenter
 

@@ -28,6 +28,9 @@ per-class deltas) and `compare.json`, and prints the markdown. Frequencies come 
 from absl import app
 from absl import flags
 
+from keras_rr.tools.quiet import define_verbose_flag
+
+define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
 _BASELINE = flags.DEFINE_string("baseline", None, "metrics.json of the reference run.")
 _CANDIDATE = flags.DEFINE_string("candidate", None, "metrics.json of the compared run.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where the PNG, markdown and JSON are written.")

@@ -24,7 +24,9 @@ from absl import logging
 
 from keras_rr.data.datasets import DATASETS
 from keras_rr.data.datasets import compute_dataset_statistics
+from keras_rr.tools.quiet import define_verbose_flag
 
+define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
 _DATASET = flags.DEFINE_enum("dataset", "synthetic", sorted(DATASETS), "Dataset to count.")
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", None, "Dataset root (TFDS data dir for ade20k_tfds; unused for directory/synthetic)."

@@ -18,6 +18,9 @@ All logic is in `keras_rr.training.demo.run_demo`.
 from absl import app
 from absl import flags
 
+from keras_rr.tools.quiet import define_verbose_flag
+
+define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", "outputs/demo", "Where the report and plots go.")
 flags.DEFINE_integer("seeds", 5, "Number of paired seeds.")
 flags.DEFINE_integer("epochs", 25, "Training epochs per run.")

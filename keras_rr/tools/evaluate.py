@@ -33,6 +33,9 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from keras_rr.tools.quiet import define_verbose_flag
+
+define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file, `path.py[:variant]`; its data and eval sections are used.", lock_config=True
 )

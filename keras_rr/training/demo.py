@@ -52,10 +52,13 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
     start = time.time()
     os.makedirs(output_dir, exist_ok=True)
     data_kwargs = dict(image_size=image_size, num_classes=num_classes, class_seed=0)
-    train = keras_rr.data.synthetic_long_tailed(num_images=train_images, seed=0, **data_kwargs)
+    *train, spec = keras_rr.data.synthetic_long_tailed(num_images=train_images, seed=0, return_spec=True, **data_kwargs)
+    train = tuple(train)
     val = keras_rr.data.synthetic_long_tailed(num_images=val_images, seed=10_000, **data_kwargs)
+    class_names = list(spec.class_names)
     stats = keras_rr.data.compute_class_statistics(
-        train[1], num_classes, dataset_name="synthetic_long_tailed", split="train", progress=False
+        train[1], num_classes, dataset_name="synthetic_long_tailed", split="train", class_names=class_names,
+        progress=False,
     )
     stats_path = os.path.join(output_dir, "stats.json")
     stats.save(stats_path)
@@ -88,11 +91,13 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
         rr["acc"] - baseline["acc"],
         stats.pixel_counts,
         paths["delta_plot"],
+        class_names=class_names,
         title=f"RR − baseline, mean of {seeds} paired seeds",
     )
     paths["frequency_plot"] = os.path.join(output_dir, "frequency_histogram.png")
     keras_rr.metrics.plot_frequency_histogram(
-        stats.pixel_counts, stats.region_counts, paths["frequency_plot"], title="Synthetic long-tailed train set"
+        stats.pixel_counts, stats.region_counts, paths["frequency_plot"], class_names=class_names,
+        title="Synthetic long-tailed train set",
     )
 
     minutes = (time.time() - start) / 60
@@ -105,7 +110,7 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
             f"{seeds} paired seeds; {minutes:.1f} min.",
             report.summary_table(results, stats.pixel_counts),
             "## Per-class (mean over seeds, most frequent first)",
-            report.per_class_comparison(results, stats, "region_rebalance"),
+            report.per_class_comparison(results, stats, "region_rebalance", class_names=class_names),
         ]
     )
     paths["report"] = os.path.join(output_dir, "report.md")

@@ -59,3 +59,21 @@ def test_input_pipeline_benchmark_reports_decode_augment_and_cores():
                for r in rows), rows
     assert re.search(rf"One core augments {number} images/s \(CPU time\): 200 images/s take {number} cores",
                      proc.stdout)
+
+
+def test_export_table_reports_a_verified_difference_per_format(tmp_path):
+    from tests.harness import BACKEND
+
+    output = tmp_path / "table.md"
+    proc = run_script(
+        "benchmarks/export_table.py",
+        [f"--backends={BACKEND}", "--models=small_fcn", "--formats=keras,onnx", "--image_size=32",
+         "--num_classes=3", f"--output={output}"],
+    )
+    rows = _table_rows(proc.stdout)
+    assert rows[0] == f"| format | model | {BACKEND} |"
+    assert rows[2].startswith("| `keras` | functional small FCN | 0.0e+00 / 100.0 % |"), rows
+    onnx = rows[3]  # written and verified from TF and torch; JAX names the backends that can
+    expected = r"— \(tensorflow and torch backends\)" if BACKEND == "jax" else r"\d\.\de-\d\d / 100\.0 %"
+    assert re.search(expected, onnx), onnx
+    assert output.read_text().startswith("Each export is loaded by its own runtime")

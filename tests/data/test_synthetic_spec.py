@@ -17,6 +17,14 @@ def test_rare_things_resemble_a_stuff_class():
     distances = np.linalg.norm(stuff[:, None] - stuff[None], axis=-1)
     assert distances[np.triu_indices(4, 1)].min() > 40.0  # stuff classes are distinct
     assert len(set(spec.class_names)) == 12
+    assert spec.class_names[:2] == ("ground", "sky")
+    for k in spec.thing_classes:  # named after their look: parent's stripes, shape
+        assert spec.class_names[k] == f"{spec.class_names[spec.parents[k]]}-striped-{spec.shapes[k]}"
+
+
+def test_class_names_stay_unique_when_shapes_repeat():
+    spec = SyntheticSpec.build(num_classes=40, num_stuff_classes=2)
+    assert len(set(spec.class_names)) == 40
 
 
 def test_frequencies_follow_a_power_law_from_one_to_one_over_imbalance():

@@ -54,6 +54,9 @@ def test_per_class_table_sorted_by_frequency():
     names = [row.split("|")[2].strip() for row in rows]
     # b (50) > d (20) > a (10) > c (0); then the mean row.
     assert names == ["b", "d", "a", "c", "mean"]
+    # The first column is the class id (its index in the label maps), not the rank.
+    assert table.splitlines()[0].startswith("| id | class |")
+    assert [row.split("|")[1].strip() for row in rows] == ["1", "3", "0", "2", ""]
     assert "nan" in rows[3]  # class c is absent: NaN, not 0
     assert "mIoU" in table
     unsorted = rr_metrics.per_class_table(m, sort_by_frequency=False)

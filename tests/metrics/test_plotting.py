@@ -47,3 +47,22 @@ def test_plots_check_their_inputs(tmp_path):
     with pytest.raises(ValueError, match="class_names"):
         rr_metrics.plot_frequency_histogram(counts, counts, tmp_path / "x.png", class_names=["a"])
     assert not (tmp_path / "x.png").exists()
+
+
+def test_per_class_delta_marks_nan_classes_instead_of_zero_bars(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to read it back
+    delta = np.array([0.02, np.nan, -0.01, 0.0])
+    rr_metrics.plot_per_class_delta(delta, delta, [40, 30, 20, 10], tmp_path / "delta.png")
+    (figure,) = figures
+    for ax in figure.axes:
+        heights = [bar.get_height() for bar in ax.patches]
+        # Three bars (the NaN class has none); a true zero change keeps its zero bar.
+        np.testing.assert_allclose(heights, [2.0, -1.0, 0.0])
+        (crosses,) = ax.collections
+        np.testing.assert_allclose(crosses.get_offsets(), [[1.0, 0.0]])  # class 1, 2nd most frequent
+        assert "NaN" in ax.get_legend().get_texts()[0].get_text()
+    monkeypatch.undo()
+    plt.close(figure)

@@ -66,7 +66,20 @@ def test_matches_numpy_over_several_updates_and_layouts():
     np.testing.assert_allclose(got.iou, ref.iou)
     metric.reset_state()
     assert float(ops.sum(metric.confusion_matrix)) == 0.0
-    assert float(metric.result()) == 0.0  # nothing counted: 0, not NaN
+    assert np.isnan(float(metric.result()))  # nothing counted: NaN, as mmseg
+
+
+def test_empty_result_is_nan_like_mmseg_and_the_numpy_path():
+    metric = SegmentationConfusionMatrix(num_classes=K)
+    metric.update_state(np.full((1, 2, 2), 255), np.zeros((1, 2, 2), "int32"))  # all ignored
+    reference = metrics_from_confusion_matrix(np.zeros((K, K)))
+    assert np.isnan(reference.miou) and np.isnan(reference.macc) and np.isnan(reference.aacc)
+    for value in (metric.result(), metric.mean_iou(), metric.mean_accuracy(), metric.overall_accuracy()):
+        assert np.isnan(float(value))
+    assert np.all(np.isnan(to_numpy(metric.per_class_iou())))
+    assert np.all(np.isnan(to_numpy(metric.per_class_accuracy())))
+    metric.update_state(np.zeros((1, 2, 2)), np.zeros((1, 2, 2), "int32"))  # one class counted
+    assert float(metric.result()) == 1.0 and float(metric.overall_accuracy()) == 1.0
 
 
 def test_absent_classes_are_skipped():
