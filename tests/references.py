@@ -237,3 +237,49 @@ def np_torch_sgd(params, gradient_fn, learning_rates, momentum=0.0, weight_decay
                 g = g + momentum * buf if nesterov else buf
             p -= lr * g
     return params
+
+
+def torch_authors_region_loss(features, labels, reducer, mlp, region_frequency, num_classes, s=0.5,
+                              prior_epsilon=1e-12, ignore_class=255):
+    """The authors' released region branch, written in plain torch (float64) from its
+    description (issue 13; docs/method.md section 3): 1x1 conv (no bias) + BatchNorm with
+    batch statistics -> bilinear upsampling to the label size with align_corners=True ->
+    one region per class over the whole batch -> Linear + ReLU (-> Dropout, off here) ->
+    Linear -> soft-target CE (true class s, the rest (1 - s) / (K - 1)) on
+    logits + log(F / sum F + eps), averaged over the regions.
+
+    Args: features `(B, h, w, C)`, labels `(B, H, W)`, reducer `(kernel (C, D), gamma,
+    beta)`, mlp `(w1 (D, P), b1, w2 (P, K), b2)` as NumPy arrays.
+
+    Returns: `(loss, d loss / d features)` as NumPy float64.
+    """
+    import torch
+
+    f = torch.tensor(features, dtype=torch.float64, requires_grad=True)
+    kernel, gamma, beta = (torch.tensor(np.asarray(a), dtype=torch.float64) for a in reducer)
+    w1, b1, w2, b2 = (torch.tensor(np.asarray(a), dtype=torch.float64) for a in mlp)
+    x = f @ kernel
+    mean = x.mean(dim=(0, 1, 2))
+    var = x.var(dim=(0, 1, 2), unbiased=False)
+    x = (x - mean) / torch.sqrt(var + 1e-5) * gamma + beta
+    height, width = labels.shape[1:]
+    x = torch.nn.functional.interpolate(
+        x.permute(0, 3, 1, 2), size=(height, width), mode="bilinear", align_corners=True
+    ).permute(0, 2, 3, 1)
+    labels = torch.tensor(labels)
+    valid = (labels >= 0) & (labels < num_classes) & (labels != ignore_class)
+    regions, classes = [], []
+    for k in range(num_classes):
+        member = valid & (labels == k)
+        if member.any():
+            regions.append(x[member].mean(dim=0))
+            classes.append(k)
+    hidden = torch.relu(torch.stack(regions) @ w1 + b1)
+    logits = hidden @ w2 + b2
+    freq = torch.tensor(np.asarray(region_frequency, "float64"))
+    log_probs = torch.log_softmax(logits + torch.log(freq / freq.sum() + prior_epsilon), dim=-1)
+    targets = torch.full_like(log_probs, (1.0 - s) / (num_classes - 1))
+    targets[torch.arange(len(classes)), torch.tensor(classes)] = s
+    loss = -(targets * log_probs).sum(dim=-1).mean()
+    loss.backward()
+    return loss.item(), f.grad.numpy()

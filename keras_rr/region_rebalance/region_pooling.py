@@ -13,6 +13,7 @@ from keras_rr import validation
 
 POOLING_METHODS = ("auto", "segment_sum", "one_hot")
 POOLING_RESOLUTIONS = ("features", "labels")
+REGION_SCOPES = ("image", "batch")
 
 # Fastest method per backend, from `benchmarks/region_pooling.py` (README, Benchmarks):
 # forward + backward at 128x128x256, K=150, batch 8 on an H200, segment_sum took 0.49 ms
@@ -62,10 +63,11 @@ def sample_labels_nearest(labels, height, width):
     return ops.take(ops.take(labels, rows, axis=1), cols, axis=2)
 
 
-def _validate(features, labels, num_classes, resolution, method):
+def _validate(features, labels, num_classes, resolution, method, scope):
     validation.check_num_classes(num_classes)
     validation.check_choice(resolution, POOLING_RESOLUTIONS, "resolution")
     validation.check_choice(method, POOLING_METHODS, "method")
+    validation.check_choice(scope, REGION_SCOPES, "scope")
     if len(features.shape) != 4:
         raise ValueError(
             "`features` must be a 4-D feature map (batch, height, width, channels). "
@@ -105,6 +107,9 @@ def region_mean(
     resolution="features",
     method="auto",
     data_format=None,
+    scope="image",
+    align_corners=False,
+    return_counts=False,
 ):
     """Averages decoder features over every (image, class) region.
 
@@ -128,11 +133,22 @@ def region_mean(
             `"auto"` (the fastest measured on the current backend). Defaults to `"auto"`.
         data_format: `"channels_last"` or `"channels_first"`. Defaults to
             `keras.config.image_data_format()`.
+        scope: `"image"` (a region is one class in one image: the paper's eq. 7) or
+            `"batch"` (one region per class over the whole batch, the authors' released
+            code); with `"batch"` the outputs have a batch dimension of 1. Defaults to
+            `"image"`.
+        align_corners: bool. With `resolution="labels"`, upsample with
+            `align_corners=True` bilinear interpolation (torch's
+            `F.interpolate(..., align_corners=True)`, the authors' code) instead of
+            Keras' half-pixel one. Defaults to `False`.
+        return_counts: bool. Also return the float32 pixel count of every region
+            (for sums across replicas). Defaults to `False`.
 
     Returns:
         Tuple `(region_features, region_mask)`: float32 `(B, K, C)` mean features (zeros
         for regions that do not exist) and bool `(B, K)`, True where image `b` has at
-        least one pixel of class `k` on the pooling grid.
+        least one pixel of class `k` on the pooling grid; plus `counts (B, K)` with
+        `return_counts=True`.
 
     Example:
 
@@ -150,10 +166,13 @@ def region_mean(
     features = features if isinstance(features, keras.KerasTensor) else ops.convert_to_tensor(features)
     labels = labels if isinstance(labels, keras.KerasTensor) else ops.convert_to_tensor(labels)
     labels = validation.check_label_map(labels)
-    _validate(features, labels, num_classes, resolution, method)
+    _validate(features, labels, num_classes, resolution, method, scope)
     data_format = data_format or keras.config.image_data_format()
     if isinstance(features, keras.KerasTensor) or isinstance(labels, keras.KerasTensor):
-        options = dict(num_classes=num_classes, ignore_class=ignore_class, resolution=resolution, method=method)
+        options = dict(
+            num_classes=num_classes, ignore_class=ignore_class, resolution=resolution, method=method,
+            scope=scope, align_corners=align_corners, return_counts=return_counts,
+        )
         return _SymbolicRegionMean(data_format=data_format, **options)(features, labels)
     if data_format == "channels_first":
         features = ops.transpose(features, (0, 2, 3, 1))
@@ -166,7 +185,9 @@ def region_mean(
                 "`resolution='labels'` needs a static label size. Received: "
                 f"labels.shape={tuple(labels.shape)}"
             )
-        if tuple(features.shape[1:3]) != tuple(label_hw):
+        if align_corners:
+            features = resize_bilinear_align_corners(features, *label_hw)
+        elif tuple(features.shape[1:3]) != tuple(label_hw):
             features = ops.image.resize(
                 features, label_hw, interpolation="bilinear", data_format="channels_last"
             )
@@ -177,6 +198,11 @@ def region_mean(
     valid = validation.valid_label_mask(labels, num_classes, ignore_class)
 
     channels = features.shape[-1]
+    if scope == "batch":
+        # The batch as one image of B*h*w pixels: a region is every pixel of a class.
+        features = ops.reshape(features, (1, -1, 1, channels))
+        labels = ops.reshape(labels, (1, -1, 1))
+        valid = ops.reshape(valid, (1, -1, 1))
     if method == "auto":
         method = _DEFAULT_METHOD.get(keras.backend.backend(), "segment_sum")
     if method == "one_hot":
@@ -185,7 +211,46 @@ def region_mean(
         sums, counts = _pool_segment_sum(features, labels, valid, num_classes, channels)
     region_mask = counts > 0
     region_features = sums / ops.expand_dims(ops.maximum(counts, 1.0), -1)
+    if return_counts:
+        return region_features, region_mask, counts
     return region_features, region_mask
+
+
+def resize_bilinear_align_corners(features, height, width):
+    """Bilinear resize of `(B, h, w, C)` to `(B, height, width, C)` with aligned corners.
+
+    Output pixel `i` samples input position `i * (h - 1) / (height - 1)` (corners map to
+    corners), as torch's `F.interpolate(mode="bilinear", align_corners=True)`; the same
+    on every backend (two gathers and a lerp per axis), differentiable.
+
+    Args:
+        features: float tensor `(B, h, w, C)`.
+        height: int. Output height.
+        width: int. Output width.
+
+    Returns:
+        float tensor `(B, height, width, C)`.
+
+    Example:
+
+    >>> x = np.arange(4, dtype="float32").reshape(1, 2, 2, 1)
+    >>> resize_bilinear_align_corners(x, 3, 3)[0, :, :, 0]  # [[0, .5, 1], [1, 1.5, 2], [2, 2.5, 3]]
+    """
+
+    def axis_weights(in_size, out_size):
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        position = ops.arange(out_size, dtype="float32") * scale
+        low = ops.minimum(ops.cast(ops.floor(position), "int32"), in_size - 1)
+        high = ops.minimum(low + 1, in_size - 1)
+        return low, high, position - ops.cast(low, "float32")
+
+    in_height, in_width = features.shape[1], features.shape[2]
+    low, high, frac = axis_weights(in_height, height)
+    frac = ops.reshape(frac, (1, -1, 1, 1))
+    features = ops.take(features, low, axis=1) * (1.0 - frac) + ops.take(features, high, axis=1) * frac
+    low, high, frac = axis_weights(in_width, width)
+    frac = ops.reshape(frac, (1, 1, -1, 1))
+    return ops.take(features, low, axis=2) * (1.0 - frac) + ops.take(features, high, axis=2) * frac
 
 
 class _SymbolicRegionMean(keras.Operation):
@@ -202,10 +267,15 @@ class _SymbolicRegionMean(keras.Operation):
     def compute_output_spec(self, features, labels):
         channels = features.shape[-1 if self.data_format == "channels_last" else 1]
         batch, num_classes = features.shape[0], self.options["num_classes"]
-        return (
+        if self.options["scope"] == "batch":
+            batch = 1
+        outputs = (
             keras.KerasTensor((batch, num_classes, channels), dtype="float32"),
             keras.KerasTensor((batch, num_classes), dtype="bool"),
         )
+        if self.options["return_counts"]:
+            outputs += (keras.KerasTensor((batch, num_classes), dtype="float32"),)
+        return outputs
 
 
 def _pool_one_hot(features, labels, valid, num_classes, channels):

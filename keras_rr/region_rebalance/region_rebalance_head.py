@@ -20,8 +20,12 @@ from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
 from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
+from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
 from keras_rr.region_rebalance.region_pooling import region_mean
 from keras_rr.region_rebalance.region_pooling import sample_labels_nearest
+from keras_rr.region_rebalance import replica_context
+from keras_rr.region_rebalance.region_feature_reducer import RegionFeatureReducer
+from keras_rr.region_rebalance.region_feature_reducer import torch_default_kernel_initializer
 from keras_rr.region_rebalance.region_rebalance_loss import region_rebalance_loss
 
 
@@ -29,7 +33,8 @@ Regions = collections.namedtuple("Regions", ["logits", "labels", "mask", "weight
 Regions.__doc__ = """The classified regions of a batch (`RegionRebalanceHead.regions`).
 
 Fields:
-    logits: float `(B, N, K)` region logits; N = K, or `max_regions_per_image`.
+    logits: float `(B, N, K)` region logits; N = K, or `max_regions_per_image`
+        (`(1, K, K)` with `region_scope="batch"`).
     labels: int32 `(B, N)` class of each region slot.
     mask: bool `(B, N)`, True where the slot holds a region that exists.
     weights: float32 `(B, N)` mean sample weight of each region's pixels, or None
@@ -37,6 +42,23 @@ Fields:
     num_dropped: float32 scalar, regions that existed but did not fit in the
         `max_regions_per_image` slots (0 otherwise).
 """
+
+
+# The region branch of the authors' released code (docs/method.md, section 3, "The authors'
+# head"), as `RegionRebalanceHead` / `RegionRebalanceSegmenter` arguments; with it, train
+# with `loss_weight=1.0` (their `img_cls_weight`).
+AUTHORS_HEAD = {
+    "region_scope": "batch",
+    "pooling_resolution": "labels",
+    "align_corners": True,
+    "reduction_dim": 128,
+    "projection_dim": 512,
+    "classifier_dropout": 0.1,
+    "frozen_head": True,
+    "true_class_probability": 0.5,
+    "prior_epsilon": 1e-12,
+}
+AUTHORS_LOSS_WEIGHT = 1.0
 
 
 def _max_classes_per_image(region_frequency):
@@ -131,6 +153,13 @@ class RegionRebalanceHead(keras.layers.Layer):
         projection_dim=None,
         region_classifier=None,
         max_regions_per_image="auto",
+        region_scope="image",
+        align_corners=False,
+        reduction_dim=None,
+        classifier_dropout=0.0,
+        frozen_head=False,
+        true_class_probability=None,
+        prior_epsilon=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -154,6 +183,43 @@ class RegionRebalanceHead(keras.layers.Layer):
         )
         self.pooling_method = validation.check_choice(pooling_method, POOLING_METHODS, "pooling_method")
         self.projection_dim = validation.check_int(projection_dim, "projection_dim", minimum=1, allow_none=True)
+        self.region_scope = validation.check_choice(region_scope, REGION_SCOPES, "region_scope")
+        self.align_corners = bool(align_corners)
+        self.reduction_dim = validation.check_int(reduction_dim, "reduction_dim", minimum=1, allow_none=True)
+        self.classifier_dropout = validation.check_number(
+            classifier_dropout, "classifier_dropout", 0.0, 1.0, max_inclusive=False
+        )
+        if self.classifier_dropout and not self.projection_dim:
+            raise ValueError(
+                "`classifier_dropout` applies after the projection: set `projection_dim` too. "
+                f"Received: classifier_dropout={classifier_dropout}, projection_dim=None"
+            )
+        self.frozen_head = bool(frozen_head)
+        self.prior_epsilon = (
+            None if prior_epsilon is None
+            else validation.check_number(prior_epsilon, "prior_epsilon", minimum=0.0, min_inclusive=False)
+        )
+        self.true_class_probability = None
+        self._smoothing = self.label_smoothing
+        if true_class_probability is not None:
+            k = self.num_classes
+            self.true_class_probability = validation.check_number(
+                true_class_probability, "true_class_probability", minimum=1.0 / k, maximum=1.0, min_inclusive=False
+            )
+            if self.label_smoothing:
+                raise ValueError(
+                    "Pass `label_smoothing` or `true_class_probability`, not both. Received: "
+                    f"label_smoothing={label_smoothing}, true_class_probability={true_class_probability}"
+                )
+            self._smoothing = (1.0 - self.true_class_probability) * k / (k - 1)
+        if self.region_scope == "batch":
+            if max_regions_per_image not in ("auto", None):
+                raise ValueError(
+                    "`max_regions_per_image` limits the regions of one image; with "
+                    "region_scope='batch' there are K regions at most. Received: "
+                    f"max_regions_per_image={max_regions_per_image}"
+                )
+            max_regions_per_image = None
         if max_regions_per_image == "auto":
             found = None if region_frequency is None else _max_classes_per_image(region_frequency)
             max_regions_per_image = found if found is not None and 0 < found < self.num_classes else None
@@ -168,28 +234,49 @@ class RegionRebalanceHead(keras.layers.Layer):
         order = np.lexsort((np.arange(self.num_classes), frequency))  # rarest first
         self._keep_priority = np.empty(self.num_classes, "int32")
         self._keep_priority[order] = np.arange(self.num_classes, 0, -1, dtype="int32")
+        self.reducer = None
+        if self.reduction_dim is not None:
+            self.reducer = RegionFeatureReducer(self.reduction_dim, name="region_reducer", dtype=self.dtype_policy)
         self._custom_region_classifier = region_classifier is not None
         if region_classifier is None:
             region_classifier = self._default_classifier()
         self.region_classifier = region_classifier
+        if self.frozen_head:
+            self.trainable = False
 
     def _default_classifier(self):
+        # A frozen head keeps torch's default initialisation, as the authors' does.
+        init = {"kernel_initializer": torch_default_kernel_initializer()} if self.frozen_head else {}
         if not self.projection_dim:
-            return keras.layers.Dense(self.num_classes, name="region_classifier", dtype=self.dtype_policy)
-        return keras.Sequential(
-            [
-                keras.layers.Dense(
-                    self.projection_dim, activation="relu", name="region_projection", dtype=self.dtype_policy
-                ),
-                keras.layers.Dense(self.num_classes, name="region_logits", dtype=self.dtype_policy),
-            ],
-            name="region_classifier",
-        )
+            return keras.layers.Dense(self.num_classes, name="region_classifier", dtype=self.dtype_policy, **init)
+        layers = [
+            keras.layers.Dense(
+                self.projection_dim, activation="relu", name="region_projection", dtype=self.dtype_policy, **init
+            ),
+            keras.layers.Dense(self.num_classes, name="region_logits", dtype=self.dtype_policy, **init),
+        ]
+        if self.classifier_dropout:
+            layers.insert(1, keras.layers.Dropout(self.classifier_dropout, name="region_dropout"))
+        return keras.Sequential(layers, name="region_classifier")
 
     def build(self, features_shape, labels_shape=None):
+        channels = features_shape[-1]
+        if self.reducer is not None:
+            self.reducer.build(features_shape)
+            channels = self.reduction_dim
         if not self.region_classifier.built:  # a deserialized custom classifier is built
-            self.region_classifier.build((None, features_shape[-1]))
+            self.region_classifier.build((None, channels))
+            if self.frozen_head and not self._custom_region_classifier:
+                self._torch_default_biases()
         self.built = True
+
+    def _torch_default_biases(self):
+        """torch's `Linear` bias init, uniform in `[-1/sqrt(fan_in), 1/sqrt(fan_in)]`."""
+        dense_layers = getattr(self.region_classifier, "layers", [self.region_classifier])
+        for layer in dense_layers:
+            if isinstance(layer, keras.layers.Dense):
+                bound = 1.0 / float(np.sqrt(layer.kernel.shape[0]))
+                layer.bias.assign(keras.random.uniform(layer.bias.shape, -bound, bound))
 
     def regions(self, features, labels, sample_weight=None, training=None):
         """Pools, gathers and classifies the regions of a batch.
@@ -206,6 +293,8 @@ class RegionRebalanceHead(keras.layers.Layer):
             region_labels=labels, region_weights=weights)`.
         """
         labels = validation.check_label_map(ops.convert_to_tensor(labels))
+        if self.reducer is not None:
+            features = self.reducer(features)
         pixel_weights = None
         if sample_weight is not None:
             pixel_weights = validation.pixel_weight_map(sample_weight, labels)
@@ -230,18 +319,31 @@ class RegionRebalanceHead(keras.layers.Layer):
             resolution=self.pooling_resolution,
             method=self.pooling_method,
             data_format="channels_last",
+            scope=self.region_scope,
+            align_corners=self.align_corners,
         )
-        region_features, mask = region_mean(features, labels, **pool)
-        batch, channels = ops.shape(region_features)[0], region_features.shape[-1]
+        region_features, mask = self._pool(features, labels, pool)
         weights = None
         if pixel_weights is not None:
-            weights = region_mean(ops.expand_dims(pixel_weights, -1), labels, **pool)[0][..., 0]
+            weights = self._pool(ops.expand_dims(pixel_weights, -1), labels, pool)[0][..., 0]
+        batch, channels = ops.shape(region_features)[0], region_features.shape[-1]
         if region_labels is None:
             region_labels = ops.broadcast_to(ops.arange(self.num_classes, dtype="int32"), ops.shape(mask))
         # Rows of (B*N, C): any classifier built for (None, C) inputs applies.
         logits = self.region_classifier(ops.reshape(region_features, (-1, channels)), training=training)
         logits = ops.reshape(logits, (batch, -1, self.num_classes))
         return Regions(logits, region_labels, mask, weights, num_dropped)
+
+    def _pool(self, values, labels, pool):
+        """`region_mean`, over the global batch for `region_scope="batch"` on replicas."""
+        if self.region_scope != "batch" or replica_context.num_replicas() == 1:
+            return region_mean(values, labels, **pool)
+        # One region per class of the *global* batch: add sums and counts over the
+        # replicas (the all-reduce is differentiable: its gradient is an all-reduce).
+        means, _, local_counts = region_mean(values, labels, return_counts=True, **pool)
+        sums = replica_context.cross_replica_sum(means * ops.expand_dims(local_counts, -1))
+        counts = replica_context.cross_replica_sum(local_counts)
+        return sums / ops.expand_dims(ops.maximum(counts, 1.0), -1), counts > 0
 
     def _assign_slots(self, labels):
         """Maps class ids to the `max_regions_per_image` region slots of their image.
@@ -281,12 +383,19 @@ class RegionRebalanceHead(keras.layers.Layer):
             regions.logits,
             regions.mask,
             self.region_frequency if self.rebalance else None,
-            self.label_smoothing,
+            self._smoothing,
             region_labels=regions.labels,
             reduction="sum",
             region_weights=regions.weights,
+            prior_epsilon=self.prior_epsilon,
         )
-        return loss_sum, ops.sum(ops.cast(regions.mask, "float32")), regions.num_dropped
+        count = ops.sum(ops.cast(regions.mask, "float32"))
+        if self.region_scope == "batch":
+            # Every replica holds the regions of the global batch: its share of the sums
+            # the caller adds over replicas is 1 / replicas.
+            replicas = float(replica_context.num_replicas())
+            loss_sum, count = loss_sum / replicas, count / replicas
+        return loss_sum, count, regions.num_dropped
 
     def compute_output_shape(self, features_shape, labels_shape=None):
         return (), (), ()
@@ -304,6 +413,13 @@ class RegionRebalanceHead(keras.layers.Layer):
                 "pooling_method": self.pooling_method,
                 "projection_dim": self.projection_dim,
                 "max_regions_per_image": self.max_regions_per_image,
+                "region_scope": self.region_scope,
+                "align_corners": self.align_corners,
+                "reduction_dim": self.reduction_dim,
+                "classifier_dropout": self.classifier_dropout,
+                "frozen_head": self.frozen_head,
+                "true_class_probability": self.true_class_probability,
+                "prior_epsilon": self.prior_epsilon,
                 "region_classifier": (
                     keras.saving.serialize_keras_object(self.region_classifier)
                     if self._custom_region_classifier

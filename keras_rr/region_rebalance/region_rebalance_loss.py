@@ -15,7 +15,7 @@ from keras_rr import validation
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none")
 
 
-def log_class_prior(class_counts, num_classes=None, name="class_counts"):
+def log_class_prior(class_counts, num_classes=None, name="class_counts", epsilon=None):
     """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
 
     The prior of balanced softmax: with region counts F(k) it is the Region Rebalance
@@ -29,6 +29,10 @@ def log_class_prior(class_counts, num_classes=None, name="class_counts"):
             images per class).
         num_classes: int or None. If given, the expected length.
         name: str. Argument name used in error messages.
+        epsilon: float or None. If given, the prior is `log(count / sum(counts) + epsilon)`
+            instead (the authors' released code uses 1e-12): the same for present
+            classes up to a constant shift, but an absent class gets about
+            `log(epsilon)` and is effectively never predicted. Defaults to `None`.
 
     Returns:
         float32 NumPy array `(K,)`.
@@ -38,6 +42,9 @@ def log_class_prior(class_counts, num_classes=None, name="class_counts"):
     >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
     """
     counts = validation.check_counts(class_counts, name, num_classes)
+    if epsilon is not None:
+        epsilon = validation.check_number(epsilon, "epsilon", minimum=0.0, min_inclusive=False)
+        return np.log(counts / max(float(np.sum(counts)), 1.0) + epsilon).astype("float32")
     return np.log(np.maximum(counts, 1.0)).astype("float32")
 
 
@@ -89,6 +96,7 @@ def region_rebalance_loss(
     region_labels=None,
     reduction="sum_over_batch_size",
     region_weights=None,
+    prior_epsilon=None,
 ):
     """Balanced-softmax cross-entropy of the valid regions (paper eq. 8).
 
@@ -113,6 +121,8 @@ def region_rebalance_loss(
             region's loss (the mean sample weight of its pixels); the mean still
             divides by the number of valid regions, as Keras' losses divide by the
             number of elements. Defaults to `None` (weight 1).
+        prior_epsilon: float or None. See `log_class_prior`'s `epsilon` (the authors'
+            prior: 1e-12). Defaults to `None`.
 
     Returns:
         float32 scalar (or a tensor of `region_mask`'s shape for `reduction="none"`).
@@ -129,7 +139,9 @@ def region_rebalance_loss(
     log_prior = None
     if region_frequency is not None:
         num_classes = region_logits.shape[-1]
-        log_prior = ops.convert_to_tensor(log_class_prior(region_frequency, num_classes, "region_frequency"))
+        log_prior = ops.convert_to_tensor(
+            log_class_prior(region_frequency, num_classes, "region_frequency", epsilon=prior_epsilon)
+        )
     per_region = region_cross_entropy(region_logits, log_prior, label_smoothing, region_labels)
     mask = ops.cast(region_mask, "float32")
     if region_weights is not None:

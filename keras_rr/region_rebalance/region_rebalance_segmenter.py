@@ -108,6 +108,12 @@ class RegionRebalanceSegmenter(keras.Model):
             log `region_overflow` (regions dropped per batch) and warn once when any
             was dropped. Defaults to `"auto"` (the statistics' largest number of classes
             in one training image, which no training crop exceeds).
+        region_scope, align_corners, reduction_dim, classifier_dropout, frozen_head,
+            true_class_probability, prior_epsilon: the region head's options (see
+            `keras_rr.layers.RegionRebalanceHead`). `keras_rr.layers.AUTHORS_HEAD` sets
+            them (with `pooling_resolution` and `projection_dim`) to the authors'
+            released branch; pass it with `loss_weight=1.0`:
+            `RegionRebalanceSegmenter(seg, K, F, loss_weight=1.0, **AUTHORS_HEAD)`.
         **kwargs: `keras.Model` arguments such as `name`.
 
     Attributes:
@@ -153,6 +159,13 @@ class RegionRebalanceSegmenter(keras.Model):
         region_classifier=None,
         pool_before_upsampling=True,
         max_regions_per_image="auto",
+        region_scope="image",
+        align_corners=False,
+        reduction_dim=None,
+        classifier_dropout=0.0,
+        frozen_head=False,
+        true_class_probability=None,
+        prior_epsilon=None,
         **kwargs,
     ):
         num_classes = validation.check_num_classes(num_classes, minimum=2)
@@ -168,6 +181,13 @@ class RegionRebalanceSegmenter(keras.Model):
             projection_dim=projection_dim,
             region_classifier=region_classifier,
             max_regions_per_image=max_regions_per_image,
+            region_scope=region_scope,
+            align_corners=align_corners,
+            reduction_dim=reduction_dim,
+            classifier_dropout=classifier_dropout,
+            frozen_head=frozen_head,
+            true_class_probability=true_class_probability,
+            prior_epsilon=prior_epsilon,
             name="region_head",
         )
         if not isinstance(segmenter, NormalizedSegmenter) and _has_image_converter(segmenter):
@@ -458,6 +478,13 @@ class RegionRebalanceSegmenter(keras.Model):
                         "label_smoothing",
                         "region_classifier",
                         "max_regions_per_image",
+                        "region_scope",
+                        "align_corners",
+                        "reduction_dim",
+                        "classifier_dropout",
+                        "frozen_head",
+                        "true_class_probability",
+                        "prior_epsilon",
                     )
                 },
             }

@@ -26,6 +26,8 @@ import os
 
 from keras_rr import validation
 from keras_rr.models.segmenter_builders import check_model_config
+from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_HEAD as _AUTHORS_HEAD_OPTIONS
+from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_LOSS_WEIGHT
 from keras_rr.training.distribution import STRATEGY_BACKENDS
 from keras_rr.training.optimizers import OPTIMIZER_NAMES
 from keras_rr.training.optimizers import SCHEDULE_NAMES
@@ -33,8 +35,9 @@ from keras_rr.training.optimizers import SCHEDULE_NAMES
 STRATEGIES = tuple(STRATEGY_BACKENDS)
 EVAL_MODES = ("whole", "slide", "multi_scale")
 VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head", "random_init")
-# Our reading of the authors' released region head (not given in the paper).
-AUTHORS_HEAD = {"projection_dim": 256, "label_smoothing": 0.1, "pooling_resolution": "labels"}
+# The authors' released region branch (docs/method.md, section 3): the head options of
+# `keras_rr.layers.AUTHORS_HEAD` and their region-loss weight 1.0.
+AUTHORS_HEAD = {**_AUTHORS_HEAD_OPTIONS, "label_smoothing": 0.0, "loss_weight": AUTHORS_LOSS_WEIGHT}
 # The paper's multi-scale evaluation (m.s. columns), with horizontal flip.
 PAPER_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
@@ -127,6 +130,14 @@ def default_config():
     rr.projection_dim = placeholder(int)  # projection MLP of the region head (authors' code)
     rr.label_smoothing = 0.0  # region label smoothing (authors' code)
     rr.pooling_resolution = "features"  # "features" or "labels" (authors' code)
+    # The rest of the authors' released branch (`:authors_head`; keras_rr.layers.RegionRebalanceHead).
+    rr.region_scope = "image"  # "image" (paper eq. 7) or "batch" (authors' code)
+    rr.align_corners = False  # align_corners=True upsampling for pooling_resolution="labels"
+    rr.reduction_dim = placeholder(int)  # frozen-able 1x1 conv + BN before pooling (authors: 128)
+    rr.classifier_dropout = 0.0  # dropout after the projection (authors: 0.1)
+    rr.frozen_head = False  # region head weights fixed at their random init (authors: True)
+    rr.true_class_probability = placeholder(float)  # target of the true class (authors: 0.5)
+    rr.prior_epsilon = placeholder(float)  # prior log(F / sum F + eps) (authors: 1e-12)
 
     config.loss = ml_collections.ConfigDict()
     config.loss.name = "cross_entropy"  # pixel loss, one of `keras_rr.losses.PIXEL_LOSSES`
@@ -234,9 +245,11 @@ def apply_variant(config, arg=None):
     - `smoke_model`: like `smoke` but keeps the config's model family (ResNet-18 /
       MiT-B0 at 64 px).
     - `multi_scale`: evaluate multi-scale + flip (the paper's m.s. column).
-    - `authors_head`: the region head of the authors' released code as we read it:
-      a 256-unit projection MLP, region label smoothing 0.1, pooling at label
-      resolution (`AUTHORS_HEAD`).
+    - `authors_head`: the region branch of the authors' released code
+      (`AUTHORS_HEAD`, docs/method.md section 3): frozen random 1x1 conv + BN to 128
+      channels, align-corners upsampling to the labels, one region per class of the
+      batch, frozen MLP 128 -> 512 -> K with dropout 0.1, true-class target 0.5, prior
+      `log(F / sum F + 1e-12)`, region loss weight 1.0.
     - `random_init`: no pretrained weights (presets and weight files cleared): the
       config's network from random initialisation, offline.
 
@@ -324,6 +337,7 @@ def validate_config(config):
     from keras_rr.data.datasets import DATASETS
     from keras_rr.losses import PIXEL_LOSSES
     from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
+    from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:
@@ -332,6 +346,7 @@ def validate_config(config):
         (config.data.name, tuple(sorted(DATASETS)), "data.name"),
         (config.loss.name, PIXEL_LOSSES, "loss.name"),
         (config.region_rebalance.pooling_resolution, POOLING_RESOLUTIONS, "region_rebalance.pooling_resolution"),
+        (config.region_rebalance.get("region_scope", "image"), REGION_SCOPES, "region_rebalance.region_scope"),
         (config.optimizer.name, OPTIMIZER_NAMES, "optimizer.name"),
         (config.schedule.name, SCHEDULE_NAMES, "schedule.name"),
         (config.train.strategy, STRATEGIES, "train.strategy"),

@@ -20,6 +20,12 @@ model.fit(images, labels)
 
 import dataclasses
 
+# Head options beyond the paper's (the authors' released branch), passed through as is.
+_AUTHORS_OPTIONS = (
+    "region_scope", "align_corners", "reduction_dim", "classifier_dropout", "frozen_head",
+    "true_class_probability", "prior_epsilon",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
@@ -38,6 +44,9 @@ class Variant:
         projection_dim: int or None. Projection MLP in the region head (authors' code).
         label_smoothing: float. Region label smoothing (authors' code). Defaults to `0`.
         pooling_resolution: str. `"features"` or `"labels"`. Defaults to `"features"`.
+        region_scope, align_corners, reduction_dim, classifier_dropout, frozen_head,
+            true_class_probability, prior_epsilon: the region head's options of the
+            authors' released branch (`keras_rr.layers.RegionRebalanceHead`).
 
     Example:
 
@@ -52,6 +61,13 @@ class Variant:
     projection_dim: int = None
     label_smoothing: float = 0.0
     pooling_resolution: str = "features"
+    region_scope: str = "image"
+    align_corners: bool = False
+    reduction_dim: int = None
+    classifier_dropout: float = 0.0
+    frozen_head: bool = False
+    true_class_probability: float = None
+    prior_epsilon: float = None
 
     @classmethod
     def from_config(cls, config):
@@ -85,6 +101,7 @@ class Variant:
             projection_dim=optional("projection_dim") or None,
             label_smoothing=float(optional("label_smoothing")),
             pooling_resolution=optional("pooling_resolution"),
+            **{key: optional(key) for key in _AUTHORS_OPTIONS},
         )
 
     def compile_model(self, segmenter, num_classes, statistics, optimizer, ignore_class=255, feature_layer=None):
@@ -115,7 +132,9 @@ class Variant:
             model = RegionRebalanceSegmenter(
                 segmenter,
                 num_classes,
-                region_frequency=statistics.region_counts,
+                # The statistics themselves when they can say how many classes an image
+                # holds (`max_regions_per_image="auto"`), else their region counts.
+                region_frequency=statistics if hasattr(statistics, "max_classes_per_image") else statistics.region_counts,
                 loss_weight=self.loss_weight,
                 ignore_class=ignore_class,
                 rebalance=self.rebalance,
@@ -123,6 +142,7 @@ class Variant:
                 label_smoothing=self.label_smoothing,
                 pooling_resolution=self.pooling_resolution,
                 feature_layer=feature_layer,
+                **{key: getattr(self, key) for key in _AUTHORS_OPTIONS},
             )
             if self.pixel_loss == "cross_entropy":
                 loss = "auto"  # global-batch mean CE, exact under tf.distribute

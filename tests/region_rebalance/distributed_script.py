@@ -3,6 +3,7 @@
 Prints one JSON line with the logged losses and weights of both runs.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -33,9 +34,9 @@ def batch():
     return images, labels
 
 
-def build(weights=None):
+def build(weights=None, **head_options):
     keras.utils.set_random_seed(0)
-    model = RegionRebalanceSegmenter(tiny_models.functional_segmenter(K), K, region_frequency=FREQ)
+    model = RegionRebalanceSegmenter(tiny_models.functional_segmenter(K), K, region_frequency=FREQ, **head_options)
     if weights is not None:
         model.set_weights(weights)
     model.compile(optimizer=keras.optimizers.SGD(0.5))
@@ -48,8 +49,9 @@ def run(model):
     return {k: float(v[0]) for k, v in logs.items()}, [w.tolist() for w in model.get_weights()]
 
 
-def main():
-    single = build()
+def compare(region_scope, distributed):
+    """One step on one device and under `distributed` (a context), for one region scope."""
+    single = build(region_scope=region_scope)
     initial = single.get_weights()
     images, labels = batch()
     halves = [
@@ -57,28 +59,35 @@ def main():
         for i in (0, 2)
     ]
     single_logs, single_weights = run(single)
+    with distributed():
+        dist_logs, dist_weights = run(build(initial, region_scope=region_scope))
+    return {
+        "mean_of_replica_means": float(np.mean(halves)),
+        "single": {"logs": single_logs, "weights": single_weights},
+        "distributed": {"logs": dist_logs, "weights": dist_weights},
+    }
 
+
+def main():
     if BACKEND == "tensorflow":
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        with strategy.scope():
-            model = build(initial)
-        replicas = strategy.num_replicas_in_sync
+        replicas, distributed = strategy.num_replicas_in_sync, strategy.scope
     else:
         devices = keras.distribution.list_devices("cpu")
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-        model = build(initial)
         replicas = len(devices)
-    dist_logs, dist_weights = run(model)
-    print(
-        json.dumps(
-            {
-                "replicas": replicas,
-                "mean_of_replica_means": float(np.mean(halves)),
-                "single": {"logs": single_logs, "weights": single_weights},
-                "distributed": {"logs": dist_logs, "weights": dist_weights},
-            }
-        )
-    )
+
+        @contextlib.contextmanager
+        def distributed():
+            keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+            try:
+                yield
+            finally:
+                keras.distribution.set_distribution(None)
+
+    results = {"replicas": replicas}
+    for region_scope in ("image", "batch"):
+        results[region_scope] = compare(region_scope, distributed)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

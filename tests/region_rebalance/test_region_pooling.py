@@ -176,3 +176,39 @@ def test_region_mean_in_a_functional_model():
     np.testing.assert_array_equal(to_numpy(got_mask), to_numpy(want_mask))
     with pytest.raises(ValueError, match="integer"):
         region_mean(features_in, keras.Input((32, 32)), 5)  # float labels
+
+
+@pytest.mark.parametrize("method", ["segment_sum", "one_hot"])
+def test_batch_scope_pools_each_class_over_the_whole_batch(method):
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(3, 4, 4, 5)).astype("float32")
+    labels = random_labels((3, 16, 16), 5, ignore_fraction=0.2, seed=3)
+    labels[1] = 255
+    got, mask, counts = region_mean(features, labels, 6, method=method, scope="batch", return_counts=True)
+    # NumPy: the batch as one tall image of the labels sampled to the feature grid.
+    sampled = np_sample_labels_nearest(labels, 4, 4)
+    want, want_mask = np_region_mean(features.reshape(1, 12, 4, 5), sampled.reshape(1, 12, 4), 6)
+    np.testing.assert_array_equal(to_numpy(mask), want_mask)
+    np.testing.assert_allclose(to_numpy(got), want, atol=1e-5)
+    np.testing.assert_array_equal(to_numpy(counts)[0], [(sampled == k).sum() for k in range(6)])
+    assert to_numpy(got).shape == (1, 6, 5) and not to_numpy(mask)[0, 5]
+
+
+def test_align_corners_upsampling_matches_torch_interpolate():
+    import torch
+
+    from keras_rr.ops import resize_bilinear_align_corners
+
+    x = np.random.default_rng(4).normal(size=(2, 3, 5, 4)).astype("float32")
+    want = torch.nn.functional.interpolate(
+        torch.from_numpy(x).permute(0, 3, 1, 2), size=(7, 9), mode="bilinear", align_corners=True
+    ).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(to_numpy(resize_bilinear_align_corners(x, 7, 9)), want, atol=1e-5)
+    # Half-pixel (Keras' default) upsampling differs: the option matters.
+    labels = np.zeros((2, 7, 9), "int32")
+    labels[:, :3, :4] = 1
+    aligned, _ = region_mean(x, labels, 2, resolution="labels", align_corners=True)
+    half_pixel, _ = region_mean(x, labels, 2, resolution="labels")
+    want_aligned, _ = np_region_mean(want, labels, 2)
+    np.testing.assert_allclose(to_numpy(aligned), want_aligned, atol=1e-5)
+    assert np.abs(to_numpy(aligned) - to_numpy(half_pixel)).max() > 1e-2

@@ -6,6 +6,7 @@ from keras_rr.data import ClassStatistics
 from keras_rr.layers import RegionRebalanceHead
 from keras_rr.losses import RegionRebalanceLoss
 from keras_rr.losses import region_rebalance_loss
+from tests.harness import BACKEND
 from tests.harness import random_labels
 from tests.harness import run_layer_test
 from tests.harness import run_serialization_test
@@ -14,6 +15,7 @@ from tests.references import np_region_loss_of_features
 from tests.references import np_region_losses
 from tests.references import np_region_mean
 from tests.references import np_weighted_region_loss
+from tests.references import torch_authors_region_loss
 
 K = 5
 FREQ = [300, 40, 6, 1, 0]
@@ -183,3 +185,75 @@ def test_sample_weights_weight_regions_by_their_mean_pixel_weight():
     want = np_weighted_region_loss(features, labels, np.broadcast_to(per_image[:, None, None], labels.shape),
                                    kernel, bias, FREQ, K)
     np.testing.assert_allclose(to_numpy(got[0]) / to_numpy(got[1]), want, rtol=1e-5)
+
+
+def _loss_and_feature_gradient(head, features, labels):
+    """The head's mean region loss and its gradient with respect to the features."""
+    import keras as k
+
+    def loss_of(x):
+        loss_sum, count, _ = head(x, labels, training=False)  # dropout off, batch statistics on
+        return loss_sum / k.ops.maximum(count, 1.0)
+
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(features)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = loss_of(x)
+        return float(loss), tape.gradient(loss, x).numpy()
+    if BACKEND == "jax":
+        import jax
+
+        loss, grad = jax.value_and_grad(lambda x: loss_of(x))(features)
+        return float(loss), np.asarray(grad)
+    import torch
+
+    x = torch.tensor(features, requires_grad=True)
+    loss = loss_of(x)
+    loss.backward()
+    return float(loss.detach().cpu()), x.grad.cpu().numpy()
+
+
+def test_authors_head_matches_a_plain_torch_reference_in_loss_and_feature_gradients():
+    from keras_rr.layers import AUTHORS_HEAD
+
+    keras.utils.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    num_classes, freq = 6, [300, 40, 6, 1, 0, 9]  # class 4 absent from the training set
+    features = rng.normal(size=(2, 4, 4, 8)).astype("float32")
+    labels = random_labels((2, 16, 16), num_classes, ignore_fraction=0.1, seed=5)
+    head = RegionRebalanceHead(num_classes, region_frequency=freq, **AUTHORS_HEAD)
+    loss, grad = _loss_and_feature_gradient(head, features, labels)
+    assert head.trainable_weights == [] and len(head.non_trainable_weights) == 7  # nothing to train
+    reducer = [to_numpy(w) for w in (head.reducer.kernel, head.reducer.gamma, head.reducer.beta)]
+    dense = [layer for layer in head.region_classifier.layers if isinstance(layer, keras.layers.Dense)]
+    mlp = [to_numpy(w) for layer in dense for w in (layer.kernel, layer.bias)]
+    assert [w.shape for w in mlp] == [(128, 512), (512,), (512, num_classes), (num_classes,)]
+    want_loss, want_grad = torch_authors_region_loss(features, labels, reducer, mlp, freq, num_classes)
+    np.testing.assert_allclose(loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-5 * np.abs(want_grad).max())
+    # Weights at torch's default init: uniform within 1/sqrt(fan_in), biases included.
+    assert np.abs(mlp[1]).max() <= 1 / np.sqrt(128) and np.abs(mlp[1]).max() > 0.5 / np.sqrt(128)
+    # The paper's head on the same input is a different loss.
+    paper = RegionRebalanceHead(num_classes, region_frequency=freq)
+    assert abs(_loss_and_feature_gradient(paper, features, labels)[0] - loss) > 1e-2
+
+
+def test_authors_options_validate_and_round_trip():
+    from keras_rr.layers import AUTHORS_HEAD
+
+    head = RegionRebalanceHead(K, region_frequency=FREQ, **AUTHORS_HEAD)
+    restored = run_serialization_test(head)
+    assert restored.region_scope == "batch" and restored.frozen_head and restored.true_class_probability == 0.5
+    with pytest.raises(ValueError, match="region_scope"):
+        RegionRebalanceHead(K, region_frequency=FREQ, region_scope="dataset")
+    with pytest.raises(ValueError, match="not both"):
+        RegionRebalanceHead(K, region_frequency=FREQ, label_smoothing=0.1, true_class_probability=0.5)
+    with pytest.raises(ValueError, match="true_class_probability"):
+        RegionRebalanceHead(K, region_frequency=FREQ, true_class_probability=1.0 / K)
+    with pytest.raises(ValueError, match="projection_dim"):
+        RegionRebalanceHead(K, region_frequency=FREQ, classifier_dropout=0.1)
+    with pytest.raises(ValueError, match="max_regions_per_image"):
+        RegionRebalanceHead(K, region_frequency=FREQ, region_scope="batch", max_regions_per_image=3)

@@ -10,6 +10,7 @@ from keras_rr.models import RegionRebalanceSegmenter
 from tests import tiny_models
 from tests.harness import BACKEND
 from tests.harness import random_labels
+from tests.harness import run_saving_test
 from tests.harness import to_numpy
 from tests.references import np_region_loss_of_features
 from tests.references import np_sparse_cross_entropy
@@ -400,3 +401,24 @@ def test_export_method_writes_the_plain_segmenter(tmp_path, fmt):
     report = model.export(path, format=fmt)
     assert report["format"] == fmt and report["num_weights"] == len(model.segmenter.weights)
     assert report["num_weights"] < len(model.weights)  # no region classifier
+
+
+def test_authors_head_trains_only_the_segmenter_and_round_trips(tmp_path):
+    from keras_rr.layers import AUTHORS_HEAD
+
+    images, labels = data(n=2)
+    model = make_model(loss_weight=1.0, **AUTHORS_HEAD)
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+    model.fit(images, labels, batch_size=2, epochs=1, verbose=0)
+    head = model.region_head
+    frozen = [to_numpy(w).copy() for w in head.weights]
+    segmenter_before = [to_numpy(w).copy() for w in model.segmenter.weights]
+    history = model.fit(images, labels, batch_size=2, epochs=1, verbose=0).history
+    # No head weight trains; the segmenter does, through the region loss too.
+    assert head.trainable_weights == [] and len(model.trainable_weights) == len(model.segmenter.trainable_weights)
+    for before, after in zip(frozen, head.weights):
+        np.testing.assert_array_equal(before, to_numpy(after))
+    assert any(np.abs(b - to_numpy(a)).max() > 0 for b, a in zip(segmenter_before, model.segmenter.weights))
+    assert history["region_loss"][0] > 0
+    restored = run_saving_test(model, images, str(tmp_path / "authors.keras"))
+    assert restored.region_head.region_scope == "batch" and restored.region_head.frozen_head

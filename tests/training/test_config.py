@@ -274,7 +274,16 @@ def test_variants_overrides_and_errors():
     assert config.train.total_steps == 5 and config.region_rebalance.projection_dim == 16
     assert config.eval.mode == "multi_scale" and config.loss.name == "dice"
     head = rr_config.load_config(path("configs/ade20k/deeplabv3plus_r50_rr.py") + ":authors_head,smoke")
-    assert head.region_rebalance.projection_dim == 256 and head.region_rebalance.pooling_resolution == "labels"
+    # The variant is the layer's option set plus the authors' loss weight, and reaches the
+    # wrapper through `Variant`.
+    from keras_rr.layers import AUTHORS_HEAD
+    from keras_rr.training import Variant
+
+    rr = head.region_rebalance
+    assert {key: rr[key] for key in AUTHORS_HEAD} == AUTHORS_HEAD and rr.loss_weight == 1.0
+    variant = Variant.from_config(head)
+    assert variant.region_scope == "batch" and variant.frozen_head and variant.prior_epsilon == 1e-12
+    assert variant.loss_weight == 1.0 and variant.projection_dim == 512 and variant.true_class_probability == 0.5
     with pytest.raises(ValueError, match="variant"):
         rr_config.load_config(path("configs/synthetic/small_fcn_rr.py") + ":bogus")
     with pytest.raises(ValueError, match="not found"):
