@@ -40,6 +40,9 @@ import keras
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.models.conv_module import batch_norm
+from keras_rr.models.conv_module import classifier
+from keras_rr.models.conv_module import conv_module
 
 # depth: (KerasHub block type, blocks per stage), as in KerasHub's resnet_vd presets.
 RESNET_C_DEPTHS = {
@@ -284,32 +287,6 @@ class ResizeLike(keras.layers.Layer):
         return config
 
 
-def _batch_norm(name, axis):
-    # torch's BatchNorm2d defaults (mmseg's SyncBN): momentum 0.1 (Keras 0.9), eps 1e-5.
-    return keras.layers.BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-5, name=name)
-
-
-# mmcv's ConvModule initialisation: Kaiming normal, fan_out. Keras counts a depthwise
-# kernel's fans the other way round, so its "fan_in" is torch's "fan_out" there.
-def _kaiming_fan_out():
-    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
-
-
-def _conv_module(x, filters, kernel_size, name, axis, data_format):
-    """mmcv `ConvModule`: conv (no bias) -> BN -> ReLU."""
-    x = keras.layers.Conv2D(
-        filters,
-        kernel_size,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=_kaiming_fan_out(),
-        data_format=data_format,
-        name=f"{name}_conv",
-    )(x)
-    x = _batch_norm(f"{name}_bn", axis)(x)
-    return keras.layers.ReLU(name=f"{name}_relu")(x)
-
-
 def _separable_conv_module(x, filters, name, axis, data_format, dilation=1):
     """mmcv `DepthwiseSeparableConvModule`: 3x3 depthwise -> BN -> ReLU -> 1x1 -> BN -> ReLU."""
     x = keras.layers.DepthwiseConv2D(
@@ -321,9 +298,9 @@ def _separable_conv_module(x, filters, name, axis, data_format, dilation=1):
         data_format=data_format,
         name=f"{name}_depthwise",
     )(x)
-    x = _batch_norm(f"{name}_depthwise_bn", axis)(x)
+    x = batch_norm(f"{name}_depthwise_bn", axis)(x)
     x = keras.layers.ReLU(name=f"{name}_depthwise_relu")(x)
-    return _conv_module(x, filters, 1, f"{name}_pointwise", axis, data_format)
+    return conv_module(x, filters, 1, f"{name}_pointwise", data_format)
 
 
 def deeplab_v3_plus_resnet_c(
@@ -436,27 +413,21 @@ def deeplab_v3_plus_resnet_c(
     x, low_level = features["P5"], features["P2"]
 
     pooled = keras.layers.GlobalAveragePooling2D(data_format=data_format, keepdims=True, name="aspp_pool")(x)
-    pooled = _conv_module(pooled, channels, 1, "aspp_pool", axis, data_format)
+    pooled = conv_module(pooled, channels, 1, "aspp_pool", data_format)
     branches = [ResizeLike(data_format=data_format, name="aspp_pool_resize")([pooled, x])]
-    branches.append(_conv_module(x, channels, 1, "aspp_0", axis, data_format))
+    branches.append(conv_module(x, channels, 1, "aspp_0", data_format))
     for i, rate in enumerate(aspp_dilations):
         branches.append(_separable_conv_module(x, channels, f"aspp_{i + 1}", axis, data_format, dilation=rate))
     x = keras.layers.Concatenate(axis=axis, name="aspp_concat")(branches)
-    x = _conv_module(x, channels, 3, "aspp_bottleneck", axis, data_format)  # not separable in mmseg
+    x = conv_module(x, channels, 3, "aspp_bottleneck", data_format)  # not separable in mmseg
 
-    low_level = _conv_module(low_level, low_level_channels, 1, "low_level", axis, data_format)
+    low_level = conv_module(low_level, low_level_channels, 1, "low_level", data_format)
     x = ResizeLike(data_format=data_format, name="aspp_resize")([x, low_level])
     x = keras.layers.Concatenate(axis=axis, name="decoder_concat")([x, low_level])
     x = _separable_conv_module(x, channels, "decoder_0", axis, data_format)
     x = _separable_conv_module(x, channels, "decoder_1", axis, data_format)
     x = keras.layers.SpatialDropout2D(dropout, data_format=data_format, name="dropout")(x)
-    x = keras.layers.Conv2D(
-        num_classes,
-        1,
-        kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
-        data_format=data_format,
-        name="classifier",
-    )(x)
+    x = classifier(x, num_classes, data_format)
     logits = keras.layers.UpSampling2D(
         4, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
     )(x)
