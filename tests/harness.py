@@ -181,3 +181,30 @@ def random_labels(shape, num_classes, ignore_fraction=0.1, ignore_class=255, see
     labels = rng.integers(0, num_classes, size=shape).astype("int32")
     labels[rng.random(shape) < ignore_fraction] = ignore_class
     return labels
+
+
+def randomize_weights(model, seed=0):
+    """Random weights, BatchNorm statistics included, so inference BN is not the identity.
+
+    Gammas and moving variances are drawn from U(0.5, 1.5), betas and moving means from
+    N(0, 0.1), every other variable from N(0, 1 / fan_in) (keeps activations O(1)).
+    """
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name = w.path.split("/")[-1]
+        if "float" not in str(w.dtype):
+            continue  # e.g. a dropout's seed state
+        if name in ("gamma", "moving_variance"):
+            value = rng.uniform(0.5, 1.5, w.shape)
+        elif name in ("beta", "moving_mean"):
+            value = rng.normal(0.0, 0.1, w.shape)
+        else:
+            value = rng.normal(0.0, np.sqrt(1.0 / max(np.prod(w.shape[:-1]), 1)), w.shape)
+        w.assign(value.astype(w.dtype))
+
+
+def predict(model, inputs):
+    """Outputs as NumPy: compiled `predict` on JAX (eager JAX compiles op by op), one eager
+    inference call elsewhere."""
+    outputs = model.predict(inputs, verbose=0) if BACKEND == "jax" else model(inputs, training=False)
+    return keras.tree.map_structure(to_numpy, outputs)
