@@ -105,11 +105,11 @@ class AuxiliaryFCNHead(keras.layers.Layer):
                 kernel_initializer=kaiming_fan_out(),
                 data_format=self.data_format,
                 dtype=self.dtype_policy,
-                name=f"conv_{i}",
+                name=f"conv_{i}_conv",
             )
             conv.build(shape)
             shape = conv.compute_output_shape(shape)
-            norm = batch_norm(f"bn_{i}", axis)
+            norm = batch_norm(f"conv_{i}_bn", axis)
             norm.build(shape)
             self.convs.append(conv)
             self.norms.append(norm)
