@@ -208,3 +208,30 @@ def predict(model, inputs):
     inference call elsewhere."""
     outputs = model.predict(inputs, verbose=0) if BACKEND == "jax" else model(inputs, training=False)
     return keras.tree.map_structure(to_numpy, outputs)
+
+
+def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size=2):
+    """Trains `segmenter` under `keras_rr.models.RegionRebalanceSegmenter` for two steps.
+
+    Checks that the pixel and region losses are logged and finite, that the segmenter's
+    weights moved, and that the wrapper's predictions are the plain segmenter's.
+
+    Returns:
+        The `fit` history dict.
+    """
+    from keras_rr.models import RegionRebalanceSegmenter
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (2 * batch_size, size, size, 3)).astype("float32")
+    labels = random_labels((2 * batch_size, size, size), num_classes, seed=1)
+    model = RegionRebalanceSegmenter(segmenter, num_classes, region_frequency=list(range(num_classes, 0, -1)))
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    before = [to_numpy(w) for w in segmenter.trainable_weights]
+    history = model.fit(images, labels, batch_size=batch_size, epochs=1, verbose=0).history
+    assert {"loss", "pixel_loss", "region_loss"} <= set(history)
+    assert all(np.isfinite(history[key][-1]) for key in ("loss", "pixel_loss", "region_loss"))
+    assert any(not np.array_equal(a, to_numpy(b)) for a, b in zip(before, segmenter.trainable_weights))
+    np.testing.assert_array_equal(
+        model.predict(images[:batch_size], verbose=0), segmenter.predict(images[:batch_size], verbose=0)
+    )
+    return history

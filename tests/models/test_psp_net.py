@@ -16,8 +16,10 @@ from keras_rr.models.psp_net import psp_net_resnet_c
 from keras_rr.models.resnet_c import resnet_c_config
 from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
 from keras_rr.models.segmenter_builders import build_segmenter
+from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import randomize_weights
+from tests.harness import skip_on_backends
 from tests.references import layer_weights
 from tests.references import torch_psp_head
 
@@ -90,3 +92,8 @@ def test_built_by_name_from_a_backbone_preset_directory(resnet_presets):
         psp_net_resnet_c(K, image_size=36, backbone_preset=resnet_presets["resnet"])
     with pytest.raises(ValueError, match="not supported"):
         build_segmenter({"name": "psp_net_resnet_c", "preset": "segformer_b0_ade20k_512"}, K)
+
+
+@skip_on_backends("tensorflow", "jax", reason="CI time: compiling the train step takes tens of seconds")
+def test_trains_two_steps_with_region_rebalance(segmenter):
+    fit_two_steps_with_region_rebalance(segmenter, K, SIZE)
