@@ -20,8 +20,8 @@ from keras_rr.models.auxiliary_head import AUXILIARY_FEATURES
 from keras_rr.models.auxiliary_head import AuxiliaryFCNHead
 from keras_rr.models.backbone_pyramid import BackbonePyramid
 from keras_rr.models.normalized_segmenter import NormalizedSegmenter
-from keras_rr.models.presets import PresetUnavailableError
 from keras_rr.models.pass_through import PassThrough
+from keras_rr.models.presets import PresetUnavailableError
 from keras_rr.models.presets import segmenter_from_preset
 from keras_rr.models.psp_net import psp_net_resnet_c
 from keras_rr.models.resnet_c import ResizeLike
