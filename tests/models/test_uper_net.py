@@ -17,6 +17,7 @@ from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
 from keras_rr.models.uper_net import uper_net_mit
 from keras_rr.models.uper_net import uper_net_resnet_c
 from keras_rr.models.uper_net import uper_net_swin
+from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import randomize_weights
@@ -167,6 +168,8 @@ def test_save_and_load_round_trip(swin_segmenter, mit_segmenter, tmp_path):
         assert [w.path for w in restored[segmenter.name].weights] == [w.path for w in segmenter.weights]
         for a, b in zip(restored[segmenter.name].weights, segmenter.weights):
             np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    if BACKEND == "jax":
+        return  # CI time (two more compilations); the computation is checked on TF and torch
     # The same computation (Swin's KerasHub layers, re-run stage by stage, rebuilt).
     images = _images(seed=3)
     np.testing.assert_allclose(predict(restored["uper_net_swin"], images), predict(swin_segmenter, images), atol=1e-5)
