@@ -9,12 +9,14 @@ main head alone.
 
 The contract between segmenters and a training wrapper:
 
-- A segmenter built by `keras_rr.models.uper_net` or `keras_rr.models.psp_net` outputs
-  only its main logits, and names its stage-3 feature map with a top-level
-  `keras.layers.Identity` layer called `"auxiliary_features"` (`AUXILIARY_FEATURES`):
+- A segmenter built by `keras_rr.models.uper_net`, `keras_rr.models.psp_net` or
+  `keras_rr.models.deeplab_v3_plus_resnet_c` outputs only its main logits, and names its
+  stage-3 feature map with a top-level `keras.layers.Identity` layer called
+  `"auxiliary_features"` (`AUXILIARY_FEATURES`):
   `segmenter.get_layer("auxiliary_features").output` is that map (stride 16 for UPerNet,
-  stride 8 for PSPNet on the dilated ResNet-c). Where the main head does not read the
-  stage-3 map (PSPNet) a `keras_rr.models.PassThrough` layer before the classifier keeps
+  stride 8 for PSPNet and DeepLabV3+ on the dilated ResNet-c). Where the main head does
+  not read the stage-3 map (PSPNet, DeepLabV3+) a `keras_rr.models.PassThrough` layer
+  before the classifier's dropout keeps
   it in the functional graph; it returns its first input unchanged and costs nothing.
 - A training wrapper taps that layer (`keras.Model(segmenter.inputs, [segmenter.output,
   segmenter.get_layer("auxiliary_features").output])`), applies an `AuxiliaryFCNHead` to

@@ -40,9 +40,11 @@ import keras
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.models.auxiliary_head import mark_auxiliary_features
 from keras_rr.models.conv_module import batch_norm
 from keras_rr.models.conv_module import classifier
 from keras_rr.models.conv_module import conv_module
+from keras_rr.models.pass_through import PassThrough
 
 # depth: (KerasHub block type, blocks per stage), as in KerasHub's resnet_vd presets.
 RESNET_C_DEPTHS = {
@@ -333,7 +335,9 @@ def deeplab_v3_plus_resnet_c(
 
     Every conv is conv -> BatchNorm (momentum 0.9, epsilon 1e-5: torch's defaults) ->
     ReLU, Kaiming-initialised as mmcv does. Differences from the paper's mmsegmentation
-    model: no auxiliary FCN head on stage 3 (weight 0.4 in mmseg; a later addition);
+    model: the auxiliary FCN head on stage 3 (weight 0.4 in mmseg) is not part of this
+    model; its input is the layer `"auxiliary_features"` (`P4`, stride `output_stride`),
+    for a training wrapper (`keras_rr.models.auxiliary_head`);
     BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the encoder is
     KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so stage 2's
     shortcut average-pools. Compared with KerasHub's own `DeepLabV3ImageSegmenter`
@@ -371,7 +375,8 @@ def deeplab_v3_plus_resnet_c(
 
     Returns:
         A functional `keras.Model` from images `(B, H, W, 3)` to logits
-        `(B, H, W, num_classes)`; the dilated encoder is its layer `"image_encoder"`.
+        `(B, H, W, num_classes)`; the dilated encoder is its layer `"image_encoder"`,
+        the stage-3 map its layer `"auxiliary_features"`.
 
     Example:
 
@@ -426,6 +431,9 @@ def deeplab_v3_plus_resnet_c(
     x = keras.layers.Concatenate(axis=axis, name="decoder_concat")([x, low_level])
     x = _separable_conv_module(x, channels, "decoder_0", axis, data_format)
     x = _separable_conv_module(x, channels, "decoder_1", axis, data_format)
+    # The stage-3 map for mmseg's auxiliary FCN head (a training-wrapper branch), kept in
+    # the graph though the head does not read it (`keras_rr.models.auxiliary_head`).
+    x = PassThrough(name="keep_auxiliary_features")([x, mark_auxiliary_features(features["P4"])])
     x = keras.layers.SpatialDropout2D(dropout, data_format=data_format, name="dropout")(x)
     x = classifier(x, num_classes, data_format)
     logits = keras.layers.UpSampling2D(

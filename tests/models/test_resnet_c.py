@@ -237,6 +237,8 @@ def test_head_is_mmsegmentations_depthwise_separable_aspp_head(segmenter, small_
     )
     assert head == expected
     assert isinstance(segmenter.get_layer("dropout"), keras.layers.SpatialDropout2D)
+    # mmseg's auxiliary FCN head reads stage 3 (stride 8 after dilation): named, kept.
+    assert tuple(segmenter.get_layer("auxiliary_features").output.shape) == (None, SEG_SIZE // 8, SEG_SIZE // 8, 64)
 
 
 def test_region_rebalance_finds_the_decoder_features(segmenter):
