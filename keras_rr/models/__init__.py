@@ -29,6 +29,7 @@ from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
 from keras_rr.models.resnet_c import dilated_resnet
 from keras_rr.models.resnet_c import resnet_c_config
 from keras_rr.models.swin_transformer_pyramid import SwinTransformerPyramid
+from keras_rr.models.torch_adaptive_average_pooling import TorchAdaptiveAveragePooling2D
 from keras_rr.models.uper_net import pyramid_encoder
 from keras_rr.models.uper_net import uper_net_segmenter
 from keras_rr.models.uper_net import uper_net_mit

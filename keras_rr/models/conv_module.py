@@ -87,9 +87,10 @@ def pyramid_pooling_module(x, pool_scales, channels, name, data_format=None):
     `conv_module` to `channels`, bilinear resizing (half-pixel, torch
     `align_corners=False`) back to `x`'s size.
 
-    The pooling is `keras.layers.AdaptiveAveragePooling2D`: torch's
+    The pooling is `keras_rr.models.TorchAdaptiveAveragePooling2D`: torch's
     `AdaptiveAvgPool2d` bins (bin i spans `floor(i * H / s)` to `ceil((i + 1) * H / s)`,
-    overlapping when `s` does not divide `H`), which needs static spatial sizes.
+    overlapping when `s` does not divide `H`), which needs static spatial sizes
+    (`keras.layers.AdaptiveAveragePooling2D` fails in TF graphs, see that layer).
 
     Args:
         x: a 4-D Keras tensor with static spatial sizes.
@@ -103,11 +104,12 @@ def pyramid_pooling_module(x, pool_scales, channels, name, data_format=None):
         list of Keras tensors, one per scale, each of `x`'s spatial size.
     """
     from keras_rr.models.resnet_c import ResizeLike  # resnet_c builds on this module
+    from keras_rr.models.torch_adaptive_average_pooling import TorchAdaptiveAveragePooling2D
 
     data_format = data_format or keras.config.image_data_format()
     outputs = []
     for scale in pool_scales:
-        pooled = keras.layers.AdaptiveAveragePooling2D(scale, data_format=data_format, name=f"{name}_{scale}_pool")(x)
+        pooled = TorchAdaptiveAveragePooling2D(scale, data_format=data_format, name=f"{name}_{scale}_pool")(x)
         pooled = conv_module(pooled, channels, 1, f"{name}_{scale}", data_format)
         outputs.append(ResizeLike(data_format=data_format, name=f"{name}_{scale}_resize")([pooled, x]))
     return outputs
