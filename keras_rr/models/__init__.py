@@ -11,7 +11,10 @@ built); UPerNet on ResNet-c, Swin and MiT encoders (`uper_net_segmenter`, `uper_
 `uper_net_swin`, `uper_net_mit`, `pyramid_encoder`, `SwinTransformerPyramid`) in
 `keras_rr.models.uper_net`, PSPNet on the dilated ResNet-c (`psp_net_resnet_c`) in
 `keras_rr.models.psp_net`, mmseg's auxiliary FCN head (`AuxiliaryFCNHead`) and the
-`"auxiliary_features"` contract in `keras_rr.models.auxiliary_head`.
+`"auxiliary_features"` contract in `keras_rr.models.auxiliary_head`; their layers
+(`BackbonePyramid`, `SwinTransformerPyramid`, `PassThrough`,
+`TorchAdaptiveAveragePooling2D`) one per module, and mmcv's conv building blocks in
+`keras_rr.models.conv_module`.
 """
 
 from keras_rr.data.class_statistics import resolve_region_frequency
