@@ -181,3 +181,57 @@ def random_labels(shape, num_classes, ignore_fraction=0.1, ignore_class=255, see
     labels = rng.integers(0, num_classes, size=shape).astype("int32")
     labels[rng.random(shape) < ignore_fraction] = ignore_class
     return labels
+
+
+def randomize_weights(model, seed=0):
+    """Random weights, BatchNorm statistics included, so inference BN is not the identity.
+
+    Gammas and moving variances are drawn from U(0.5, 1.5), betas and moving means from
+    N(0, 0.1), every other variable from N(0, 1 / fan_in) (keeps activations O(1)).
+    """
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name = w.path.split("/")[-1]
+        if "float" not in str(w.dtype):
+            continue  # e.g. a dropout's seed state
+        if name in ("gamma", "moving_variance"):
+            value = rng.uniform(0.5, 1.5, w.shape)
+        elif name in ("beta", "moving_mean"):
+            value = rng.normal(0.0, 0.1, w.shape)
+        else:
+            value = rng.normal(0.0, np.sqrt(1.0 / max(np.prod(w.shape[:-1]), 1)), w.shape)
+        w.assign(value.astype(w.dtype))
+
+
+def predict(model, inputs):
+    """Outputs as NumPy: compiled `predict` on JAX (eager JAX compiles op by op), one eager
+    inference call elsewhere."""
+    outputs = model.predict(inputs, verbose=0) if BACKEND == "jax" else model(inputs, training=False)
+    return keras.tree.map_structure(to_numpy, outputs)
+
+
+def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size=2):
+    """Trains `segmenter` under `keras_rr.models.RegionRebalanceSegmenter` for two steps.
+
+    Checks that the pixel and region losses are logged and finite, that the segmenter's
+    weights moved, and that the wrapper's predictions are the plain segmenter's.
+
+    Returns:
+        The `fit` history dict.
+    """
+    from keras_rr.models import RegionRebalanceSegmenter
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (2 * batch_size, size, size, 3)).astype("float32")
+    labels = random_labels((2 * batch_size, size, size), num_classes, seed=1)
+    model = RegionRebalanceSegmenter(segmenter, num_classes, region_frequency=list(range(num_classes, 0, -1)))
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    before = [to_numpy(w) for w in segmenter.trainable_weights]
+    history = model.fit(images, labels, batch_size=batch_size, epochs=1, verbose=0).history
+    assert {"loss", "pixel_loss", "region_loss"} <= set(history)
+    assert all(np.isfinite(history[key][-1]) for key in ("loss", "pixel_loss", "region_loss"))
+    assert any(not np.array_equal(a, to_numpy(b)) for a, b in zip(before, segmenter.trainable_weights))
+    np.testing.assert_array_equal(
+        model.predict(images[:batch_size], verbose=0), segmenter.predict(images[:batch_size], verbose=0)
+    )
+    return history

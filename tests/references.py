@@ -283,3 +283,106 @@ def torch_authors_region_loss(features, labels, reducer, mlp, region_frequency, 
     loss = -(targets * log_probs).sum(dim=-1).mean()
     loss.backward()
     return loss.item(), f.grad.numpy()
+
+
+# mmsegmentation's heads written out in plain torch (NCHW), from their definitions, as
+# independent references. `weights` maps a layer name to its Keras weights (NumPy, in
+# Keras order: conv kernel (kh, kw, cin, cout) [+ bias]; BN gamma, beta, mean, variance);
+# the names follow the Keras models' only to copy the weights over.
+def _torch_tensor(x):
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(x, dtype="float32"))
+
+
+def torch_conv_module(x, weights, prefix, dilation=1):
+    """mmcv `ConvModule` (conv without bias, torch padding, inference BN eps 1e-5, ReLU)."""
+    import torch.nn.functional as F
+
+    (kernel,) = weights[f"{prefix}_conv"]
+    gamma, beta, mean, variance = (_torch_tensor(w) for w in weights[f"{prefix}_bn"])
+    kernel = _torch_tensor(kernel).permute(3, 2, 0, 1)
+    y = F.conv2d(x, kernel, padding=dilation * (kernel.shape[-1] - 1) // 2, dilation=dilation)
+    return F.relu(F.batch_norm(y, mean, variance, gamma, beta, training=False, eps=1e-5))
+
+
+def torch_resize(x, size):
+    """mmseg's `resize(..., mode="bilinear", align_corners=False)`."""
+    import torch.nn.functional as F
+
+    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+
+
+def torch_ppm(x, weights, prefix, pool_scales):
+    """mmseg's `PPM`: AdaptiveAvgPool2d(s) -> 1x1 ConvModule -> resize to x."""
+    import torch.nn.functional as F
+
+    return [
+        torch_resize(torch_conv_module(F.adaptive_avg_pool2d(x, s), weights, f"{prefix}_{s}"), x.shape[2:])
+        for s in pool_scales
+    ]
+
+
+def torch_conv_seg(x, weights, name="classifier"):
+    """mmseg's `cls_seg` at inference: the 1x1 conv with bias (dropout is off)."""
+    import torch.nn.functional as F
+
+    kernel, bias = weights[name]
+    return F.conv2d(x, _torch_tensor(kernel).permute(3, 2, 0, 1), _torch_tensor(bias))
+
+
+def _nchw(x):
+    return _torch_tensor(x).permute(0, 3, 1, 2)
+
+
+def _nhwc(x):
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def torch_uper_head(features, weights, pool_scales, image_size):
+    """mmseg `UPerHead._forward_feature` + `cls_seg` + the segmentor's resize to the image.
+
+    Args:
+        features: list of four NHWC NumPy maps, finest first.
+
+    Returns:
+        NHWC NumPy logits at `image_size`.
+    """
+    import torch
+
+    inputs = [_nchw(f) for f in features]
+    laterals = [torch_conv_module(inputs[i], weights, f"lateral_{i}") for i in range(3)]
+    psp = torch.cat([inputs[3]] + torch_ppm(inputs[3], weights, "psp", pool_scales), dim=1)
+    laterals.append(torch_conv_module(psp, weights, "psp_bottleneck"))
+    for i in range(3, 0, -1):  # in place: each level adds the already-updated one above
+        laterals[i - 1] = laterals[i - 1] + torch_resize(laterals[i], laterals[i - 1].shape[2:])
+    outs = [torch_conv_module(laterals[i], weights, f"fpn_{i}") for i in range(3)] + [laterals[3]]
+    for i in range(3, 0, -1):
+        outs[i] = torch_resize(outs[i], outs[0].shape[2:])
+    feats = torch_conv_module(torch.cat(outs, dim=1), weights, "fpn_bottleneck")
+    return _nhwc(torch_resize(torch_conv_seg(feats, weights), (image_size, image_size)))
+
+
+def torch_psp_head(x, weights, pool_scales, image_size):
+    """mmseg `PSPHead` (PPM, concat with the input, 3x3 bottleneck) + `cls_seg` + resize."""
+    import torch
+
+    x = _nchw(x)
+    feats = torch_conv_module(torch.cat([x] + torch_ppm(x, weights, "psp", pool_scales), dim=1), weights,
+                              "psp_bottleneck")
+    return _nhwc(torch_resize(torch_conv_seg(feats, weights), (image_size, image_size)))
+
+
+def torch_fcn_head(x, weights, num_convs=1):
+    """mmseg `FCNHead` (`concat_input=False`) at inference: ConvModules + `cls_seg`."""
+    x = _nchw(x)
+    for i in range(num_convs):
+        x = torch_conv_module(x, weights, f"conv_{i}")
+    return _nhwc(torch_conv_seg(x, weights))
+
+
+def layer_weights(layers):
+    """`{layer name: [NumPy weights]}` of the given layers (e.g. `model.layers`) with weights."""
+    import keras
+
+    return {layer.name: [keras.ops.convert_to_numpy(w) for w in layer.weights] for layer in layers if layer.weights}

@@ -40,6 +40,11 @@ import keras
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.models.auxiliary_head import mark_auxiliary_features
+from keras_rr.models.conv_module import batch_norm
+from keras_rr.models.conv_module import classifier
+from keras_rr.models.conv_module import conv_module
+from keras_rr.models.pass_through import PassThrough
 
 # depth: (KerasHub block type, blocks per stage), as in KerasHub's resnet_vd presets.
 RESNET_C_DEPTHS = {
@@ -284,32 +289,6 @@ class ResizeLike(keras.layers.Layer):
         return config
 
 
-def _batch_norm(name, axis):
-    # torch's BatchNorm2d defaults (mmseg's SyncBN): momentum 0.1 (Keras 0.9), eps 1e-5.
-    return keras.layers.BatchNormalization(axis=axis, momentum=0.9, epsilon=1e-5, name=name)
-
-
-# mmcv's ConvModule initialisation: Kaiming normal, fan_out. Keras counts a depthwise
-# kernel's fans the other way round, so its "fan_in" is torch's "fan_out" there.
-def _kaiming_fan_out():
-    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
-
-
-def _conv_module(x, filters, kernel_size, name, axis, data_format):
-    """mmcv `ConvModule`: conv (no bias) -> BN -> ReLU."""
-    x = keras.layers.Conv2D(
-        filters,
-        kernel_size,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=_kaiming_fan_out(),
-        data_format=data_format,
-        name=f"{name}_conv",
-    )(x)
-    x = _batch_norm(f"{name}_bn", axis)(x)
-    return keras.layers.ReLU(name=f"{name}_relu")(x)
-
-
 def _separable_conv_module(x, filters, name, axis, data_format, dilation=1):
     """mmcv `DepthwiseSeparableConvModule`: 3x3 depthwise -> BN -> ReLU -> 1x1 -> BN -> ReLU."""
     x = keras.layers.DepthwiseConv2D(
@@ -321,9 +300,9 @@ def _separable_conv_module(x, filters, name, axis, data_format, dilation=1):
         data_format=data_format,
         name=f"{name}_depthwise",
     )(x)
-    x = _batch_norm(f"{name}_depthwise_bn", axis)(x)
+    x = batch_norm(f"{name}_depthwise_bn", axis)(x)
     x = keras.layers.ReLU(name=f"{name}_depthwise_relu")(x)
-    return _conv_module(x, filters, 1, f"{name}_pointwise", axis, data_format)
+    return conv_module(x, filters, 1, f"{name}_pointwise", data_format)
 
 
 def deeplab_v3_plus_resnet_c(
@@ -356,7 +335,9 @@ def deeplab_v3_plus_resnet_c(
 
     Every conv is conv -> BatchNorm (momentum 0.9, epsilon 1e-5: torch's defaults) ->
     ReLU, Kaiming-initialised as mmcv does. Differences from the paper's mmsegmentation
-    model: no auxiliary FCN head on stage 3 (weight 0.4 in mmseg; a later addition);
+    model: the auxiliary FCN head on stage 3 (weight 0.4 in mmseg) is not part of this
+    model; its input is the layer `"auxiliary_features"` (`P4`, stride `output_stride`),
+    for a training wrapper (`keras_rr.models.auxiliary_head`);
     BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the encoder is
     KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so stage 2's
     shortcut average-pools. Compared with KerasHub's own `DeepLabV3ImageSegmenter`
@@ -394,7 +375,8 @@ def deeplab_v3_plus_resnet_c(
 
     Returns:
         A functional `keras.Model` from images `(B, H, W, 3)` to logits
-        `(B, H, W, num_classes)`; the dilated encoder is its layer `"image_encoder"`.
+        `(B, H, W, num_classes)`; the dilated encoder is its layer `"image_encoder"`,
+        the stage-3 map its layer `"auxiliary_features"`.
 
     Example:
 
@@ -436,27 +418,24 @@ def deeplab_v3_plus_resnet_c(
     x, low_level = features["P5"], features["P2"]
 
     pooled = keras.layers.GlobalAveragePooling2D(data_format=data_format, keepdims=True, name="aspp_pool")(x)
-    pooled = _conv_module(pooled, channels, 1, "aspp_pool", axis, data_format)
+    pooled = conv_module(pooled, channels, 1, "aspp_pool", data_format)
     branches = [ResizeLike(data_format=data_format, name="aspp_pool_resize")([pooled, x])]
-    branches.append(_conv_module(x, channels, 1, "aspp_0", axis, data_format))
+    branches.append(conv_module(x, channels, 1, "aspp_0", data_format))
     for i, rate in enumerate(aspp_dilations):
         branches.append(_separable_conv_module(x, channels, f"aspp_{i + 1}", axis, data_format, dilation=rate))
     x = keras.layers.Concatenate(axis=axis, name="aspp_concat")(branches)
-    x = _conv_module(x, channels, 3, "aspp_bottleneck", axis, data_format)  # not separable in mmseg
+    x = conv_module(x, channels, 3, "aspp_bottleneck", data_format)  # not separable in mmseg
 
-    low_level = _conv_module(low_level, low_level_channels, 1, "low_level", axis, data_format)
+    low_level = conv_module(low_level, low_level_channels, 1, "low_level", data_format)
     x = ResizeLike(data_format=data_format, name="aspp_resize")([x, low_level])
     x = keras.layers.Concatenate(axis=axis, name="decoder_concat")([x, low_level])
     x = _separable_conv_module(x, channels, "decoder_0", axis, data_format)
     x = _separable_conv_module(x, channels, "decoder_1", axis, data_format)
+    # The stage-3 map for mmseg's auxiliary FCN head (a training-wrapper branch), kept in
+    # the graph though the head does not read it (`keras_rr.models.auxiliary_head`).
+    x = PassThrough(name="keep_auxiliary_features")([x, mark_auxiliary_features(features["P4"])])
     x = keras.layers.SpatialDropout2D(dropout, data_format=data_format, name="dropout")(x)
-    x = keras.layers.Conv2D(
-        num_classes,
-        1,
-        kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
-        data_format=data_format,
-        name="classifier",
-    )(x)
+    x = classifier(x, num_classes, data_format)
     logits = keras.layers.UpSampling2D(
         4, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
     )(x)

@@ -8,6 +8,8 @@
   `keras_rr.models.presets.segmenter_from_preset`); these come back as a
   `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB images, the preset's image
   converter normalisation inside.
+- `uper_net_resnet_c`, `uper_net_swin`, `uper_net_mit` (`keras_rr.models.uper_net`) and
+  `psp_net_resnet_c` (`keras_rr.models.psp_net`): the paper's UPerNet and PSPNet.
 - `build_segmenter(model_config, num_classes)`: the builder named by a config's `model`
   section (`MODEL_NAMES`), with its presets and the optional encoder / whole-model
   weights loaded.
@@ -16,7 +18,11 @@ KerasHub is imported inside the functions, so `import keras_rr` never needs it.
 """
 
 from keras_rr import validation
+from keras_rr.models.psp_net import psp_net_resnet_c
 from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
+from keras_rr.models.uper_net import uper_net_mit
+from keras_rr.models.uper_net import uper_net_resnet_c
+from keras_rr.models.uper_net import uper_net_swin
 
 _RESNET_DEPTHS = {
     # depth: (block type, blocks per stage)
@@ -115,6 +121,33 @@ def deeplab_v3_plus_resnet(num_classes, depth=50, image_size=512, activation=Non
     return presets.with_normalization(segmenter, normalization)
 
 
+def mit_config(variant="b0", image_size=512):
+    """The `keras_hub.models.MiTBackbone` arguments of a SegFormer MiT encoder.
+
+    Args:
+        variant: str. `"b0"`, `"b1"` or `"b2"` (the SegFormer paper's depths and widths;
+            heads 1, 2, 5, 8; reduction ratios 8, 4, 2, 1; stochastic depth 0.1).
+            Defaults to `"b0"`.
+        image_size: int or None. Square input size. Defaults to `512`.
+
+    Returns:
+        A dict: `keras_hub.models.MiTBackbone(**mit_config("b0", 512))` is a random MiT-B0.
+    """
+    variant = validation.check_choice(variant, tuple(_MIT_VARIANTS), "variant")
+    depths, dims, _ = _MIT_VARIANTS[variant]
+    return {
+        "layerwise_depths": list(depths),
+        "num_layers": 4,
+        "layerwise_num_heads": [1, 2, 5, 8],
+        "layerwise_sr_ratios": [8, 4, 2, 1],
+        "max_drop_path_rate": 0.1,
+        "layerwise_patch_sizes": [7, 3, 3, 3],
+        "layerwise_strides": [4, 2, 2, 2],
+        "hidden_dims": list(dims),
+        "image_shape": (image_size, image_size, 3),
+    }
+
+
 def segformer_mit(num_classes, variant="b0", image_size=512, preset=None, backbone_preset=None,
                   projection_filters=None):
     """KerasHub SegFormer with a Mix Transformer (MiT) encoder.
@@ -162,18 +195,8 @@ def segformer_mit(num_classes, variant="b0", image_size=512, preset=None, backbo
     elif variant not in _MIT_VARIANTS:
         raise ValueError(f"`variant` must be one of {sorted(_MIT_VARIANTS)}. Received: variant={variant!r}")
     else:
-        depths, dims, projection = _MIT_VARIANTS[variant]
-        encoder = keras_hub.models.MiTBackbone(
-            layerwise_depths=depths,
-            num_layers=4,
-            layerwise_num_heads=[1, 2, 5, 8],
-            layerwise_sr_ratios=[8, 4, 2, 1],
-            max_drop_path_rate=0.1,
-            layerwise_patch_sizes=[7, 3, 3, 3],
-            layerwise_strides=[4, 2, 2, 2],
-            hidden_dims=dims,
-            image_shape=(image_size, image_size, 3),
-        )
+        projection = _MIT_VARIANTS[variant][2]
+        encoder = keras_hub.models.MiTBackbone(**mit_config(variant, image_size))
     backbone = keras_hub.models.SegFormerBackbone(
         image_encoder=encoder, projection_filters=projection_filters or projection
     )
@@ -221,6 +244,10 @@ SEGMENTER_BUILDERS = {
     "deeplab_v3_plus_resnet_c": (  # the paper's, output stride 8
         deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset")
     ),
+    "psp_net_resnet_c": (psp_net_resnet_c, ("depth", "image_size", "backbone_preset")),  # the paper's, OS 8
+    "uper_net_resnet_c": (uper_net_resnet_c, ("depth", "image_size", "backbone_preset")),  # the paper's, OS 32
+    "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset")),
+    "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset")),
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }

@@ -14,7 +14,8 @@ from keras_rr.models.resnet_c import ResizeLike
 from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
 from keras_rr.models.resnet_c import dilated_resnet
 from keras_rr.models.resnet_c import resnet_c_config
-from tests.harness import BACKEND
+from tests.harness import predict
+from tests.harness import randomize_weights
 from tests.harness import run_layer_test
 from tests.harness import to_numpy
 
@@ -29,28 +30,8 @@ def _tiny_config(block_type="bottleneck_block_vd"):
     return config
 
 
-def _randomize(model, seed=0):
-    """Random weights, BatchNorm statistics included, so inference BN is not the identity."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        name = w.path.split("/")[-1]
-        if name in ("gamma", "moving_variance"):
-            value = rng.uniform(0.5, 1.5, w.shape)
-        elif name in ("beta", "moving_mean"):
-            value = rng.normal(0.0, 0.1, w.shape)
-        else:  # fan-in scaled kernels keep activations O(1)
-            value = rng.normal(0.0, np.sqrt(1.0 / np.prod(w.shape[:-1])), w.shape)
-        w.assign(value.astype("float32"))
-
-
 def _images(n=2, size=SIZE, seed=0):
     return np.random.default_rng(seed).uniform(0, 1, size=(n, size, size, 3)).astype("float32")
-
-
-def _run(model, images):
-    # Compiled `predict` on JAX (eager JAX compiles op by op); one eager call elsewhere.
-    outputs = model.predict(images, verbose=0) if BACKEND == "jax" else model(images, training=False)
-    return keras.tree.map_structure(to_numpy, outputs)
 
 
 def _assert_close(actual, expected):
@@ -63,7 +44,7 @@ def vd_encoder():
     import keras_hub
 
     encoder = keras_hub.models.ResNetBackbone(**_tiny_config())
-    _randomize(encoder)
+    randomize_weights(encoder)
     return encoder
 
 
@@ -147,8 +128,8 @@ def test_dilated_encoder_has_stride_8_and_the_encoders_variables(vd_encoder, tmp
 
 def test_dilated_vd_encoder_equals_mmsegmentations_resnet_v1d_d8(vd_encoder):
     images = _images()
-    actual = _run(dilated_resnet(vd_encoder, output_stride=8), images)
-    expected = _run(_reference_resnet_v1d_d8(vd_encoder), images)
+    actual = predict(dilated_resnet(vd_encoder, output_stride=8), images)
+    expected = predict(_reference_resnet_v1d_d8(vd_encoder), images)
     for key in ("P2", "P3", "P4", "P5"):
         assert actual[key].shape == expected[key].shape
         _assert_close(actual[key], expected[key])
@@ -162,17 +143,17 @@ def test_dilation_is_the_strided_network_on_a_finer_grid():
     import keras_hub
 
     encoder = keras_hub.models.ResNetBackbone(**_tiny_config("bottleneck_block"))
-    _randomize(encoder, seed=1)
+    randomize_weights(encoder, seed=1)
     images = _images(seed=1)
-    strided = _run(keras.Model(encoder.input, dict(encoder.pyramid_outputs)), images)
+    strided = predict(keras.Model(encoder.input, dict(encoder.pyramid_outputs)), images)
     # Output stride 32 changes nothing: the clone is the encoder itself.
     for output_stride, steps in ((8, {"P4": 2, "P5": 4}), (16, {"P5": 2}), (32, {})):
-        dilated = _run(dilated_resnet(encoder, output_stride=output_stride), images)
+        dilated = predict(dilated_resnet(encoder, output_stride=output_stride), images)
         for key in ("P2", "P3", "P4", "P5"):
             step = steps.get(key, 1)
             _assert_close(dilated[key][:, ::step, ::step], strided[key])
     # Without the contraction (dilation 2 already in stage 3's first block) it is not.
-    uncontracted = _run(dilated_resnet(encoder, output_stride=8, contract_dilation=False), images)
+    uncontracted = predict(dilated_resnet(encoder, output_stride=8, contract_dilation=False), images)
     assert np.abs(uncontracted["P5"][:, ::4, ::4] - strided["P5"]).max() > 1e-2 * np.abs(strided["P5"]).max()
 
 
@@ -256,6 +237,8 @@ def test_head_is_mmsegmentations_depthwise_separable_aspp_head(segmenter, small_
     )
     assert head == expected
     assert isinstance(segmenter.get_layer("dropout"), keras.layers.SpatialDropout2D)
+    # mmseg's auxiliary FCN head reads stage 3 (stride 8 after dilation): named, kept.
+    assert tuple(segmenter.get_layer("auxiliary_features").output.shape) == (None, SEG_SIZE // 8, SEG_SIZE // 8, 64)
 
 
 def test_region_rebalance_finds_the_decoder_features(segmenter):
@@ -268,13 +251,13 @@ def test_region_rebalance_finds_the_decoder_features(segmenter):
 
 
 def test_save_and_load_round_trip(segmenter, tmp_path):
-    # `run_saving_test` by hand with `_run`: two compiled `predict`s cost 10 s on TF.
+    # `run_saving_test` by hand with `predict`: two compiled `predict`s cost 10 s on TF.
     path = str(tmp_path / "segmenter.keras")
     segmenter.save(path)
     restored = keras.saving.load_model(path)
     assert isinstance(restored.get_layer("aspp_resize"), ResizeLike)
     images = _images(size=SEG_SIZE, seed=4)
-    np.testing.assert_allclose(_run(restored, images), _run(segmenter, images), atol=1e-5)
+    np.testing.assert_allclose(predict(restored, images), predict(segmenter, images), atol=1e-5)
 
 
 def test_built_from_a_backbone_preset_directory_offline(small_encoder, tmp_path, caplog):
@@ -288,7 +271,7 @@ def test_built_from_a_backbone_preset_directory_offline(small_encoder, tmp_path,
     built = deeplab_v3_plus_resnet_c(K, image_size=None, encoder=loaded, channels=8, low_level_channels=4)
     for a, b in zip(built.get_layer("image_encoder").weights, small_encoder.weights):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
-    assert _run(built, _images(n=1, size=60)).shape == (1, 60, 60, K)
+    assert predict(built, _images(n=1, size=60)).shape == (1, 60, 60, K)
     # By handle: the preset (no image converter saved) gets ImageNet mean/std in the model.
     from_handle = deeplab_v3_plus_resnet_c(
         K, image_size=SEG_SIZE, backbone_preset=str(tmp_path / "resnet_c"), channels=8, low_level_channels=4

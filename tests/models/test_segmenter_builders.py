@@ -43,7 +43,10 @@ def test_build_from_a_config_section_or_a_dict():
     # Fields left out (or None) keep the builder's defaults (small_fcn: 64 px).
     default = build_segmenter({"name": "small_fcn", "width": 8, "image_size": None}, 12)
     assert default.output_shape == (None, 64, 64, 12)
-    assert MODEL_NAMES == ("deeplab_v3_plus_resnet", "deeplab_v3_plus_resnet_c", "segformer_mit", "small_fcn")
+    assert MODEL_NAMES == (
+        "deeplab_v3_plus_resnet", "deeplab_v3_plus_resnet_c", "psp_net_resnet_c", "uper_net_resnet_c",
+        "uper_net_swin", "uper_net_mit", "segformer_mit", "small_fcn",
+    )
 
 
 def test_unknown_model_and_bad_class_count_are_clear_errors():
