@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	@status=0; for b in $(BACKENDS); do \
 	  echo "=== KERAS_BACKEND=$$b"; \
-	  KERAS_BACKEND=$$b $(PY) -m pytest -q -n 2 -p no:cacheprovider $(PYTEST_ARGS) tests || status=1; \
+	  KERAS_BACKEND=$$b $(PY) -m pytest -q -n 2 -p no:cacheprovider --durations=15 $(PYTEST_ARGS) tests || status=1; \
 	done; exit $$status
 
 clean-venv:

@@ -61,6 +61,11 @@ def test_input_pipeline_benchmark_reports_decode_augment_and_cores():
                      proc.stdout)
 
 
+@skip_on_backends(
+    "jax", "torch",
+    reason="CI time: the table command is the same code on every backend (one subprocess each); "
+    "per-backend export routes and refusals are tested in tests/export",
+)
 def test_export_table_reports_a_verified_difference_per_format(tmp_path):
     from tests.harness import BACKEND
 
