@@ -81,8 +81,20 @@ def _validate(features, labels, num_classes, resolution, method, scope):
         )
 
 
-def _segment_sums(flat_features, segment_ids, num_segments):
-    """Sums rows of `flat_features` per segment; `num_segments` may be dynamic on TF."""
+def segment_sums(flat_features, segment_ids, num_segments):
+    """Sums rows of `flat_features` per segment; `num_segments` may be dynamic on TF.
+
+    `keras.ops.segment_sum`, with the backend choices region pooling needs: a tensor
+    segment count in TF graphs (unknown batch), one `index_add` on torch.
+
+    Args:
+        flat_features: float tensor `(N, ...)`.
+        segment_ids: int tensor `(N,)` in `[0, num_segments)`.
+        num_segments: int or scalar tensor.
+
+    Returns:
+        float tensor `(num_segments, ...)`.
+    """
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -305,9 +317,9 @@ def _pool_segment_sum(features, labels, valid, num_classes, channels):
     segment_ids = ops.reshape(segment_ids, (-1,))
     num_segments = dump + 1
     flat_features = ops.reshape(features, (-1, channels))
-    sums = _segment_sums(flat_features, segment_ids, num_segments)[:dump]
+    sums = segment_sums(flat_features, segment_ids, num_segments)[:dump]
     # Counts from a separate 1-D scatter: cheaper than appending a ones column, which
     # would copy the whole feature map.
     ones = ops.ones_like(segment_ids, dtype="float32")
-    counts = _segment_sums(ones, segment_ids, num_segments)[:dump]
+    counts = segment_sums(ones, segment_ids, num_segments)[:dump]
     return ops.reshape(sums, (batch, num_classes, channels)), ops.reshape(counts, (batch, num_classes))

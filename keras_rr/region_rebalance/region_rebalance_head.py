@@ -23,6 +23,7 @@ from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
 from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
 from keras_rr.region_rebalance.region_pooling import region_mean
 from keras_rr.region_rebalance.region_pooling import sample_labels_nearest
+from keras_rr.region_rebalance.region_pooling import segment_sums
 from keras_rr.region_rebalance import replica_context
 from keras_rr.region_rebalance.region_feature_reducer import RegionFeatureReducer
 from keras_rr.region_rebalance.region_feature_reducer import torch_default_kernel_initializer
@@ -363,7 +364,7 @@ class RegionRebalanceHead(keras.layers.Layer):
         valid = validation.valid_label_mask(labels, num_classes, self.ignore_class)
         image_offset = ops.reshape(ops.arange(batch, dtype="int32") * num_classes, (-1, 1, 1))
         segment = ops.reshape(ops.where(valid, labels + image_offset, batch * num_classes), (-1,))
-        counts = ops.segment_sum(ops.ones_like(segment, dtype="float32"), segment, num_segments=batch * num_classes + 1)
+        counts = segment_sums(ops.ones_like(segment, dtype="float32"), segment, batch * num_classes + 1)
         present = ops.reshape(counts[:-1], (batch, num_classes)) > 0
         score = ops.where(present, ops.convert_to_tensor(self._keep_priority), 0)
         score, slot_classes = ops.top_k(score, slots)  # (B, R), present classes first
