@@ -139,6 +139,14 @@ def default_config():
     rr.true_class_probability = placeholder(float)  # target of the true class (authors: 0.5)
     rr.prior_epsilon = placeholder(float)  # prior log(F / sum F + eps) (authors: 1e-12)
 
+    # mmseg's auxiliary FCN head on the backbone's stage-3 map (`keras_rr.models.AuxiliaryFCNHead`),
+    # a training-only branch beside the region branch: models with an "auxiliary_features"
+    # layer (uper_net_*, psp_net_resnet_c, deeplab_v3_plus_resnet_c).
+    aux = config.auxiliary_head = ml_collections.ConfigDict()
+    aux.enabled = False
+    aux.loss_weight = 0.4  # mmseg's
+    aux.channels = 256  # mmseg's FCNHead width
+
     config.loss = ml_collections.ConfigDict()
     config.loss.name = "cross_entropy"  # pixel loss, one of `keras_rr.losses.PIXEL_LOSSES`
 
@@ -152,6 +160,10 @@ def default_config():
     optimizer.beta_1 = 0.9  # AdamW
     optimizer.beta_2 = 0.999  # AdamW
     optimizer.clipnorm = placeholder(float)  # gradient norm clipping
+    # Variables whose path contains one of these strings get no weight decay
+    # (`keras.optimizers.Optimizer.exclude_from_weight_decay(var_names=...)`), e.g. mmseg's
+    # Swin recipe: ("norm", "relative_position_bias_table", "absolute_pos_embed").
+    optimizer.exclude_from_weight_decay = ()
 
     schedule = config.schedule = ml_collections.ConfigDict()
     schedule.name = "poly"  # "poly" or "constant" (`WarmupPolynomialDecay`)
@@ -214,6 +226,7 @@ def _smoke(config, keep_model):
     else:
         config.model.name = "small_fcn"
         config.model.width = 8
+        config.auxiliary_head.enabled = False  # the small FCN has no stage-3 map
         # Unused by the FCN; fixed so smoke configs differing only in depth coincide.
         config.model.depth = 18
         config.model.variant = "b0"
@@ -363,6 +376,9 @@ def validate_config(config):
         config.optimizer.learning_rate, "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )
     validation.check_number(config.region_rebalance.loss_weight, "region_rebalance.loss_weight", minimum=0.0)
+    if "auxiliary_head" in config:
+        validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)
+        validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)
     if config.data.name in ("ade20k", "coco_stuff164k") and not config.data.data_dir:
         raise ValueError(
             f"Dataset {config.data.name!r} needs `data.data_dir` (e.g. --config.data.data_dir=/data/...). "
