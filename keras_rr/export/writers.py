@@ -138,6 +138,22 @@ def _tf2onnx_without_optimizers(names):
         registry.update(saved)
 
 
+def _erfc_as_one_minus_erf(ctx, node, name, args):
+    """tf2onnx handler: TF's `Erfc` (exact GELU, e.g. Swin's MLP) as `1 - Erf`.
+
+    ONNX has `Erf` but no `Erfc`; tf2onnx 1.17 passes `Erfc` through unconverted and
+    the model fails to load in onnxruntime.
+    """
+    import numpy as np
+    from tf2onnx import utils
+
+    node.type = "Erf"
+    dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(node.input[0]))
+    one = ctx.make_const(utils.make_name(f"{name}_one"), np.array(1, dtype=dtype))
+    ctx.insert_new_node_on_output("Sub", node.output[0], inputs=[one.output[0], node.output[0]])
+    return node
+
+
 def _write_onnx(model, path, input_shape):
     if keras.backend.backend() == "torch":
         return _write_onnx_torch(model, path, input_shape)
@@ -147,7 +163,10 @@ def _write_onnx(model, path, input_shape):
     spec = [tf.TensorSpec((None,) + input_shape, tf.float32, name=INPUT_NAME)]
     function = tf.function(serving_function(model), input_signature=spec)
     with quiet_logger("tf2onnx"), _tf2onnx_without_optimizers(["reshape_optimizer"]):
-        tf2onnx.convert.from_function(function, spec, opset=ONNX_OPSET, output_path=path)
+        tf2onnx.convert.from_function(
+            function, spec, opset=ONNX_OPSET, output_path=path,
+            custom_op_handlers={"Erfc": (_erfc_as_one_minus_erf, [])},
+        )
     return f"tf.function -> tf2onnx {tf2onnx.__version__} (opset {ONNX_OPSET}, reshape optimizer off)"
 
 

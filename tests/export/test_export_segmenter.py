@@ -73,6 +73,21 @@ def test_functional_model_round_trips(functional, format, tmp_path):
     assert differences["max_abs_diff"] == pytest.approx(report["max_abs_diff"], rel=1e-6, abs=1e-12)
 
 
+def test_exact_gelu_exports_to_onnx(tmp_path):
+    # Exact GELU (Swin's and ViTs' MLPs) is TF's Erfc, which ONNX lacks: the TF route
+    # rewrites it as 1 - Erf (tf2onnx alone writes a model onnxruntime refuses to load).
+    if "onnx" not in WRITABLE:
+        pytest.skip(f"{BACKEND} does not write ONNX")
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Activation(lambda t: keras.activations.gelu(t, approximate=False), name="gelu")(x)
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 1, name="classifier")(x))
+    images = np.random.default_rng(0).normal(0, 3, (2, 8, 8, 3)).astype("float32")
+    path = os.path.join(tmp_path, "gelu.onnx")
+    export_segmenter(model, path, format="onnx", sample_images=images)
+    _check_artifact(model, path, "onnx", images)
+
+
 @pytest.mark.parametrize("format", NOT_WRITABLE or [None])
 def test_a_backend_that_cannot_write_a_format_names_one_that_can(functional, format, tmp_path):
     if format is None:

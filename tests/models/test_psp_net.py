@@ -16,6 +16,7 @@ from keras_rr.models.psp_net import psp_net_resnet_c
 from keras_rr.models.resnet_c import resnet_c_config
 from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
 from keras_rr.models.segmenter_builders import build_segmenter
+from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import randomize_weights
@@ -100,3 +101,17 @@ def test_built_by_name_from_a_backbone_preset_directory(resnet_presets):
 def test_trains_two_steps_with_region_rebalance(segmenter, tmp_path):
     # With the auxiliary FCN head on the stage-3 map; the export has neither branch.
     fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)
+
+
+SUFFIXES = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
+
+
+@pytest.mark.parametrize("format", {"tensorflow": ("onnx", "litert"), "jax": ("tf_saved_model",),
+                                    "torch": ("onnx",)}[BACKEND])
+def test_exports_verified(segmenter, format, tmp_path):
+    # PPM's torch-exact adaptive pooling and the PassThrough keeping the auxiliary map
+    # convert to each format a backend writes.
+    from keras_rr.export import export_segmenter
+
+    report = export_segmenter(segmenter, str(tmp_path / ("pspnet" + SUFFIXES[format])), format=format, sample_images=_images())
+    assert report["relative_diff"] <= 1e-4 and report["argmax_agreement"] >= 0.999, report
