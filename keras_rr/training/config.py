@@ -376,6 +376,9 @@ def validate_config(config):
         config.optimizer.learning_rate, "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )
     validation.check_number(config.region_rebalance.loss_weight, "region_rebalance.loss_weight", minimum=0.0)
+    validation.check_strings(
+        config.optimizer.get("exclude_from_weight_decay") or (), "optimizer.exclude_from_weight_decay"
+    )
     if "auxiliary_head" in config:
         validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)

@@ -312,6 +312,7 @@ def test_variants_overrides_and_errors():
         ("model.name", "unet", "model.name` must be one of"),
         ("model.preset", "segformer_b0_ade20k_512", "model.preset` is not supported by model.name='small_fcn'"),
         ("model.backbone_preset", "", "model.backbone_preset` must be a KerasHub preset name"),
+        ("optimizer.exclude_from_weight_decay", ("norm", ""), "optimizer.exclude_from_weight_decay` must be a list"),
     ],
 )
 def test_validate_config_names_the_bad_field(dotted, value, message):
