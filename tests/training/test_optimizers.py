@@ -11,7 +11,10 @@ from keras_rr.optimizers import WarmupPolynomialDecay
 from keras_rr.training import config as rr_config
 from keras_rr.training.optimizers import build_optimizer
 from keras_rr.training.optimizers import build_schedule
+from keras_rr.training.optimizers import excluded_variables
 from tests.harness import REPO_ROOT
+from tests.harness import randomize_weights
+from tests.harness import skip_on_backends
 from tests.harness import to_numpy
 from tests.references import np_adamw
 from tests.references import np_torch_sgd
@@ -169,3 +172,50 @@ def test_exclusion_needs_the_variables_and_strings():
     optimizer.build(model.trainable_variables)
     with pytest.raises(ValueError, match="before the optimizer is built"):
         optimizer.exclude_from_weight_decay(var_names=["norm"])
+
+
+@skip_on_backends(
+    "tensorflow", "jax",
+    reason="CI time: building a Swin eagerly takes 20-50 s there; the paths are Keras' (passed on all three when "
+    "written) and the exclusion itself is NumPy-checked on every backend by the two-branch tests",
+)
+def test_the_swin_recipe_exempts_exactly_the_layer_norms_and_relative_position_tables(tmp_path):
+    # A tiny KerasHub Swin through the preset path the configs take (NormalizedSegmenter).
+    import keras_hub
+
+    from keras_rr.models.uper_net import uper_net_swin
+
+    encoder = keras_hub.models.SwinTransformerBackbone(
+        image_shape=(64, 64, 3), embed_dim=8, depths=(2, 1, 1, 1), num_heads=(1, 1, 2, 2), window_size=2
+    )
+    encoder.save_to_preset(str(tmp_path / "swin"))
+    segmenter = uper_net_swin(4, image_size=64, backbone_preset=str(tmp_path / "swin"), channels=8)
+    pyramid = segmenter.inner.get_layer("image_encoder").get_layer("swin_pyramid")
+    backbone = pyramid.backbone
+    # Expected from the layers themselves: every LayerNorm (patch embedding, blocks, patch
+    # merging, the classifier's final norm, the pyramid's out-norms) and every table.
+    norms = [backbone.patch_embedding.norm, backbone.norm, *pyramid.norms]
+    tables = []
+    for stage in backbone.stages:
+        for block in stage.blocks:
+            norms += [block.norm1, block.norm2]
+            tables.append(block.attn.relative_position_bias_table)
+        if stage.downsample is not None:
+            norms.append(stage.downsample.norm)
+    assert all(isinstance(layer, keras.layers.LayerNormalization) for layer in norms)
+    expected = {id(v) for layer in norms for v in layer.trainable_weights} | {id(t) for t in tables}
+    assert len(expected) == 2 * len(norms) + len(tables) == 2 * 19 + 5
+    variables = segmenter.trainable_variables
+    strings = _config("configs/ade20k/upernet_swin_t_baseline.py").optimizer.exclude_from_weight_decay
+    # Nothing else: the heads' BatchNorms are "*_bn", no other path holds "norm".
+    assert {id(v) for v in excluded_variables(variables, strings)} == expected
+    # And the optimizer of the recipe honours it: one step of zero gradients is pure decay.
+    recipe = _config("configs/ade20k/upernet_swin_t_baseline.py").optimizer
+    section = dict(recipe.to_dict(), learning_rate=0.1, weight_decay=0.5)
+    optimizer, _ = build_optimizer(section, {"name": "constant"}, 10, variables=variables)
+    randomize_weights(segmenter)
+    before = [to_numpy(v) for v in variables]
+    optimizer.apply([keras.ops.zeros(v.shape) for v in variables], variables)
+    for variable, start in zip(variables, before):
+        factor = 1.0 if id(variable) in expected else 1.0 - 0.1 * 0.5
+        np.testing.assert_allclose(to_numpy(variable), start * factor, rtol=1e-6, err_msg=variable.path)
