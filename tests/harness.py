@@ -210,28 +210,48 @@ def predict(model, inputs):
     return keras.tree.map_structure(to_numpy, outputs)
 
 
-def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size=2):
+def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size=2, auxiliary_head=False,
+                                        export_dir=None):
     """Trains `segmenter` under `keras_rr.models.RegionRebalanceSegmenter` for two steps.
 
-    Checks that the pixel and region losses are logged and finite, that the segmenter's
-    weights moved, and that the wrapper's predictions are the plain segmenter's.
+    Checks that the pixel and region (and auxiliary) losses are logged and finite, that
+    the segmenter's weights moved, and that the wrapper's predictions are the plain
+    segmenter's. With `export_dir`, also exports the wrapper (`.keras`) and checks the
+    artifact holds exactly the segmenter's weights (no region or auxiliary head) and
+    predicts bit-identically.
 
     Returns:
         The `fit` history dict.
     """
+    from keras_rr.export import export_segmenter
+    from keras_rr.models import AuxiliaryFCNHead
     from keras_rr.models import RegionRebalanceSegmenter
 
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 255, (2 * batch_size, size, size, 3)).astype("float32")
     labels = random_labels((2 * batch_size, size, size), num_classes, seed=1)
-    model = RegionRebalanceSegmenter(segmenter, num_classes, region_frequency=list(range(num_classes, 0, -1)))
+    model = RegionRebalanceSegmenter(
+        segmenter, num_classes, region_frequency=list(range(num_classes, 0, -1)),
+        auxiliary_head=AuxiliaryFCNHead(num_classes, channels=8) if auxiliary_head else None,
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.01))
     before = [to_numpy(w) for w in segmenter.trainable_weights]
     history = model.fit(images, labels, batch_size=batch_size, epochs=1, verbose=0).history
-    assert {"loss", "pixel_loss", "region_loss"} <= set(history)
-    assert all(np.isfinite(history[key][-1]) for key in ("loss", "pixel_loss", "region_loss"))
+    logged = ("loss", "pixel_loss", "region_loss") + (("auxiliary_loss",) if auxiliary_head else ())
+    assert set(logged) <= set(history)
+    assert all(np.isfinite(history[key][-1]) for key in logged)
     assert any(not np.array_equal(a, to_numpy(b)) for a, b in zip(before, segmenter.trainable_weights))
-    np.testing.assert_array_equal(
-        model.predict(images[:batch_size], verbose=0), segmenter.predict(images[:batch_size], verbose=0)
-    )
+    expected = segmenter.predict(images[:batch_size], verbose=0)
+    np.testing.assert_array_equal(model.predict(images[:batch_size], verbose=0), expected)
+    if export_dir is not None:
+        path = os.path.join(str(export_dir), f"{segmenter.name}.keras")
+        export_segmenter(model, path, sample_images=images[:batch_size])
+        exported = keras.saving.load_model(path)
+        # Variable paths get fresh unique suffixes on reload: compare count and shapes.
+        def shapes(model):
+            return sorted(tuple(w.shape) for w in model.weights)
+
+        assert shapes(exported) == shapes(segmenter)
+        assert not any("region_head" in w.path or "auxiliary_head" in w.path for w in exported.weights)
+        np.testing.assert_array_equal(exported.predict(images[:batch_size], verbose=0), expected)
     return history

@@ -6,9 +6,22 @@ Sec. 4.1; docs/method.md, section 6): SGD with momentum 0.9, lr 0.01, weight dec
 1e-4, poly schedule (power 0.9, down to 1e-4), batch 16 of 512x512 crops, 160K
 iterations; random rescale 0.5-2.0 + crop (cat_max_ratio 0.75) + flip + photometric
 jitter; sliding-window evaluation (512 crop, stride 341), multi-scale with the
-`multi_scale` variant. As a run of its own it is the DeepLabV3+ ResNet-50c baseline
-(see deeplabv3plus_r50_baseline.py for the network, its weights and how they differ
-from the paper's).
+`multi_scale` variant. As a run of its own it is the DeepLabV3+ ResNet-50c baseline.
+
+Network and weights of the DeepLabV3+ rows (here and in configs/coco_stuff164k/):
+mmsegmentation's DeepLabV3+ (`model.name = "deeplab_v3_plus_resnet_c"`,
+`keras_rr.models.deeplab_v3_plus_resnet_c`): ResNet-50/101 with the deep 3x3 stem,
+dilated to output stride 8 (strides 1, 2, 1, 1; dilations 1, 1, 2, 4),
+depthwise-separable ASPP (dilations 12, 24, 36) on the stride-8 map and the 1/4
+low-level decoder, 512 channels, trained with mmseg's auxiliary FCN head on stage 3
+(weight 0.4; training only, not exported). The encoder starts from KerasHub's
+ImageNet-1k preset `resnet_vd_{50,101}_imagenet` (downloaded on first use; offline, pass
+a `save_to_preset` directory with --config.model.backbone_preset=DIR, or train from
+random weights with `:random_init`). Differences from the paper's model: KerasHub's
+ResNet-vd is mmseg's ResNetV1d (its stage shortcuts average-pool; the paper's ResNetV1c
+does not) and its ImageNet weights are KerasHub's, not mmseg's
+`open-mmlab://resnet{50,101}_v1c` checkpoints; BatchNorm statistics are per replica
+(mmseg: SyncBN). The optimizer is the paper's coupled-L2 SGD.
 
 Launch:
 
@@ -45,6 +58,9 @@ def get_config(arg=None):
     config.model.depth = 50
     config.model.image_size = 512
     config.model.backbone_preset = "resnet_vd_50_imagenet"  # KerasHub ImageNet-1k weights
+
+    # mmseg's auxiliary FCN head (stage 3, weight 0.4), as the paper's mmseg models train.
+    config.auxiliary_head.enabled = True
 
     # Region Rebalance off; the "_rr" files enable it.
     config.region_rebalance.enabled = False

@@ -1,30 +1,18 @@
-"""DeepLabV3+ ResNet-101 on ADE20K with Region Rebalance, λ = 0.3 (paper Table 3).
+"""DeepLabV3+ ResNet-101 on ADE20K, with Region Rebalance, λ = 0.3 (paper Table 3).
 
 Paper reference (single-scale / multi-scale mIoU): 46.67 / 47.96.
-Recipe: configs/ade20k/base.py (docs/method.md, section 6): SGD lr 0.01, momentum 0.9,
-weight decay 1e-4, poly 0.9, batch 16 of 512 crops, 160K steps, sliding-window evaluation.
-This file sets the model and the region branch.
-
-Network and weights: mmsegmentation's DeepLabV3+ (`model.name = "deeplab_v3_plus_resnet_c"`,
-`keras_rr.models.deeplab_v3_plus_resnet_c`): ResNet-101 with the deep 3x3 stem, dilated
-to output stride 8 (strides 1, 2, 1, 1; dilations 1, 1, 2, 4), depthwise-separable ASPP
-(dilations 12, 24, 36) on the stride-8 map and the 1/4 low-level decoder, 512 channels.
-The encoder starts from KerasHub's ImageNet-1k preset `resnet_vd_101_imagenet` (downloaded
-on first use; offline, pass a `save_to_preset` directory with
---config.model.backbone_preset=DIR, or train from random weights with `:random_init`).
-Differences from the paper's model: KerasHub's ResNet-vd is mmseg's ResNetV1d (its
-stage shortcuts average-pool; the paper's ResNetV1c does not) and its ImageNet weights
-are KerasHub's, not mmseg's `open-mmlab://resnet101_v1c` checkpoint; no auxiliary FCN
-head (mmseg adds one on stage 3 with weight 0.4); BatchNorm statistics are per replica
-(mmseg: SyncBN). The optimizer is the paper's coupled-L2 SGD.
+Network and weights: `deeplab_v3_plus_resnet_c`, depth 101, encoder from KerasHub's
+ImageNet-1k preset `resnet_vd_101_imagenet`, trained with mmseg's auxiliary FCN head
+(weight 0.4). The recipe is configs/ade20k/base.py; the network and how it and its
+weights differ from the paper's are described in configs/ade20k/base.py.
 
 Launch:
 
     python -m keras_rr.tools.train --config=configs/ade20k/deeplabv3plus_r101_rr.py \
         --workdir=runs/ade20k/deeplabv3plus_r101_rr --config.data.data_dir=/data/ADEChallengeData2016
 
-Variants (--config=configs/ade20k/deeplabv3plus_r101_rr.py:<variant>): smoke, smoke_model, multi_scale,
-authors_head, random_init (comma-separated to combine).
+Variants (append `:<variant>`, comma-separated): smoke, smoke_model, multi_scale,
+authors_head, random_init.
 """
 
 import os

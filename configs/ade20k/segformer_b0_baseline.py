@@ -34,6 +34,7 @@ def get_config(arg=None):
 
     # SegFormer on a Mix Transformer encoder.
     config.model.name = "segformer_mit"
+    config.auxiliary_head.enabled = False  # mmseg's SegFormer has no auxiliary head
     config.model.variant = "b0"
     config.model.image_size = 512
     config.model.backbone_preset = "mit_b0_ade20k_512"  # see the docstring: ADE20K-trained

@@ -7,8 +7,8 @@ Sec. 4.1; docs/method.md, section 6): SGD with momentum 0.9, lr 0.01, weight dec
 iterations; random rescale 0.5-2.0 + crop (cat_max_ratio 0.75) + flip + photometric
 jitter; sliding-window evaluation (512 crop, stride 341), multi-scale with the
 `multi_scale` variant. As a run of its own it is the DeepLabV3+ ResNet-50c baseline
-(see deeplabv3plus_r50_baseline.py for the network, its weights and how they differ
-from the paper's).
+(configs/ade20k/base.py describes the network, its weights and how they differ from
+the paper's).
 
 Launch:
 
@@ -45,6 +45,9 @@ def get_config(arg=None):
     config.model.depth = 50
     config.model.image_size = 512
     config.model.backbone_preset = "resnet_vd_50_imagenet"  # KerasHub ImageNet-1k weights
+
+    # mmseg's auxiliary FCN head (stage 3, weight 0.4), as the paper's mmseg models train.
+    config.auxiliary_head.enabled = True
 
     # Region Rebalance off; the "_rr" files enable it.
     config.region_rebalance.enabled = False

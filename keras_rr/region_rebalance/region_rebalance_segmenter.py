@@ -3,7 +3,8 @@
 The wrapper is where the method meets `fit`: `compute_loss` adds
 `loss_weight * region loss` (from `RegionRebalanceHead`) to the pixel loss, averaged
 over the global batch under a distribution strategy (paper eq. 9, docs/method.md
-section 3). Outside training it is the plain segmenter.
+section 3), and, when asked, mmsegmentation's auxiliary FCN loss (another
+training-only branch). Outside training it is the plain segmenter.
 """
 
 import contextlib
@@ -15,6 +16,7 @@ from keras import ops
 
 from keras_rr import validation
 from keras_rr.data.elements import extract_label
+from keras_rr.models.auxiliary_head import AUXILIARY_FEATURES
 from keras_rr.models.normalized_segmenter import NormalizedSegmenter
 from keras_rr.region_rebalance import replica_context
 from keras_rr.region_rebalance.region_rebalance_head import RegionRebalanceHead
@@ -44,6 +46,30 @@ def _with_region_branch(method_name):
         "`tf.data` dataset) are checked for class ids outside `[0, num_classes)`."
     )
     return method
+
+
+# The region head's arguments the wrapper takes (and serialises) under the same names.
+_HEAD_ARGUMENTS = (
+    "region_frequency", "rebalance", "pooling_resolution", "pooling_method", "projection_dim",
+    "label_smoothing", "region_classifier", "max_regions_per_image", "region_scope", "align_corners",
+    "reduction_dim", "classifier_dropout", "frozen_head", "true_class_probability", "prior_epsilon",
+)
+
+
+def _auxiliary_head(head, num_classes):
+    """The auxiliary head layer for the `auxiliary_head` argument (None, True or a layer)."""
+    if head is None or head is False:
+        return None
+    if head is True:
+        from keras_rr.models.auxiliary_head import AuxiliaryFCNHead
+
+        return AuxiliaryFCNHead(num_classes, name="auxiliary_head")
+    if not isinstance(head, keras.layers.Layer) or not hasattr(head, "loss_weight"):
+        raise ValueError(
+            "`auxiliary_head` must be None, True or a layer with a `loss_weight` attribute, "
+            f"e.g. keras_rr.models.AuxiliaryFCNHead({num_classes}). Received: auxiliary_head={head!r}"
+        )
+    return head
 
 
 def _has_image_converter(segmenter):
@@ -114,15 +140,35 @@ class RegionRebalanceSegmenter(keras.Model):
             them (with `pooling_resolution` and `projection_dim`) to the authors'
             released branch; pass it with `loss_weight=1.0`:
             `RegionRebalanceSegmenter(seg, K, F, loss_weight=1.0, **AUTHORS_HEAD)`.
+        region_branch: bool. `False` trains without the region branch (a baseline with
+            only the auxiliary head): no `region_head`, no `region_loss`, and
+            `region_frequency` is not needed. Defaults to `True`.
+        auxiliary_head: None, `True` or a layer. mmsegmentation's auxiliary FCN head, a
+            second training-only branch: it reads the segmenter's
+            `auxiliary_feature_layer` map, its logits are resized (bilinear) to the
+            labels and scored with the pixel loss, and `auxiliary_head.loss_weight`
+            times that loss is added (`fit` logs it unweighted as `auxiliary_loss`).
+            `True` builds `keras_rr.models.AuxiliaryFCNHead(num_classes)` (mmseg's:
+            256 channels, dropout 0.1, weight 0.4); or pass an `AuxiliaryFCNHead` (or
+            any layer mapping the map to `(B, h, w, num_classes)` logits with a
+            `loss_weight` attribute). Its weights live in the wrapper, never in the
+            segmenter or an export. Defaults to `None`.
+        auxiliary_feature_layer: str. The segmenter's top-level layer the auxiliary
+            head reads. Defaults to `"auxiliary_features"` (the stage-3 map of
+            `keras_rr.models.uper_net_*`, `psp_net_resnet_c` and
+            `deeplab_v3_plus_resnet_c`).
         **kwargs: `keras.Model` arguments such as `name`.
 
     Attributes:
         segmenter: the wrapped model (what `predict` and the export run); for a KerasHub
             task with a preprocessor, the `NormalizedSegmenter` around it.
-        region_head: the `RegionRebalanceHead` (region pooling, classifier, loss).
-        region_classifier: the head's region classifier.
+        region_head: the `RegionRebalanceHead` (region pooling, classifier, loss), or
+            None when `region_branch=False`.
+        region_classifier: the head's region classifier (None without a region head).
+        auxiliary_head: the auxiliary head layer, or None.
         feature_model: a functional model `images -> (pixel logits, decoder features)`
-            built from the segmenter's own layers (shared weights).
+            built from the segmenter's own layers (shared weights), plus the auxiliary
+            head's logits as a third output when there is one.
         feature_description: str. Which tensor the region branch pools.
         outputs_probabilities: bool. Whether the segmenter ends in a softmax (the pixel
             loss still receives the logits before it).
@@ -166,11 +212,21 @@ class RegionRebalanceSegmenter(keras.Model):
         frozen_head=False,
         true_class_probability=None,
         prior_epsilon=None,
+        region_branch=True,
+        auxiliary_head=None,
+        auxiliary_feature_layer=AUXILIARY_FEATURES,
         **kwargs,
     ):
         num_classes = validation.check_num_classes(num_classes, minimum=2)
         loss_weight = validation.check_number(loss_weight, "loss_weight", minimum=0.0)
-        region_head = RegionRebalanceHead(
+        region_branch = bool(region_branch)
+        auxiliary_head = _auxiliary_head(auxiliary_head, num_classes)
+        if not region_branch and auxiliary_head is None:
+            raise ValueError(
+                "With `region_branch=False` and no `auxiliary_head` the wrapper adds nothing to "
+                "the segmenter: compile and fit the segmenter itself."
+            )
+        region_head = None if not region_branch else RegionRebalanceHead(
             num_classes,
             region_frequency=region_frequency,
             rebalance=rebalance,
@@ -199,23 +255,42 @@ class RegionRebalanceSegmenter(keras.Model):
         self.segmenter = segmenter
         self.num_classes = num_classes
         self.loss_weight = loss_weight
-        self.ignore_class = region_head.ignore_class
+        self.ignore_class = validation.check_ignore_class(ignore_class)
         self.feature_layer = feature_layer
         self.pool_before_upsampling = bool(pool_before_upsampling)
+        self.region_branch = region_branch
+        self.auxiliary_feature_layer = auxiliary_feature_layer
 
-        tap = tap_segmenter(segmenter, num_classes, feature_layer, self.pool_before_upsampling)
-        self.feature_model = tap.model
+        tap = tap_segmenter(
+            segmenter,
+            num_classes,
+            feature_layer,
+            self.pool_before_upsampling,
+            auxiliary_layer=None if auxiliary_head is None else auxiliary_feature_layer,
+        )
+        feature_model = tap.model
+        if auxiliary_head is not None:
+            # The auxiliary head runs in the same graph as the segmenter (one forward pass).
+            logits, features, auxiliary_features = tap.model.outputs
+            auxiliary_logits = auxiliary_head(auxiliary_features)
+            feature_model = keras.Model(
+                tap.model.inputs, [logits, features, auxiliary_logits], name=f"{segmenter.name}_training_outputs"
+            )
+        self.feature_model = feature_model
+        self.auxiliary_head = auxiliary_head
         self.outputs_probabilities = tap.outputs_probabilities
         self.feature_description = tap.description
-        region_head.build(tap.model.outputs[1].shape)
+        if region_head is not None:
+            region_head.build(tap.model.outputs[1].shape)
         self.region_head = region_head
 
         self.pixel_loss = None
         self._pixel_loss_is_default = False
         self.pixel_loss_tracker = keras.metrics.Mean(name="pixel_loss")
-        self.region_loss_tracker = keras.metrics.Mean(name="region_loss")
+        self.region_loss_tracker = None if region_head is None else keras.metrics.Mean(name="region_loss")
+        self.auxiliary_loss_tracker = None if auxiliary_head is None else keras.metrics.Mean(name="auxiliary_loss")
         self.region_overflow_tracker = None
-        if region_head.max_regions_per_image is not None:
+        if region_head is not None and region_head.max_regions_per_image is not None:
             self.region_overflow_tracker = keras.metrics.Mean(name="region_overflow")
         # True only inside fit/evaluate/train_on_batch/test_on_batch, where `call`
         # returns logits and features for the loss (read at trace time).
@@ -224,25 +299,28 @@ class RegionRebalanceSegmenter(keras.Model):
 
     @property
     def region_classifier(self):
-        """The region classifier of `region_head` (region features -> region logits)."""
-        return self.region_head.region_classifier
+        """The region classifier of `region_head` (region features -> region logits), or None."""
+        return None if self.region_head is None else self.region_head.region_classifier
 
     @property
     def region_frequency(self):
         """F(k) as a list of floats, or None (from `region_head`)."""
-        return self.region_head.region_frequency
+        return None if self.region_head is None else self.region_head.region_frequency
 
     # ------------------------------------------------------------------ forward pass
+    @staticmethod
+    def _training_dict(outputs):
+        names = ("logits", "features", "auxiliary_logits")
+        return dict(zip(names, outputs))
+
     def call(self, inputs, training=None):
         if self._emit_training_outputs:
-            logits, features = self.feature_model(inputs, training=training)
-            return {"logits": logits, "features": features}
+            return self._training_dict(self.feature_model(inputs, training=training))
         return self.segmenter(inputs, training=training)
 
     def compute_output_spec(self, inputs, training=None):
         if self._emit_training_outputs:
-            logits, features = self.feature_model.compute_output_spec(inputs)
-            return {"logits": logits, "features": features}
+            return self._training_dict(self.feature_model.compute_output_spec(inputs))
         return self.segmenter.compute_output_spec(inputs)
 
     @contextlib.contextmanager
@@ -381,11 +459,10 @@ class RegionRebalanceSegmenter(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.pixel_loss is None:
             raise ValueError("Call `compile()` before training or evaluating the model.")
-        if isinstance(y_pred, dict):
-            logits, features = y_pred["logits"], y_pred["features"]
-        else:
+        if not isinstance(y_pred, dict):
             # Called by user code with plain predictions: recompute what the loss needs.
-            logits, features = self.feature_model(x, training=training)
+            y_pred = self._training_dict(self.feature_model(x, training=training))
+        logits, features = y_pred["logits"], y_pred["features"]
         labels = self._standardize_labels(y)
         if features.shape[0] is not None and labels.shape[0] is not None and features.shape[0] != labels.shape[0]:
             raise ValueError(
@@ -394,34 +471,44 @@ class RegionRebalanceSegmenter(keras.Model):
             )
 
         replicas = replica_context.num_replicas()
-        pixel_logits = self._pixel_logits(logits, labels)
-        if self._pixel_loss_is_default:
-            pixel_loss = self._global_mean_pixel_loss(labels, pixel_logits, sample_weight)
-        else:
-            # Keras Loss objects divide by the replica count themselves.
-            pixel_loss = ops.cast(self.pixel_loss(labels, pixel_logits, sample_weight), "float32")
+        batch_size = ops.cast(ops.shape(labels)[0], "float32")
+        pixel_loss = self._pixel_loss_of(logits, labels, sample_weight)
+        total = pixel_loss
+        self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)
 
-        # The head's `call`, not `__call__`: it was built in `__init__`, and Keras'
-        # layer-call machinery costs about 1 ms of host time per step on eager torch,
-        # as much as the region branch's own ops (benchmarks/region_term_host_time.py).
-        region_sum, region_count, dropped = self.region_head.call(
-            features, labels, sample_weight=sample_weight, training=training
-        )
-        # Mean over the regions of the *global* batch: local sum / global count. The
-        # replicas' terms add up to the global mean, matching Keras' loss scaling.
-        global_count = replica_context.cross_replica_sum(region_count)
-        region_loss = region_sum / ops.maximum(global_count, 1.0)
+        if self.region_head is not None:
+            # The head's `call`, not `__call__`: it was built in `__init__`, and Keras'
+            # layer-call machinery costs about 1 ms of host time per step on eager torch,
+            # as much as the region branch's own ops (benchmarks/region_term_host_time.py).
+            region_sum, region_count, dropped = self.region_head.call(
+                features, labels, sample_weight=sample_weight, training=training
+            )
+            # Mean over the regions of the *global* batch: local sum / global count. The
+            # replicas' terms add up to the global mean, matching Keras' loss scaling.
+            global_count = replica_context.cross_replica_sum(region_count)
+            region_loss = region_sum / ops.maximum(global_count, 1.0)
+            total = total + self.loss_weight * region_loss
+            self.region_loss_tracker.update_state(region_loss * replicas, sample_weight=batch_size)
+            if self.region_overflow_tracker is not None:
+                self.region_overflow_tracker.update_state(replica_context.cross_replica_sum(dropped))
 
-        total = pixel_loss + self.loss_weight * region_loss
+        if self.auxiliary_head is not None:
+            # mmseg's auxiliary head: the same pixel loss on its logits resized to the labels.
+            auxiliary_loss = self._pixel_loss_of(y_pred["auxiliary_logits"], labels, sample_weight)
+            total = total + self.auxiliary_head.loss_weight * auxiliary_loss
+            self.auxiliary_loss_tracker.update_state(auxiliary_loss * replicas, sample_weight=batch_size)
+
         for extra in self.losses:  # weight regularizers, add_loss terms
             total = total + ops.cast(extra, "float32") / replicas
-
-        batch_size = ops.cast(ops.shape(labels)[0], "float32")
-        self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)
-        self.region_loss_tracker.update_state(region_loss * replicas, sample_weight=batch_size)
-        if self.region_overflow_tracker is not None:
-            self.region_overflow_tracker.update_state(replica_context.cross_replica_sum(dropped))
         return total
+
+    def _pixel_loss_of(self, logits, labels, sample_weight):
+        """The pixel loss of logits resized (bilinear) to the labels: this replica's share."""
+        logits = self._pixel_logits(logits, labels)
+        if self._pixel_loss_is_default:
+            return self._global_mean_pixel_loss(labels, logits, sample_weight)
+        # Keras Loss objects divide by the replica count themselves.
+        return ops.cast(self.pixel_loss(labels, logits, sample_weight), "float32")
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         if isinstance(y_pred, dict):
@@ -457,36 +544,22 @@ class RegionRebalanceSegmenter(keras.Model):
     # ---------------------------------------------------------------- serialization
     def get_config(self):
         config = super().get_config()
-        head = self.region_head.get_config()
+        head = {} if self.region_head is None else self.region_head.get_config()
         config.update(
             {
                 "segmenter": keras.saving.serialize_keras_object(self.segmenter),
                 "num_classes": self.num_classes,
                 "feature_layer": self.feature_layer,
                 "loss_weight": self.loss_weight,
+                "ignore_class": self.ignore_class,
                 "pool_before_upsampling": self.pool_before_upsampling,
+                "region_branch": self.region_branch,
+                "auxiliary_head": (
+                    None if self.auxiliary_head is None else keras.saving.serialize_keras_object(self.auxiliary_head)
+                ),
+                "auxiliary_feature_layer": self.auxiliary_feature_layer,
                 # The region head's settings, under the wrapper's argument names.
-                **{
-                    key: head[key]
-                    for key in (
-                        "region_frequency",
-                        "ignore_class",
-                        "rebalance",
-                        "pooling_resolution",
-                        "pooling_method",
-                        "projection_dim",
-                        "label_smoothing",
-                        "region_classifier",
-                        "max_regions_per_image",
-                        "region_scope",
-                        "align_corners",
-                        "reduction_dim",
-                        "classifier_dropout",
-                        "frozen_head",
-                        "true_class_probability",
-                        "prior_epsilon",
-                    )
-                },
+                **{key: head[key] for key in _HEAD_ARGUMENTS if key in head},
             }
         )
         return config
@@ -495,6 +568,7 @@ class RegionRebalanceSegmenter(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         config["segmenter"] = keras.saving.deserialize_keras_object(config["segmenter"])
-        if config.get("region_classifier") is not None:
-            config["region_classifier"] = keras.saving.deserialize_keras_object(config["region_classifier"])
+        for key in ("region_classifier", "auxiliary_head"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)

@@ -15,6 +15,14 @@ from keras_rr.layers.image_normalization import ImageNormalization
 SegmenterTap = collections.namedtuple(
     "SegmenterTap", ["model", "outputs_probabilities", "description"]
 )
+SegmenterTap.__doc__ = """What `tap_segmenter` found.
+
+Fields:
+    model: functional model `images -> [logits, features]` (`+ [auxiliary features]`
+        when an auxiliary layer was asked for), sharing the segmenter's layers.
+    outputs_probabilities: bool. The segmenter's own output is softmax probabilities.
+    description: str. Which tensor `features` is.
+"""
 
 # Layers that carry no weights and map the classifier output (or its input) pixelwise or
 # spatially; walking back over them from the model output reaches the classifier.
@@ -231,7 +239,31 @@ def _tap_keras_cv_deeplab_v3_plus(segmenter, pool_before_upsampling=True):
     return logits, features, probabilities, f"{head.name}.{name}"
 
 
-def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsampling=True):
+def _auxiliary_output(segmenter, auxiliary_layer):
+    """The output tensor of the top-level layer `auxiliary_layer` of `segmenter`."""
+    try:
+        layer = segmenter.get_layer(auxiliary_layer)
+    except ValueError:
+        raise ValueError(
+            f"The segmenter '{segmenter.name}' has no layer named '{auxiliary_layer}' for the "
+            "auxiliary head. Segmenters built by keras_rr.models.uper_net_*, psp_net_resnet_c and "
+            "deeplab_v3_plus_resnet_c name their stage-3 map 'auxiliary_features'; for another "
+            "functional model pass `auxiliary_feature_layer=<name>` (a top-level layer with a 4-D "
+            f"output). Candidate layers (name, output shape): {_candidates(segmenter)}"
+        ) from None
+    try:
+        output = layer.output
+    except (AttributeError, ValueError):
+        raise ValueError(f"Layer '{auxiliary_layer}' has several outputs; the auxiliary head needs one 4-D map.") from None
+    if len(output.shape) != 4:
+        raise ValueError(
+            f"The auxiliary head needs a 4-D feature map. Received: layer '{auxiliary_layer}' "
+            f"with output shape {tuple(output.shape)}"
+        )
+    return output
+
+
+def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsampling=True, auxiliary_layer=None):
     """Builds `images -> (pixel_logits, decoder_features)` from a segmenter's layers.
 
     Supported automatically: KerasHub `DeepLabV3ImageSegmenter` and
@@ -249,11 +281,15 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
         pool_before_upsampling: bool. When found automatically and the classifier
             reads a bilinearly upsampled map (KerasHub DeepLabV3, KerasCV
             DeepLabV3Plus), tap the map before the upsampling. Defaults to `True`.
+        auxiliary_layer: str or None. Name of a top-level layer whose 4-D output the
+            tap returns as a third output (the auxiliary head's input, e.g.
+            `"auxiliary_features"`). Defaults to `None`.
 
     Returns:
         `SegmenterTap(model, outputs_probabilities, description)`: `model` maps the
-        segmenter's inputs to `(logits, features)`; `outputs_probabilities` is True when
-        the segmenter's own output is softmax probabilities.
+        segmenter's inputs to `(logits, features)` (plus the auxiliary map when
+        `auxiliary_layer` is set); `outputs_probabilities` is True when the segmenter's
+        own output is softmax probabilities.
 
     Example:
 
@@ -278,7 +314,8 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
         )
 
     if _is_normalized(segmenter):
-        return _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling)
+        return _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer)
+    extra = [] if auxiliary_layer is None else [_auxiliary_output(segmenter, auxiliary_layer)]
     if feature_layer is not None:
         try:
             layer = segmenter.get_layer(feature_layer)
@@ -306,12 +343,12 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
             if moved is not None:
                 inputs, logits, features = moved
                 description += " before its upsampling"
-                model = keras.Model(inputs, [logits, features], name=f"{segmenter.name}_tap")
+                model = keras.Model(inputs, [logits, features, *extra], name=f"{segmenter.name}_tap")
                 return SegmenterTap(model, probabilities, description)
             if _is_interpolation(producer):
                 features = producer.input
                 description += f" before '{producer.name}'"
-    model = keras.Model(segmenter.inputs, [logits, features], name=f"{segmenter.name}_tap")
+    model = keras.Model(segmenter.inputs, [logits, features, *extra], name=f"{segmenter.name}_tap")
     return SegmenterTap(model, probabilities, description)
 
 
@@ -322,9 +359,9 @@ def _is_normalized(segmenter):
     )
 
 
-def _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling):
+def _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer):
     """Taps the inner segmenter and feeds it the normalised images of the outer input."""
-    inner = tap_segmenter(segmenter.inner, num_classes, feature_layer, pool_before_upsampling)
-    logits, features = inner.model(segmenter.normalization(segmenter.inputs[0]))
-    model = keras.Model(segmenter.inputs, [logits, features], name=f"{segmenter.name}_tap")
+    inner = tap_segmenter(segmenter.inner, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer)
+    outputs = inner.model(segmenter.normalization(segmenter.inputs[0]))
+    model = keras.Model(segmenter.inputs, list(outputs), name=f"{segmenter.name}_tap")
     return SegmenterTap(model, inner.outputs_probabilities, f"{inner.description} after '{segmenter.normalization.name}'")

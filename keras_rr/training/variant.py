@@ -47,6 +47,11 @@ class Variant:
         region_scope, align_corners, reduction_dim, classifier_dropout, frozen_head,
             true_class_probability, prior_epsilon: the region head's options of the
             authors' released branch (`keras_rr.layers.RegionRebalanceHead`).
+        auxiliary_head: bool. Train with mmseg's auxiliary FCN head on the segmenter's
+            `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`). Defaults to
+            `False`.
+        auxiliary_loss_weight: float. Its loss weight. Defaults to `0.4` (mmseg's).
+        auxiliary_channels: int. Its conv width. Defaults to `256` (mmseg's).
 
     Example:
 
@@ -68,6 +73,9 @@ class Variant:
     frozen_head: bool = False
     true_class_probability: float = None
     prior_epsilon: float = None
+    auxiliary_head: bool = False
+    auxiliary_loss_weight: float = 0.4
+    auxiliary_channels: int = 256
 
     @classmethod
     def from_config(cls, config):
@@ -86,6 +94,7 @@ class Variant:
         True
         """
         rr = config["region_rebalance"]
+        auxiliary = config.get("auxiliary_head") or {}
 
         def optional(key):
             # Fields of the authors' head may be absent from a dict: the class default.
@@ -102,6 +111,9 @@ class Variant:
             label_smoothing=float(optional("label_smoothing")),
             pooling_resolution=optional("pooling_resolution"),
             **{key: optional(key) for key in _AUTHORS_OPTIONS},
+            auxiliary_head=bool(auxiliary.get("enabled", False)),
+            auxiliary_loss_weight=float(auxiliary.get("loss_weight", cls.auxiliary_loss_weight)),
+            auxiliary_channels=int(auxiliary.get("channels", cls.auxiliary_channels)),
         )
 
     def compile_model(self, segmenter, num_classes, statistics, optimizer, ignore_class=255, feature_layer=None):
@@ -119,22 +131,31 @@ class Variant:
 
         Returns:
             The compiled model to `fit`: a `keras_rr.models.RegionRebalanceSegmenter`
-            around `segmenter` when `region_rebalance`, else `segmenter` itself.
+            around `segmenter` when `region_rebalance` or `auxiliary_head` (its region
+            branch on only with `region_rebalance`), else `segmenter` itself.
 
         Example:
 
         >>> model = BASELINE.compile_model(segmenter, 12, statistics, keras.optimizers.SGD(0.01))
         """
         from keras_rr.losses import make_pixel_loss
+        from keras_rr.models import AuxiliaryFCNHead
         from keras_rr.models import RegionRebalanceSegmenter
 
-        if self.region_rebalance:
+        if self.region_rebalance or self.auxiliary_head:
+            auxiliary_head = None
+            if self.auxiliary_head:
+                auxiliary_head = AuxiliaryFCNHead(
+                    num_classes, channels=self.auxiliary_channels, loss_weight=self.auxiliary_loss_weight
+                )
             model = RegionRebalanceSegmenter(
                 segmenter,
                 num_classes,
                 # The statistics themselves when they can say how many classes an image
                 # holds (`max_regions_per_image="auto"`), else their region counts.
                 region_frequency=statistics if hasattr(statistics, "max_classes_per_image") else statistics.region_counts,
+                region_branch=self.region_rebalance,
+                auxiliary_head=auxiliary_head,
                 loss_weight=self.loss_weight,
                 ignore_class=ignore_class,
                 rebalance=self.rebalance,

@@ -97,5 +97,6 @@ def test_built_by_name_from_a_backbone_preset_directory(resnet_presets):
 
 
 @skip_on_backends("tensorflow", "jax", reason="CI time: compiling the train step takes tens of seconds")
-def test_trains_two_steps_with_region_rebalance(segmenter):
-    fit_two_steps_with_region_rebalance(segmenter, K, SIZE)
+def test_trains_two_steps_with_region_rebalance(segmenter, tmp_path):
+    # With the auxiliary FCN head on the stage-3 map; the export has neither branch.
+    fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)

@@ -196,6 +196,8 @@ def test_built_from_backbone_preset_directories_offline(swin_encoder, resnet_pre
 
 
 @skip_on_backends("tensorflow", "jax", reason="CI time: compiling the train step takes tens of seconds")
-def test_each_uper_net_trains_two_steps_with_region_rebalance(resnet_segmenter, swin_segmenter, mit_segmenter):
+def test_each_uper_net_trains_two_steps_with_region_rebalance(resnet_segmenter, swin_segmenter, mit_segmenter,
+                                                               tmp_path):
+    # With the auxiliary FCN head on the stage-3 map; the export has neither branch.
     for segmenter in (resnet_segmenter, swin_segmenter, mit_segmenter):
-        fit_two_steps_with_region_rebalance(segmenter, K, SIZE)
+        fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)

@@ -362,6 +362,9 @@ def test_paper_recipe(relative):
     assert config.optimizer.momentum == 0.9 and config.optimizer.weight_decay == 1e-4
     assert config.schedule.name == "poly" and config.schedule.power == 0.9
     assert config.region_rebalance.loss_weight == 0.3 and config.region_rebalance.rebalance
+    assert config.region_rebalance.enabled == relative.endswith("_rr.py")
+    assert config.auxiliary_head.enabled and config.auxiliary_head.loss_weight == 0.4
+    assert config.auxiliary_head.channels == 256
     assert config.loss.name == "cross_entropy"
 
 
