@@ -108,6 +108,7 @@ def default_config():
     # tiny, small, base, base_window12 (`keras_rr.models.uper_net.SWIN_VARIANTS`).
     model.variant = "b0"
     model.width = 32  # decoder channels (small_fcn)
+    model.channels = placeholder(int)  # head width of the mmseg heads (UPerNet, PSPNet, DeepLabV3+); unset: 512
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
     # Pretrained KerasHub weights, by preset handle (a KerasHub name such as
     # "resnet_50_imagenet", kaggle://..., hf://...) or a local directory written by
@@ -225,6 +226,8 @@ def _smoke(config, keep_model):
         config.data.augment.crop_size = size
         config.model.depth = 18
         config.model.variant = "micro" if config.model.name == "uper_net_swin" else "b0"
+        config.model.channels = 16  # the mmseg heads' 3x3 convs at 512 would dominate the step
+        config.auxiliary_head.channels = 16
     else:
         config.model.name = "small_fcn"
         config.model.width = 8
@@ -258,7 +261,8 @@ def apply_variant(config, arg=None):
       small FCN, batch 2, 2 steps, whole-image evaluation. Every config has it, so
       tests run every config in seconds.
     - `smoke_model`: like `smoke` but keeps the config's model family (ResNet-18 /
-      MiT-B0 / the "micro" Swin at 64 px) and its auxiliary head.
+      MiT-B0 / the "micro" Swin at 64 px, heads 16 channels wide) and its auxiliary
+      head.
     - `multi_scale`: evaluate multi-scale + flip (the paper's m.s. column).
     - `authors_head`: the region branch of the authors' released code
       (`AUTHORS_HEAD`, docs/method.md section 3): frozen random 1x1 conv + BN to 128

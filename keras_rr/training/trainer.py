@@ -40,7 +40,7 @@ from keras_rr.training import checkpointing
 _LOG = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
 HISTORY_FILE = "eval_history.jsonl"
-_LOSS_KEYS = ("loss", "pixel_loss", "region_loss")
+_LOSS_KEYS = ("loss", "pixel_loss", "region_loss", "auxiliary_loss")
 
 
 @dataclasses.dataclass
