@@ -4,9 +4,9 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 43.82 / 44.85; with Reg
 Rebalance (upernet_r101_rr.py): 44.78 / 46.11.
 Network and weights: `uper_net_resnet_c` (mmseg's `upernet_r101`) with the auxiliary FCN
 head, encoder from KerasHub's `resnet_vd_101_imagenet` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py (SGD, 160K steps), updated by configs/families/resnet_c.py,
-which details both and the differences from the paper's setup (KerasHub's ResNet-vd weights,
-per-replica BatchNorm).
+Recipe: configs/ade20k/base.py (SGD, 160K steps) updated by configs/families/resnet_c.py,
+which describes the network, its weights and how they differ from the paper's setup
+(KerasHub's ResNet-vd weights, per-replica BatchNorm).
 
 Launch:
 

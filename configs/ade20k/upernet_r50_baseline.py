@@ -4,9 +4,9 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 42.05 / 42.78; with Reg
 Rebalance (upernet_r50_rr.py): 43.27 / 44.03.
 Network and weights: `uper_net_resnet_c` (mmseg's `upernet_r50`) with the auxiliary FCN
 head, encoder from KerasHub's `resnet_vd_50_imagenet` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py (SGD, 160K steps), updated by configs/families/resnet_c.py,
-which details both and the differences from the paper's setup (KerasHub's ResNet-vd weights,
-per-replica BatchNorm).
+Recipe: configs/ade20k/base.py (SGD, 160K steps) updated by configs/families/resnet_c.py,
+which describes the network, its weights and how they differ from the paper's setup
+(KerasHub's ResNet-vd weights, per-replica BatchNorm).
 
 Launch:
 

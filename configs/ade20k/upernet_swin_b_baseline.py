@@ -4,9 +4,10 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 50.04 / 51.66; with Reg
 Rebalance (upernet_swin_b_rr.py): 51.20 / 52.88.
 Network and weights: `uper_net_swin` (Swin `base_window12`) with the auxiliary FCN head,
 encoder from KerasHub's `swin_base_patch4_window12_384` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py with mmseg's Swin schedule, updated by
-configs/families/upernet_swin.py, which details both and the differences from the paper's
-setup (ImageNet-22K then 1k fine-tuned weights for the paper's 22K-only ones).
+Recipe: configs/ade20k/base.py updated by configs/families/upernet_swin.py (mmseg's Swin
+schedule: AdamW, warmup, 160K steps), which describes the network, its weights and how they
+differ from the paper's setup (ImageNet-22K then 1k fine-tuned weights for the paper's
+22K-only ones).
 
 Launch:
 

@@ -4,9 +4,10 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 44.51 / 45.81; with Reg
 Rebalance (upernet_swin_t_rr.py): 45.02 / 46.45.
 Network and weights: `uper_net_swin` (Swin `tiny`) with the auxiliary FCN head, encoder from
 KerasHub's `swin_tiny_patch4_window7_224` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py with mmseg's Swin schedule, updated by
-configs/families/upernet_swin.py, which details both and the differences from the paper's
-setup (same ImageNet-1k pretraining; KerasHub's window padding).
+Recipe: configs/ade20k/base.py updated by configs/families/upernet_swin.py (mmseg's Swin
+schedule: AdamW, warmup, 160K steps), which describes the network, its weights and how they
+differ from the paper's setup (the paper's ImageNet-1k pretraining; KerasHub's Swin pads
+after the window shift).
 
 Launch:
 

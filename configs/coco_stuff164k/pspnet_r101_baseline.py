@@ -4,9 +4,9 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 41.95 / 42.42; with Reg
 Rebalance (pspnet_r101_rr.py): 43.40 / 43.85.
 Network and weights: `psp_net_resnet_c` (mmseg's `pspnet_r101-d8`) with the auxiliary FCN
 head, encoder from KerasHub's `resnet_vd_101_imagenet` (`:random_init`: random weights).
-Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps), updated by
-configs/families/resnet_c.py, which details both and the differences from the paper's setup
-(KerasHub's ResNet-vd weights, per-replica BatchNorm).
+Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps) updated by
+configs/families/resnet_c.py, which describes the network, its weights and how they differ
+from the paper's setup (KerasHub's ResNet-vd weights, per-replica BatchNorm).
 
 Launch:
 

@@ -4,9 +4,9 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 40.53 / 40.75; with Reg
 Rebalance (pspnet_r50_rr.py): 41.92 / 42.34.
 Network and weights: `psp_net_resnet_c` (mmseg's `pspnet_r50-d8`) with the auxiliary FCN
 head, encoder from KerasHub's `resnet_vd_50_imagenet` (`:random_init`: random weights).
-Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps), updated by
-configs/families/resnet_c.py, which details both and the differences from the paper's setup
-(KerasHub's ResNet-vd weights, per-replica BatchNorm).
+Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps) updated by
+configs/families/resnet_c.py, which describes the network, its weights and how they differ
+from the paper's setup (KerasHub's ResNet-vd weights, per-replica BatchNorm).
 
 Launch:
 

@@ -4,9 +4,9 @@ Paper mIoU, single-scale / multi-scale (`:multi_scale`): 41.15 / 41.51; with Reg
 Rebalance (upernet_r101_rr.py): 42.30 / 42.78.
 Network and weights: `uper_net_resnet_c` (mmseg's `upernet_r101`) with the auxiliary FCN
 head, encoder from KerasHub's `resnet_vd_101_imagenet` (`:random_init`: random weights).
-Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps), updated by
-configs/families/resnet_c.py, which details both and the differences from the paper's setup
-(KerasHub's ResNet-vd weights, per-replica BatchNorm).
+Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps) updated by
+configs/families/resnet_c.py, which describes the network, its weights and how they differ
+from the paper's setup (KerasHub's ResNet-vd weights, per-replica BatchNorm).
 
 Launch:
 
