@@ -180,6 +180,28 @@ def check_choice(value, choices, name):
     return value
 
 
+def check_strings(value, name):
+    """Returns a tuple of non-empty strings, or raises a `ValueError` naming `name`.
+
+    A bare string is rejected: iterating it would give its characters.
+
+    Args:
+        value: the argument to check: a list or tuple of strings.
+        name: str. Argument name used in the message.
+
+    Returns:
+        tuple of str.
+
+    Example:
+
+    >>> check_strings(["norm", "relative_position_bias_table"], "exclude_from_weight_decay")
+    ('norm', 'relative_position_bias_table')
+    """
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"`{name}` must be a list or tuple of non-empty strings. Received: {name}={value!r}")
+    return tuple(value)
+
+
 def check_counts(counts, name, num_classes=None):
     """Returns per-class counts as a float64 NumPy vector, or raises a clear `ValueError`.
 

@@ -221,21 +221,57 @@ def np_torch_sgd(params, gradient_fn, learning_rates, momentum=0.0, weight_decay
         params: list of arrays, the initial values.
         gradient_fn: callable mapping the current list of params to their gradients.
         learning_rates: the learning rate of each step (its length is the step count).
+        weight_decay: float, or one float per param (torch's parameter groups; 0 for the
+            params excluded from decay).
 
     Returns:
         The list of params after the steps, float64.
     """
     params = [np.asarray(p, np.float64).copy() for p in params]
     buffers = [np.zeros_like(p) for p in params]
+    decays = np.broadcast_to(np.asarray(weight_decay, np.float64), (len(params),))
     for lr in learning_rates:
         grads = gradient_fn([p.copy() for p in params])
-        for p, g, buf in zip(params, grads, buffers):
-            g = np.asarray(g, np.float64) + weight_decay * p
+        for p, g, buf, wd in zip(params, grads, buffers, decays):
+            g = np.asarray(g, np.float64) + wd * p
             if momentum:
                 buf *= momentum
                 buf += g
                 g = g + momentum * buf if nesterov else buf
             p -= lr * g
+    return params
+
+
+def np_adamw(params, gradient_fn, learning_rates, weight_decay, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """`keras.optimizers.AdamW` by hand: decoupled decay, then the Adam step.
+
+    Per step t = 1, 2, ... with learning rate `lr = learning_rates[t - 1]`:
+    `p *= 1 - lr * wd` (torch's AdamW decay), `m = b1 m + (1 - b1) g`,
+    `v = b2 v + (1 - b2) g^2`, `p -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)`
+    (Keras puts `eps` outside the bias correction of `v`; torch inside:
+    `eps * sqrt(1 - b2^t)` instead of `eps`, a 1e-7-scale difference).
+
+    Args:
+        params: list of arrays, the initial values.
+        gradient_fn: callable mapping the current list of params to their gradients.
+        learning_rates: the learning rate of each step (its length is the step count).
+        weight_decay: float, or one float per param (0 for the excluded params).
+
+    Returns:
+        The list of params after the steps, float64.
+    """
+    params = [np.asarray(p, np.float64).copy() for p in params]
+    firsts = [np.zeros_like(p) for p in params]
+    seconds = [np.zeros_like(p) for p in params]
+    decays = np.broadcast_to(np.asarray(weight_decay, np.float64), (len(params),))
+    for t, lr in enumerate(learning_rates, start=1):
+        grads = gradient_fn([p.copy() for p in params])
+        for p, g, m, v, wd in zip(params, grads, firsts, seconds, decays):
+            g = np.asarray(g, np.float64)
+            p *= 1.0 - lr * wd
+            m += (1.0 - beta_1) * (g - m)
+            v += (1.0 - beta_2) * (g * g - v)
+            p -= lr * np.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t) * m / (np.sqrt(v) + epsilon)
     return params
 
 

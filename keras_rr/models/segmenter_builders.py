@@ -242,12 +242,12 @@ SEGMENTER_BUILDERS = {
         deeplab_v3_plus_resnet, ("depth", "image_size", "preset", "backbone_preset")
     ),
     "deeplab_v3_plus_resnet_c": (  # the paper's, output stride 8
-        deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset")
+        deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset", "channels")
     ),
-    "psp_net_resnet_c": (psp_net_resnet_c, ("depth", "image_size", "backbone_preset")),  # the paper's, OS 8
-    "uper_net_resnet_c": (uper_net_resnet_c, ("depth", "image_size", "backbone_preset")),  # the paper's, OS 32
-    "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset")),
-    "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset")),
+    "psp_net_resnet_c": (psp_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels")),  # the paper's
+    "uper_net_resnet_c": (uper_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels")),  # the paper's
+    "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset", "channels")),
+    "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset", "channels")),
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
@@ -305,7 +305,8 @@ def build_segmenter(model_config, num_classes):
     Args:
         model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
             dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
-            `variant` (MiT), `width` (small FCN); optionally `preset` (a whole KerasHub
+            `variant` (MiT, Swin), `width` (small FCN), `channels` (head width of the
+            mmseg heads; unset: their 512); optionally `preset` (a whole KerasHub
             task preset of the named family, re-headed to `num_classes`) or
             `backbone_preset` (a KerasHub backbone preset under the named model's head),
             by name, handle or directory (`keras_rr.models.presets.resolve_preset`); and

@@ -58,11 +58,16 @@ from keras_rr.models.resnet_c import resnet_c_config
 
 POOL_SCALES = (1, 2, 3, 6)
 # variant: (embed_dim, depths, num_heads, window_size): the Swin paper's / KerasHub
-# presets' `swin_{tiny,small,base}_patch4_window7_224`.
+# presets' `swin_{tiny,small,base}_patch4_window7_224` and `swin_base_patch4_window12_384`
+# (the window of mmseg's `upernet_swin_base_patch4_window12_*` configs, the RR paper's
+# Swin-B); "micro" is no published size: a 64-px smoke-test encoder (window 2 divides
+# every stage map, 16, 8, 4, 2).
 SWIN_VARIANTS = {
     "tiny": (96, (2, 2, 6, 2), (3, 6, 12, 24), 7),
     "small": (96, (2, 2, 18, 2), (3, 6, 12, 24), 7),
     "base": (128, (2, 2, 18, 2), (4, 8, 16, 32), 7),
+    "base_window12": (128, (2, 2, 18, 2), (4, 8, 16, 32), 12),
+    "micro": (8, (1, 1, 1, 1), (1, 1, 2, 2), 2),
 }
 # mmseg's UPerNet Swin configs train with stochastic depth 0.3.
 SWIN_DROP_PATH_RATE = 0.3
@@ -273,9 +278,9 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
 
     Args:
         num_classes: int. Number of classes.
-        variant: str. `"tiny"`, `"small"` or `"base"` (window 7) for the random encoder
-            built when neither `encoder` nor `backbone_preset` is given. Defaults to
-            `"tiny"`.
+        variant: str. `"tiny"`, `"small"`, `"base"` (window 7), `"base_window12"` or
+            `"micro"` (`SWIN_VARIANTS`) for the random encoder built when neither
+            `encoder` nor `backbone_preset` is given. Defaults to `"tiny"`.
         image_size: int. Square input size, a multiple of 32. Defaults to `512`.
         encoder: a `keras_hub.models.SwinTransformerBackbone` or None.
         backbone_preset: str, path-like or None. A KerasHub Swin backbone preset (e.g.

@@ -31,14 +31,15 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
     update only while the learning rate is constant: under a poly schedule torch scales
     the whole buffer by the current rate. This class follows torch in both.
 
-    Norm parameters are decayed: decay applies to every trainable variable,
-    normalisation scales and biases included. The paper's recipe (docs/method.md,
-    section 6: SGD, momentum 0.9, lr 1e-2, weight decay 1e-4, poly 0.9) names no
-    exception, and mmsegmentation, which the paper trains with, decays all parameters
-    unless a config sets `paramwise_cfg` (its SGD schedules, `optimizer=dict(type="SGD",
-    lr=0.01, momentum=0.9, weight_decay=5e-4)`, and its DeepLabV3+ / PSPNet configs set
-    none). So there is no exclusion option: `exclude_from_weight_decay` raises rather
-    than being silently ignored.
+    Decay applies to every trainable variable, normalisation scales and biases
+    included, as in the paper's recipe (docs/method.md, section 6: SGD, momentum 0.9,
+    lr 1e-2, weight decay 1e-4, poly 0.9) and mmsegmentation's SGD configs, which set no
+    `paramwise_cfg`. `exclude_from_weight_decay(var_list=..., var_names=...)` exempts
+    chosen variables, with Keras' semantics (`keras.optimizers.Optimizer`): the variables
+    of `var_list`, and those whose `name` contains one of `var_names`, get `g = g` (no
+    `wd * w` term; momentum as usual). Call it before the optimizer is built.
+    `keras_rr.training.optimizers.build_optimizer` passes the variables whose *path*
+    contains a config's strings (mmseg's `custom_keys` with `decay_mult=0`).
 
     Args:
         learning_rate: float, a `keras.optimizers.schedules.LearningRateSchedule` (e.g.
@@ -88,17 +89,23 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
         self.coupled_weight_decay = float(
             validation.check_number(coupled_weight_decay, "coupled_weight_decay", minimum=0.0)
         )
+        self._excluded = (frozenset(), ())  # (ids of `var_list`, `var_names`) of exclude_from_weight_decay
 
     def build(self, variables):
         if self.built:
             return
         super().build(variables)
         self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum else []
+        # Per variable index (Python bools, fixed at build): whether the coupled decay applies.
+        excluded_ids, excluded_names = self._excluded
+        self._decays = tuple(
+            id(v) not in excluded_ids and not any(n in v.name for n in excluded_names) for v in variables
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        if self.coupled_weight_decay:
+        if self.coupled_weight_decay and self._decays[self._get_variable_index(variable)]:
             gradient = gradient + ops.cast(self.coupled_weight_decay, variable.dtype) * variable
         if self.momentum:
             buffer = self.momentums[self._get_variable_index(variable)]
@@ -108,11 +115,23 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
         self.assign_sub(variable, learning_rate * gradient)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        raise ValueError(
-            "CoupledWeightDecaySGD decays every variable, as mmsegmentation's default SGD recipe "
-            "does; it has no exclusion list. Received: "
-            f"var_list={var_list}, var_names={var_names}"
-        )
+        """Exempts variables from the coupled weight decay (Keras' `Optimizer` method).
+
+        Must be called before the optimizer is built (by `fit` or `build`); each call
+        replaces the previous exclusions.
+
+        Args:
+            var_list: list of variables, or None. These get no decay.
+            var_names: list of str, or None. Variables whose `name` contains one of these
+                get no decay.
+        """
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer is built. "
+                f"Received: var_list={var_list}, var_names={var_names}"
+            )
+        names = validation.check_strings(list(var_names or ()), "var_names")
+        self._excluded = (frozenset(id(v) for v in var_list or ()), names)
 
     def get_config(self):
         config = super().get_config()

@@ -103,9 +103,12 @@ def default_config():
     model = config.model = ml_collections.ConfigDict()
     model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.segmenter_builders`)
     model.image_size = 64  # square input size
-    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet, deeplab_v3_plus_resnet_c): 18, 34, 50, 101
-    model.variant = "b0"  # Mix Transformer size (segformer_mit): b0, b1, b2
+    model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet*, uper_net_resnet_c, psp_net_resnet_c): 18 ... 101
+    # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
+    # tiny, small, base, base_window12 (`keras_rr.models.uper_net.SWIN_VARIANTS`).
+    model.variant = "b0"
     model.width = 32  # decoder channels (small_fcn)
+    model.channels = placeholder(int)  # head width of the mmseg heads (UPerNet, PSPNet, DeepLabV3+); unset: 512
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
     # Pretrained KerasHub weights, by preset handle (a KerasHub name such as
     # "resnet_50_imagenet", kaggle://..., hf://...) or a local directory written by
@@ -222,7 +225,9 @@ def _smoke(config, keep_model):
         config.data.synthetic.image_size = size
         config.data.augment.crop_size = size
         config.model.depth = 18
-        config.model.variant = "b0"
+        config.model.variant = "micro" if config.model.name == "uper_net_swin" else "b0"
+        config.model.channels = 16  # the mmseg heads' 3x3 convs at 512 would dominate the step
+        config.auxiliary_head.channels = 16
     else:
         config.model.name = "small_fcn"
         config.model.width = 8
@@ -256,7 +261,8 @@ def apply_variant(config, arg=None):
       small FCN, batch 2, 2 steps, whole-image evaluation. Every config has it, so
       tests run every config in seconds.
     - `smoke_model`: like `smoke` but keeps the config's model family (ResNet-18 /
-      MiT-B0 at 64 px).
+      MiT-B0 / the "micro" Swin at 64 px, heads 16 channels wide) and its auxiliary
+      head.
     - `multi_scale`: evaluate multi-scale + flip (the paper's m.s. column).
     - `authors_head`: the region branch of the authors' released code
       (`AUTHORS_HEAD`, docs/method.md section 3): frozen random 1x1 conv + BN to 128
@@ -376,6 +382,9 @@ def validate_config(config):
         config.optimizer.learning_rate, "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )
     validation.check_number(config.region_rebalance.loss_weight, "region_rebalance.loss_weight", minimum=0.0)
+    validation.check_strings(
+        config.optimizer.get("exclude_from_weight_decay") or (), "optimizer.exclude_from_weight_decay"
+    )
     if "auxiliary_head" in config:
         validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)

@@ -65,7 +65,7 @@ def build_schedule(schedule_config, learning_rate, total_steps):
     return WarmupPolynomialDecay(learning_rate, decay_steps=decay_steps, **kwargs)
 
 
-def build_optimizer(optimizer_config, schedule_config, total_steps):
+def build_optimizer(optimizer_config, schedule_config, total_steps, variables=None):
     """Builds the optimizer of an `optimizer` section with the schedule of a `schedule` one.
 
     `"sgd"` is `keras_rr.optimizers.CoupledWeightDecaySGD`: `weight_decay` is the coupled
@@ -76,14 +76,27 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
     decay is decoupled as torch's AdamW is. A weight decay or `clipnorm` of 0 turns it
     off.
 
+    `exclude_from_weight_decay` (mmseg's `paramwise_cfg=dict(custom_keys={key:
+    dict(decay_mult=0.)})`): the variables among `variables` whose `path` contains one
+    of these strings (plain substrings; the path ends with the variable's `name`) get no
+    weight decay, with any of the three optimizers: they are passed to the optimizer's
+    `exclude_from_weight_decay(var_list=...)` before it is built. Paths, not Keras'
+    `var_names` (matched against the bare `name`, e.g. `"gamma"`), because the layer
+    names are what tells a LayerNorm scale or a Swin relative-position table apart.
+
     Args:
         optimizer_config: the config's `optimizer` section, an `ml_collections.ConfigDict`
             or a dict: `name` (`"sgd"` or `"adamw"`), `learning_rate` and optionally
             `momentum`, `nesterov`, `weight_decay`, `decoupled_weight_decay` (SGD) or
-            `beta_1`, `beta_2`, `weight_decay` (AdamW), and `clipnorm`; fields left out
-            keep the optimizer's default (momentum 0, no decay, no clipping).
+            `beta_1`, `beta_2`, `weight_decay` (AdamW), `clipnorm` and
+            `exclude_from_weight_decay` (a list or tuple of strings); fields left out
+            keep the optimizer's default (momentum 0, no decay, no clipping, no
+            exclusion).
         schedule_config: the config's `schedule` section (see `build_schedule`).
         total_steps: int. Training steps.
+        variables: list of variables or None: the model's trainable variables (the
+            trainer passes the segmenter's; the training-only branches are not matched).
+            Needed when `exclude_from_weight_decay` is set. Defaults to `None`.
 
     Returns:
         `(optimizer, schedule)`.
@@ -91,6 +104,11 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
     Example:
 
     >>> optimizer, schedule = build_optimizer(config.optimizer, config.schedule, 1200)
+    >>> optimizer, schedule = build_optimizer(
+    ...     {"name": "adamw", "learning_rate": 6e-5, "weight_decay": 0.01,
+    ...      "exclude_from_weight_decay": ("norm", "relative_position_bias_table")},
+    ...     {"name": "poly", "power": 1.0, "warmup_steps": 1500}, 160_000,
+    ...     variables=segmenter.trainable_variables)
     """
     import keras
 
@@ -98,6 +116,14 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
     learning_rate = validation.check_number(
         optimizer_config["learning_rate"], "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )
+    excluded = validation.check_strings(
+        optimizer_config.get("exclude_from_weight_decay") or (), "optimizer.exclude_from_weight_decay"
+    )
+    if excluded and variables is None:
+        raise ValueError(
+            "`variables` (the model's trainable variables) must be given when "
+            f"`optimizer.exclude_from_weight_decay` is set (={excluded!r}). Received: variables=None"
+        )
     schedule = build_schedule(schedule_config, learning_rate, total_steps)
     kwargs = _present(optimizer_config, _OPTIMIZER_FIELDS[name])
     if not kwargs.get("clipnorm"):
@@ -110,4 +136,25 @@ def build_optimizer(optimizer_config, schedule_config, total_steps):
             optimizer = CoupledWeightDecaySGD(schedule, coupled_weight_decay=weight_decay, **kwargs)
     else:
         optimizer = keras.optimizers.AdamW(schedule, **kwargs)
+    if excluded:
+        optimizer.exclude_from_weight_decay(var_list=excluded_variables(variables, excluded))
     return optimizer, schedule
+
+
+def excluded_variables(variables, substrings):
+    """The variables whose `path` contains one of `substrings` (no weight decay for them).
+
+    Args:
+        variables: list of variables.
+        substrings: list or tuple of str, e.g. mmseg's Swin recipe `("absolute_pos_embed",
+            "relative_position_bias_table", "norm")`.
+
+    Returns:
+        list of the matching variables, in order.
+
+    Example:
+
+    >>> excluded_variables(segmenter.trainable_variables, ("norm",))
+    """
+    substrings = validation.check_strings(substrings, "substrings")
+    return [v for v in variables if any(s in v.path for s in substrings)]

@@ -40,7 +40,7 @@ from keras_rr.training import checkpointing
 _LOG = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
 HISTORY_FILE = "eval_history.jsonl"
-_LOSS_KEYS = ("loss", "pixel_loss", "region_loss")
+_LOSS_KEYS = ("loss", "pixel_loss", "region_loss", "auxiliary_loss")
 
 
 @dataclasses.dataclass
@@ -269,7 +269,9 @@ def _build(config, data):
 
     num_classes = config.data.num_classes
     segmenter = build_segmenter(config.model, num_classes)
-    optimizer, schedule = build_optimizer(config.optimizer, config.schedule, config.train.total_steps)
+    optimizer, schedule = build_optimizer(
+        config.optimizer, config.schedule, config.train.total_steps, variables=segmenter.trainable_variables
+    )
     model = Variant.from_config(config).compile_model(
         segmenter, num_classes, data.statistics, optimizer,
         ignore_class=config.data.ignore_class, feature_layer=config.model.get("feature_layer"),

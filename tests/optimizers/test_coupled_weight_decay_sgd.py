@@ -150,5 +150,26 @@ def test_config_round_trip_and_clear_errors():
         CoupledWeightDecaySGD(0.01, momentum=1.5)
     with pytest.raises(ValueError, match="coupled_weight_decay"):
         CoupledWeightDecaySGD(0.01, coupled_weight_decay=-1.0)
-    with pytest.raises(ValueError, match="decays every variable"):
-        optimizer.exclude_from_weight_decay(var_names=["bias"])
+    with pytest.raises(ValueError, match="var_names` must be a list or tuple of non-empty strings"):
+        optimizer.exclude_from_weight_decay(var_names=[""])
+
+
+@pytest.mark.parametrize("exclude", ["var_names", "var_list"])
+def test_excluded_variables_get_no_coupled_decay(exclude):
+    # Keras' `exclude_from_weight_decay` semantics: names contained in `variable.name`, or
+    # the variables themselves; torch's equivalent is a parameter group with weight_decay=0.
+    x, y, kernel, bias = _problem(seed=3)
+    variables = [keras.Variable(kernel, name="kernel"), keras.Variable(bias, name="bias")]
+    optimizer = CoupledWeightDecaySGD(LR, momentum=MOMENTUM, coupled_weight_decay=WD)
+    if exclude == "var_names":
+        optimizer.exclude_from_weight_decay(var_names=["bia"])
+    else:
+        optimizer.exclude_from_weight_decay(var_list=variables[1:])
+    gradients = _gradient_fn(x, y)
+    for _ in range(STEPS):
+        optimizer.apply(gradients([to_numpy(v) for v in variables]), variables)
+    expected = np_torch_sgd([kernel, bias], gradients, [LR] * STEPS, MOMENTUM, [WD, 0.0])
+    decayed = np_torch_sgd([kernel, bias], gradients, [LR] * STEPS, MOMENTUM, WD)
+    for actual, reference in zip(variables, expected):
+        np.testing.assert_allclose(to_numpy(actual), reference, atol=1e-6)
+    assert np.abs(expected[1] - decayed[1]).max() > 1e-3  # the exclusion is visible

@@ -7,24 +7,31 @@ files): a config file's values must not drift.
 
 import glob
 import os
+import re
 
 import pytest
 
 from keras_rr.training import config as rr_config
 from tests.harness import REPO_ROOT
 
+# Family files (`configs/families/`) are partial configs that rows load, not configs.
+FAMILY_DIR = os.path.join("configs", "families")
 CONFIG_FILES = sorted(
-    os.path.relpath(p, REPO_ROOT) for p in glob.glob(os.path.join(REPO_ROOT, "configs", "**", "*.py"), recursive=True)
+    relative
+    for relative in (
+        os.path.relpath(p, REPO_ROOT)
+        for p in glob.glob(os.path.join(REPO_ROOT, "configs", "**", "*.py"), recursive=True)
+    )
+    if not relative.startswith(FAMILY_DIR)
 )
+FAMILY_FILES = sorted(os.path.relpath(p, REPO_ROOT) for p in glob.glob(os.path.join(REPO_ROOT, FAMILY_DIR, "*.py")))
+# The paper's CNN rows (SGD recipe of the dataset's base.py), Tables 3 and 4.
 PAPER_ROWS = [
-    "configs/ade20k/deeplabv3plus_r50_baseline.py",
-    "configs/ade20k/deeplabv3plus_r50_rr.py",
-    "configs/ade20k/deeplabv3plus_r101_baseline.py",
-    "configs/ade20k/deeplabv3plus_r101_rr.py",
-    "configs/coco_stuff164k/deeplabv3plus_r50_baseline.py",
-    "configs/coco_stuff164k/deeplabv3plus_r50_rr.py",
-    "configs/coco_stuff164k/deeplabv3plus_r101_baseline.py",
-    "configs/coco_stuff164k/deeplabv3plus_r101_rr.py",
+    f"configs/{dataset}/{network}_r{depth}_{kind}.py"
+    for dataset in ("ade20k", "coco_stuff164k")
+    for network in ("deeplabv3plus", "upernet", "pspnet")
+    for depth in (50, 101)
+    for kind in ("baseline", "rr")
 ]
 
 # The paper recipe (docs/method.md, section 6) shared by the ADE20K and COCO-Stuff rows.
@@ -136,6 +143,35 @@ _SEGFORMER = {
     "schedule.end_learning_rate": 0.0,
     "schedule.warmup_steps": 1500,
 }
+_AUX = {"auxiliary_head.enabled": True, "auxiliary_head.loss_weight": 0.4, "auxiliary_head.channels": 256}
+_UPERNET = {"model.name": "uper_net_resnet_c", **_AUX}
+_PSPNET = {"model.name": "psp_net_resnet_c", **_AUX}
+# mmseg's Swin UPerNet recipe (configs/families/upernet_swin.py), on both datasets.
+_SWIN = {
+    "model.name": "uper_net_swin",
+    "optimizer.name": "adamw",
+    "optimizer.learning_rate": 6e-5,
+    "optimizer.weight_decay": 0.01,
+    "optimizer.beta_1": 0.9,
+    "optimizer.beta_2": 0.999,
+    "optimizer.exclude_from_weight_decay": ("absolute_pos_embed", "relative_position_bias_table", "norm"),
+    "schedule.power": 1.0,
+    "schedule.end_learning_rate": 0.0,
+    "schedule.warmup_steps": 1500,
+    "schedule.warmup_ratio": 1e-6,
+    "train.total_steps": 160_000,
+    **_AUX,
+}
+_SWIN_T = {**_SWIN, "model.variant": "tiny", "model.backbone_preset": "swin_tiny_patch4_window7_224"}
+_SWIN_B = {**_SWIN, "model.variant": "base_window12", "model.backbone_preset": "swin_base_patch4_window12_384"}
+_FAMILY_ROWS = {
+    "upernet_r50": _UPERNET,
+    "upernet_r101": {**_UPERNET, "model.depth": 101, **_R101},
+    "pspnet_r50": _PSPNET,
+    "pspnet_r101": {**_PSPNET, "model.depth": 101, **_R101},
+    "upernet_swin_t": _SWIN_T,
+    "upernet_swin_b": _SWIN_B,
+}
 # What each file sets on top of its dataset's base.
 ROWS = {
     "configs/ade20k/base.py": {"name": "ade20k_base"},
@@ -153,6 +189,14 @@ ROWS = {
     },
     "configs/coco_stuff164k/deeplabv3plus_r101_rr.py": {
         "name": "coco_stuff164k_deeplabv3plus_r101_rr", "model.depth": 101, **_R101, **_RR,
+    },
+    **{
+        f"configs/{dataset}/{row}_{kind}.py": {
+            "name": f"{dataset}_{row}_{kind}", **values, **(_RR if kind == "rr" else {})
+        }
+        for dataset in ("ade20k", "coco_stuff164k")
+        for row, values in _FAMILY_ROWS.items()
+        for kind in ("baseline", "rr")
     },
     "configs/synthetic/base.py": {"name": "synthetic_base"},
     "configs/synthetic/small_fcn_baseline.py": {"name": "synthetic_small_fcn_baseline"},
@@ -184,21 +228,76 @@ def test_config_file_holds_its_recipe(relative):
     assert actual == expected
 
 
+def _chain_sources(relative):
+    """The sources of a config file and of the files it loads (by quoted name), recursively.
+
+    A quoted `"name.py"` (optionally `"name.py:arg"`) is a sibling file, else a family file.
+    """
+    sources = {}
+    pending = [path(relative)]
+    while pending:
+        current = pending.pop()
+        if current in sources:
+            continue
+        with open(current) as f:
+            sources[current] = f.read()
+        for name in re.findall(r'"(\w+\.py)(?::\w+)?"', sources[current]):
+            sibling = os.path.join(os.path.dirname(current), name)
+            pending.append(sibling if os.path.isfile(sibling) else path(os.path.join(FAMILY_DIR, name)))
+    return sources
+
+
+def _flatten(tree, prefix=""):
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = tuple(value) if isinstance(value, list) else value
+    return flat
+
+
 @pytest.mark.parametrize("relative", [f for f in CONFIG_FILES if not f.endswith("base.py")])
 def test_row_file_derives_from_its_base_and_states_what_differs(relative):
-    with open(path(relative)) as f:
-        source = f.read()
-    assert 'load_config(os.path.join(os.path.dirname(__file__), "base.py"))' in source
+    # Directly or through the files it loads (its baseline row, its family file).
+    sources = _chain_sources(relative)
+    base_path = path(os.path.join(os.path.dirname(relative), "base.py"))
+    assert base_path in sources
+    assert any('load_config(os.path.join(os.path.dirname(__file__), "base.py"))' in s for s in sources.values())
+    text = "\n".join(source for file, source in sources.items() if file != base_path)
     for key in ("model.name", "model.image_size", "region_rebalance.enabled"):
-        assert f"config.{key} =" in source, key
+        assert f"config.{key} =" in text, key
+    with open(path(relative)) as f:
+        own = f.read()
     if relative.endswith("_rr.py"):
-        assert "config.region_rebalance.loss_weight = 0.3" in source
-    # Everything the file does not set equals the base.
-    base = rr_config.load_config(path(os.path.join(os.path.dirname(relative), "base.py")))
-    row = rr_config.load_config(path(relative))
-    flat_base, flat_row = base.to_dict(), row.to_dict()
-    for section in ("data", "loss", "train", "eval"):
-        assert flat_row[section] == flat_base[section], section
+        assert "config.region_rebalance.loss_weight = 0.3" in own
+    # Every value that differs from the base is set in those files (`config.x.y =`, or
+    # `x.y =` on a family's section); data, loss and evaluation are the base's.
+    base = _flatten(rr_config.load_config(base_path).to_dict())
+    row = _flatten(rr_config.load_config(path(relative)).to_dict())
+    assert set(row) == set(base)
+    for key in sorted(k for k in row if row[k] != base[k]):
+        assert not key.startswith(("data.", "loss.", "eval.")), key
+        assert f"config.{key} =" in text or f"\n    {key} =" in text, key
+
+
+@pytest.mark.parametrize("relative", FAMILY_FILES)
+def test_family_files_are_partial_configs_of_schema_fields(relative):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("family", path(relative))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    schema = _flatten(rr_config.default_config().to_dict())
+    loads = f'"{os.path.basename(relative)}:'
+    users = [f for f in CONFIG_FILES if f.endswith("_baseline.py") and loads in _chain_sources(f)[path(f)]]
+    assert len(users) == 2 * len(module.ROWS)  # one baseline per row and dataset
+    for arg in module.ROWS:
+        family = _flatten(rr_config.load_config(f"{path(relative)}:{arg}").to_dict())
+        assert set(family) <= set(schema), set(family) - set(schema)  # no misspelt field
+        assert family["model.image_size"] == 512 and family["auxiliary_head.loss_weight"] == 0.4
+    with pytest.raises(ValueError, match="`row` must be one of"):
+        rr_config.load_config(f"{path(relative)}:nope")
 
 
 @pytest.mark.parametrize("relative", CONFIG_FILES)
@@ -315,6 +414,7 @@ def test_variants_overrides_and_errors():
         ("model.name", "unet", "model.name` must be one of"),
         ("model.preset", "segformer_b0_ade20k_512", "model.preset` is not supported by model.name='small_fcn'"),
         ("model.backbone_preset", "", "model.backbone_preset` must be a KerasHub preset name"),
+        ("optimizer.exclude_from_weight_decay", ("norm", ""), "optimizer.exclude_from_weight_decay` must be a list"),
     ],
 )
 def test_validate_config_names_the_bad_field(dotted, value, message):

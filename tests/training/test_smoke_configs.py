@@ -15,6 +15,7 @@ import pytest
 from keras_rr.training import config as rr_config
 from keras_rr.training.trainer import train_and_evaluate
 from tests.harness import REPO_ROOT
+from tests.harness import skip_on_backends
 from tests.training.test_config import CONFIG_FILES
 
 
@@ -41,8 +42,10 @@ GROUPS = _groups()
 def test_smoke_groups_cover_every_config():
     assert sorted(f for group in GROUPS for f in group) == CONFIG_FILES
     # Baseline (with the dataset's base.py) / RR on synthetic (12 classes), ADE20K
-    # (150, SGD), ADE20K SegFormer (150, AdamW + warmup) and COCO-Stuff (171).
-    assert len(GROUPS) == 8
+    # (150, SGD: DeepLabV3+, UPerNet and PSPNet rows alike), ADE20K SegFormer (150, AdamW
+    # + warmup), COCO-Stuff (171, SGD), and the Swin rows on ADE20K and COCO-Stuff (AdamW
+    # + warmup + their weight-decay exclusions).
+    assert len(GROUPS) == 12
 
 
 def _group_id(group):
@@ -95,3 +98,38 @@ def test_ade20k_config_trains_on_the_official_folder_layout(tmp_path):
     assert report["class_names"][:2] == ["wall", "building"] and np.isfinite(result.metrics.miou)
     stats = json.loads((tmp_path / "run" / "class_statistics.json").read_text())
     assert stats["num_images"] == 4
+
+
+# One row per network family the paper's Tables 3 and 4 add, trained at its smallest
+# (`:smoke_model`, 64 px: ResNet-18c, the "micro" Swin) with both training-only branches.
+SMOKE_MODEL_ROWS = [
+    "configs/ade20k/upernet_r50_rr.py",  # UPerNet on the undilated ResNet-c
+    "configs/ade20k/pspnet_r50_rr.py",  # PSPNet on the dilated ResNet-c
+    "configs/coco_stuff164k/upernet_swin_t_rr.py",  # UPerNet on Swin, AdamW with exclusions
+]
+
+
+@skip_on_backends(
+    "tensorflow", "jax",
+    reason="CI time: compiling these networks' train steps takes tens of seconds there; torch runs them fastest "
+    "and each network's train step is checked on every backend in tests/models",
+)
+@pytest.mark.parametrize("relative", SMOKE_MODEL_ROWS, ids=lambda r: os.path.relpath(r, "configs")[:-3])
+def test_smoke_model_trains_the_row_network_with_region_rebalance_and_the_auxiliary_head(relative, tmp_path):
+    config = rr_config.load_config(os.path.join(REPO_ROOT, relative) + ":smoke_model")
+    full = rr_config.load_config(os.path.join(REPO_ROOT, relative))
+    assert config.model.name == full.model.name and config.model.image_size == 64
+    assert config.region_rebalance.enabled and config.auxiliary_head.enabled
+    config.train.export = False
+    losses = []
+    result = train_and_evaluate(
+        config, str(tmp_path), step_hooks=[lambda step, values: losses.append(dict(values))], progress=False
+    )
+    assert result.step == 2 and len(losses) == 2 and np.isfinite(result.metrics.miou)
+    for key in ("loss", "pixel_loss", "region_loss", "auxiliary_loss"):
+        assert all(np.isfinite(step[key]) for step in losses), key
+    assert result.model.region_head is not None and result.model.auxiliary_head is not None
+    # The weighted sum the wrapper minimises: pixel + 0.3 region + 0.4 auxiliary.
+    for step in losses:
+        total = step["pixel_loss"] + 0.3 * step["region_loss"] + 0.4 * step["auxiliary_loss"]
+        np.testing.assert_allclose(step["loss"], total, rtol=1e-4)
