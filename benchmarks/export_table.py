@@ -28,6 +28,8 @@ MODELS = {
     "small_fcn": "functional small FCN",
     "deeplab_v3_plus": "KerasHub DeepLabV3+ R18",
     "segformer": "KerasHub SegFormer-B0",
+    "psp_net": "PSPNet ResNet-18c OS 8 (64-ch head)",
+    "uper_net_swin": "UPerNet Swin (micro, 64-ch head)",
 }
 BACKENDS = ("tensorflow", "jax", "torch")
 # keras_rr.export.EXPORT_FORMATS, spelled out: the parent process imports no backend.
@@ -51,6 +53,10 @@ def build_model(name, num_classes, image_size):
         return segmenter_builders.deeplab_v3_plus_resnet(num_classes, depth=18, image_size=image_size)
     if name == "segformer":
         return segmenter_builders.segformer_mit(num_classes, "b0", image_size=image_size)
+    if name == "psp_net":
+        return segmenter_builders.psp_net_resnet_c(num_classes, depth=18, image_size=image_size, channels=64)
+    if name == "uper_net_swin":
+        return segmenter_builders.uper_net_swin(num_classes, "micro", image_size=image_size, channels=64)
     raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 

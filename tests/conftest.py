@@ -34,3 +34,34 @@ def resnet_presets(tmp_path_factory):
     from tests import tiny_models
 
     return tiny_models.save_resnet_presets(str(tmp_path_factory.mktemp("presets")), tiny_models.PRESET_CLASSES)
+
+
+# Tests whose code path does not depend on KERAS_BACKEND run on one backend only (CI time:
+# `make test` runs the suite once per backend on 2 cores). Key: a test file, or a file and
+# test name ("file::test"); value: the backend it runs on, and why the others add nothing.
+RUN_ON_ONE_BACKEND = {
+    # keras_rr.data is tf.data and NumPy only: no Keras op, no model.
+    "tests/data/": ("tensorflow", "keras_rr.data uses no Keras backend"),
+    "tests/tools/test_dataset_stats.py": ("tensorflow", "the statistics CLI reads data only"),
+    # These CLIs pin their subprocess's backend themselves (numpy, tensorflow).
+    "tests/tools/test_compare.py": ("tensorflow", "the compare CLI runs on the NumPy backend"),
+    "tests/tools/test_evaluate.py": ("tensorflow", "the test runs the evaluate CLI on TensorFlow"),
+    # The main job's default backend (`make demo`); the trainer it runs is tested per backend.
+    "tests/tools/test_demo.py::test_demo_quick_run_writes_report_and_plots": ("jax", "make demo runs on JAX"),
+    "tests/benchmarks/test_benchmark_scripts.py::test_train_step_overhead_benchmark_reports_ratio_and_noise_floor": (
+        "torch", "the script's table logic is backend-independent; the wrapper's steps are tested per backend"
+    ),
+    "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = os.environ["KERAS_BACKEND"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for item in items:
+        relative = os.path.relpath(str(item.path), root).replace(os.sep, "/")
+        for key, (only, why) in RUN_ON_ONE_BACKEND.items():
+            file, _, name = key.partition("::")
+            matches = relative.startswith(file) if file.endswith("/") else relative == file
+            if matches and (not name or item.originalname == name) and backend != only:
+                item.add_marker(pytest.mark.skip(reason=f"runs on {only} only: {why}"))

@@ -106,11 +106,11 @@ def test_trains_two_steps_with_region_rebalance(segmenter, tmp_path):
 SUFFIXES = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 
 
-@pytest.mark.parametrize("format", {"tensorflow": ("onnx", "litert"), "jax": ("tf_saved_model",),
-                                    "torch": ("onnx",)}[BACKEND])
+@pytest.mark.parametrize("format", {"tensorflow": ("onnx",), "jax": ("tf_saved_model",), "torch": ("onnx",)}[BACKEND])
 def test_exports_verified(segmenter, format, tmp_path):
     # PPM's torch-exact adaptive pooling and the PassThrough keeping the auxiliary map
-    # convert to each format a backend writes.
+    # convert to the format a deployment from each backend most needs (LiteRT from TF
+    # also verifies, but costs a minute of CI: benchmarks/export_table.py covers it).
     from keras_rr.export import export_segmenter
 
     report = export_segmenter(segmenter, str(tmp_path / ("pspnet" + SUFFIXES[format])), format=format, sample_images=_images())
