@@ -29,7 +29,7 @@ MODELS = {
     "deeplab_v3_plus": "KerasHub DeepLabV3+ R18",
     "segformer": "KerasHub SegFormer-B0",
     "psp_net": "PSPNet ResNet-18c OS 8 (64-ch head)",
-    "uper_net_swin": "UPerNet Swin (micro, 64-ch head)",
+    "uper_net_swin": "UPerNet Swin (2 blocks per stage, 64-ch head)",
 }
 BACKENDS = ("tensorflow", "jax", "torch")
 # keras_rr.export.EXPORT_FORMATS, spelled out: the parent process imports no backend.
@@ -56,7 +56,14 @@ def build_model(name, num_classes, image_size):
     if name == "psp_net":
         return segmenter_builders.psp_net_resnet_c(num_classes, depth=18, image_size=image_size, channels=64)
     if name == "uper_net_swin":
-        return segmenter_builders.uper_net_swin(num_classes, "micro", image_size=image_size, channels=64)
+        import keras_hub
+
+        # Two blocks per stage: the second shifts its windows (tf.roll), as in every real Swin.
+        encoder = keras_hub.models.SwinTransformerBackbone(
+            image_shape=(image_size, image_size, 3), embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 1, 2, 2),
+            window_size=2,
+        )
+        return segmenter_builders.uper_net_swin(num_classes, image_size=image_size, encoder=encoder, channels=64)
     raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 

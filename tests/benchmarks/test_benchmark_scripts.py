@@ -22,6 +22,10 @@ def _table_rows(stdout):
 
 
 @pytest.mark.slow
+@skip_on_backends(
+    "jax", reason="CI time on JAX (each subprocess compiles the model op by op); "
+    "its export check is tested on JAX in tests/export",
+)
 def test_inference_benchmark_exported_predictions_equal_the_originals():
     proc = run_script("benchmarks/inference.py", _TOY_MODEL + ["--steps=1", "--repeats=3"])
     (row,) = _table_rows(proc.stdout)

@@ -29,6 +29,7 @@ from tests.tiny_models import functional_segmenter
 from tests.tiny_models import keras_hub_deeplab_v3
 from tests.tiny_models import keras_hub_segformer
 from tests.tiny_models import trained_region_rebalance_segmenter
+from tests.harness import skip_on_backends
 
 SUFFIXES = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 WRITABLE = [f for f in EXPORT_FORMATS if BACKEND in FORMAT_BACKENDS[f]]
@@ -195,6 +196,7 @@ def test_keras_hub_deeplab_v3_round_trips(deeplab_v3, tmp_path):
 
 
 @pytest.mark.slow
+@skip_on_backends("jax", reason="CI time: the JAX SavedModel route is tested on the KerasHub DeepLabV3+ and PSPNet")
 def test_keras_hub_segformer_round_trips(segformer, tmp_path):
     path = os.path.join(tmp_path, "segformer" + SUFFIXES[HUB_FORMAT])
     images = _images(segformer, n=3)  # a batch size other than the traced one

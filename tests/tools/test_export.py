@@ -8,8 +8,13 @@ import numpy as np
 from tests.harness import BACKEND
 from tests.harness import run_tool
 from tests.tiny_models import trained_region_rebalance_segmenter
+from tests.harness import skip_on_backends
 
 
+@skip_on_backends(
+    "jax", reason="CI time on JAX (each subprocess compiles the model op by op); "
+    "the JAX export routes are tested in tests/export",
+)
 def test_export_cli(tmp_path):
     model, images = trained_region_rebalance_segmenter()
     model_path = os.path.join(tmp_path, "wrapper.keras")

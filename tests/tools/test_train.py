@@ -6,6 +6,7 @@ import os
 
 from tests.harness import BACKEND
 from tests.harness import run_tool
+from tests.harness import skip_on_backends
 
 CONFIG = "configs/synthetic/small_fcn_rr.py:smoke"
 
@@ -21,6 +22,10 @@ def _scalars(event_dir):
     return tags
 
 
+@skip_on_backends(
+    "jax", reason="CI time on JAX (each subprocess compiles the model op by op); "
+    "the trainer it runs is tested on JAX in tests/training",
+)
 def test_train_command_line(tmp_path):
     workdir = tmp_path / "run"
     # The backend's own strategy runs through the same code path (one CPU replica for
