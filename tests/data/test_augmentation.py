@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.references import np_mmseg_saturation_and_hue
 from keras_rr.data import TrainAugmentation
 from keras_rr.data import adjust_hsv
 from keras_rr.data import augmentation_from_config
@@ -217,6 +218,18 @@ def test_adjust_hsv_matches_hsv(factor, shift):
     image = _colour_test_image()
     want = _np_hsv_map(image, lambda h, s, v: ((h + shift) % 1.0, min(s * factor, 1.0), v))
     np.testing.assert_allclose(adjust_hsv(image, factor, shift), want, atol=1e-3)
+
+
+@pytest.mark.parametrize("saturation, hue", [(0.6, 0), (1.45, 0), (1.0, -18), (1.0, 17), (1.3, 9), (0.5, -5)])
+def test_adjust_hsv_is_mmsegs_saturation_and_hue_up_to_uint8_rounding(saturation, hue):
+    # mmseg works on uint8 through OpenCV's HSV (hue in 2-degree steps, S rounded, then
+    # truncated after scaling): up to ~4.25 levels from the hue step (C / 60), ~1 from S,
+    # 0.5 from the final rounding; the mean error stays well under one level.
+    image = np.random.default_rng(0).integers(0, 256, size=(32, 32, 3)).astype(np.uint8)
+    want = np_mmseg_saturation_and_hue(image, saturation, hue).astype(np.float64)
+    got = np.asarray(adjust_hsv(image.astype(np.float32), saturation, hue / 180))
+    error = np.abs(got - want)
+    assert error.max() <= 6.0 and error.mean() <= 0.75, (error.max(), error.mean())
 
 
 def test_photometric_distortion_saturation_step_matches_hsv():
