@@ -414,7 +414,8 @@ def photometric_distortion(
     Each step happens with probability 0.5: add U(-brightness_delta, brightness_delta);
     multiply by U(contrast_range) (before or after the colour steps, at random);
     multiply HSV saturation by U(saturation_range); shift hue by an integer in
-    [-hue_delta, hue_delta] on OpenCV's 0..180 hue scale. Values are clipped to
+    [-hue_delta, hue_delta - 1] on OpenCV's 0..180 hue scale (numpy's `randint`, as
+    mmseg draws it). Values are clipped to
     [0, 255]. The label passes through unchanged. Saturation and hue change in one
     step in RGB space (`adjust_hsv`): the colours of OpenCV's HSV round trips, in
     float instead of uint8 (mmseg rounds to uint8 after every step).
@@ -465,8 +466,10 @@ def _photometric_parameters(seed, brightness_delta, contrast_range, saturation_r
     def maybe(i, value, identity):
         return tf.where(coin(i), value, identity)
 
+    hue_delta = int(hue_delta)
+    # numpy's randint(-hue_delta, hue_delta), as mmseg draws it: the upper end excluded.
     shift = tf.random.stateless_uniform(
-        [], seeds[8], minval=-int(hue_delta), maxval=int(hue_delta) + 1, dtype=tf.int32
+        [], seeds[8], minval=-hue_delta, maxval=max(hue_delta, 1 - hue_delta), dtype=tf.int32
     )
     return tf.stack([
         maybe(0, uniform(1, -brightness_delta, brightness_delta), 0.0),

@@ -232,6 +232,27 @@ def test_adjust_hsv_is_mmsegs_saturation_and_hue_up_to_uint8_rounding(saturation
     assert error.max() <= 6.0 and error.mean() <= 0.75, (error.max(), error.mean())
 
 
+def test_photometric_distortion_hue_shifts_are_mmsegs_randint():
+    # mmseg draws numpy's randint(-18, 18): shifts -18..17, each step with probability 0.5.
+    image = _colour_test_image()[2:4]
+    candidates = np.stack([np.asarray(adjust_hsv(image, 1.0, d / 180)) for d in range(-18, 19)])
+
+    def hue_only(seed):
+        out, _ = photometric_distortion(image, seed, brightness_delta=0, contrast_range=(1, 1),
+                                        saturation_range=(1, 1), seed=seed)
+        return out
+
+    seeds = tf.data.Dataset.random(seed=0).batch(2).take(300)
+    outputs = np.stack(list(seeds.map(hue_only).as_numpy_iterator()))
+    errors = np.abs(outputs[:, None] - candidates[None]).max(axis=(2, 3, 4))
+    assert errors.min(axis=1).max() < 1e-3
+    shifts = np.arange(-18, 19)[errors.argmin(axis=1)]
+    unchanged = np.abs(outputs - image).max(axis=(1, 2, 3)) < 1e-3
+    assert 0.4 < unchanged.mean() < 0.6
+    drawn = set(shifts[~unchanged].tolist())
+    assert min(drawn) == -18 and max(drawn) == 17 and len(drawn) >= 30, sorted(drawn)
+
+
 def test_photometric_distortion_saturation_step_matches_hsv():
     image = _colour_test_image()
     label = np.zeros(image.shape[:2], np.int32)
