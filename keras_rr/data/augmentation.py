@@ -299,7 +299,11 @@ def _crop_offsets(height, width, crop_size, cat_max_ratio, ignore_class, max_att
     if cat_max_ratio < 1.0:
 
         def retry(i, top, left):
-            return tf.logical_and(i < max_attempts, tf.logical_not(window_ok(top, left)))
+            # mmseg tests at most `max_attempts` windows and keeps the last draw
+            # untested: the test only runs while redraws are left.
+            return tf.cond(
+                i < max_attempts, lambda: tf.logical_not(window_ok(top, left)), lambda: tf.constant(False)
+            )
 
         def redraw(i, top, left):
             new_top, new_left = offsets(i + 1)
