@@ -209,6 +209,56 @@ def np_ade20k_training_ids(raw_labels):
     return np.where((raw_labels == 0) | (raw_labels > 150), 255, raw_labels.astype(np.int32) - 1)
 
 
+def np_cv2_rgb_to_hsv_uint8(rgb):
+    """OpenCV's 8-bit RGB -> HSV (`cv2.COLOR_RGB2HSV`): H in [0, 180) (degrees / 2), S and V in [0, 255].
+
+    V = max, S = round(255 (V - min) / V), H = round(30 * sextant) with the sextant taken
+    from the largest channel (red first, then green, on ties), as OpenCV's documentation
+    and fixed-point code define it.
+    """
+    rgb = np.asarray(rgb, np.float64)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    v = rgb.max(-1)
+    diff = v - rgb.min(-1)
+    s = np.where(v > 0, np.floor(255.0 * diff / np.maximum(v, 1) + 0.5), 0)
+    sextant = np.where(r == v, (g - b), np.where(g == v, b - r + 2 * diff, r - g + 4 * diff)) / np.maximum(diff, 1)
+    h = np.floor(30.0 * sextant + 0.5)
+    h = np.where(diff > 0, np.mod(h, 180), 0)
+    return np.stack([h, s, v], -1).astype(np.uint8)
+
+
+def np_cv2_hsv_to_rgb_uint8(hsv):
+    """OpenCV's 8-bit HSV -> RGB (`cv2.COLOR_HSV2RGB`): the float hexcone formula, rounded."""
+    hsv = np.asarray(hsv, np.float64)
+    h, s, v = hsv[..., 0] * 2.0 / 60.0, hsv[..., 1] / 255.0, hsv[..., 2]
+    sector = np.floor(h).astype(int) % 6
+    f = h - np.floor(h)
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    table = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = np.zeros(hsv.shape, np.float64)
+    for k, channels in enumerate(table):
+        out[sector == k] = np.stack(channels, -1)[sector == k]
+    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+
+
+def np_mmseg_saturation_and_hue(rgb, saturation=1.0, hue=0):
+    """mmseg `PhotoMetricDistortion.saturation` then `.hue` on a uint8 image (one or both).
+
+    Saturation: S <- uint8(clip(S * saturation, 0, 255)) (truncated); hue: H <- (H + hue)
+    mod 180, `hue` an integer on OpenCV's scale; an HSV round trip through uint8 each.
+    """
+    image = np.asarray(rgb, np.uint8)
+    if saturation != 1.0:
+        hsv = np_cv2_rgb_to_hsv_uint8(image)
+        hsv[..., 1] = np.clip(hsv[..., 1].astype(np.float32) * saturation, 0, 255).astype(np.uint8)
+        image = np_cv2_hsv_to_rgb_uint8(hsv)
+    if hue != 0:
+        hsv = np_cv2_rgb_to_hsv_uint8(image)
+        hsv[..., 0] = (hsv[..., 0].astype(int) + hue) % 180
+        image = np_cv2_hsv_to_rgb_uint8(hsv)
+    return image
+
+
 def np_torch_sgd(params, gradient_fn, learning_rates, momentum=0.0, weight_decay=0.0, nesterov=False):
     """`torch.optim.SGD(params, lr, momentum, weight_decay, nesterov)` (dampening 0), by hand.
 

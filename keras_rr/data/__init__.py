@@ -15,7 +15,7 @@
 - Augmentation after the paper's mmsegmentation recipe: `random_resize`,
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
   `TrainAugmentation`, `augmentation_from_config`; their building blocks
-  `resize_nearest`, `scale_saturation`.
+  `resize_nearest`, `adjust_hsv`.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -26,6 +26,7 @@ from keras_rr.data.ade20k import ade20k_raw_to_contiguous_lut
 from keras_rr.data.ade20k import load_ade20k
 from keras_rr.data.ade20k import load_ade20k_tfds
 from keras_rr.data.augmentation import TrainAugmentation
+from keras_rr.data.augmentation import adjust_hsv
 from keras_rr.data.augmentation import augmentation_from_config
 from keras_rr.data.augmentation import pad_to_size
 from keras_rr.data.augmentation import photometric_distortion
@@ -33,7 +34,6 @@ from keras_rr.data.augmentation import random_crop
 from keras_rr.data.augmentation import random_flip
 from keras_rr.data.augmentation import random_resize
 from keras_rr.data.augmentation import resize_nearest
-from keras_rr.data.augmentation import scale_saturation
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names

@@ -59,7 +59,8 @@ def test_input_pipeline_benchmark_reports_decode_augment_and_cores():
     )
     rows = _table_rows(proc.stdout)
     number = r"\d+\.\d+"
-    assert any(re.fullmatch(rf"\| 1 \| {number} \| {number} \| {number} \| {number} \| {number}x \| {number} \|", r)
+    assert any(re.fullmatch(rf"\| 1 \| {number} \| {number} \| {number} \| {number} \| {number}x \| -?{number} "
+                            rf"\| -?{number}x \| {number} \|", r)
                for r in rows), rows
     assert re.search(rf"One core augments {number} images/s \(CPU time\): 200 images/s take {number} cores",
                      proc.stdout)

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.references import np_mmseg_saturation_and_hue
 from keras_rr.data import TrainAugmentation
+from keras_rr.data import adjust_hsv
 from keras_rr.data import augmentation_from_config
 from keras_rr.data import pad_to_size
 from keras_rr.data import photometric_distortion
@@ -19,7 +21,6 @@ from keras_rr.data import random_crop
 from keras_rr.data import random_flip
 from keras_rr.data import random_resize
 from keras_rr.data import resize_nearest
-from keras_rr.data import scale_saturation
 
 IGNORE = 255
 
@@ -211,11 +212,45 @@ def _colour_test_image():
     return image
 
 
-@pytest.mark.parametrize("factor", [0.0, 0.5, 1.0, 1.37, 3.0])
-def test_scale_saturation_matches_hsv(factor):
+@pytest.mark.parametrize("factor, shift", [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.37, 0.0), (3.0, 0.0),
+                                           (1.0, -18 / 180), (1.0, 17 / 180), (0.6, 0.5), (1.4, -1.0)])
+def test_adjust_hsv_matches_hsv(factor, shift):
     image = _colour_test_image()
-    want = _np_hsv_map(image, lambda h, s, v: (h, min(s * factor, 1.0), v))
-    np.testing.assert_allclose(scale_saturation(image, factor), want, atol=1e-3)
+    want = _np_hsv_map(image, lambda h, s, v: ((h + shift) % 1.0, min(s * factor, 1.0), v))
+    np.testing.assert_allclose(adjust_hsv(image, factor, shift), want, atol=1e-3)
+
+
+@pytest.mark.parametrize("saturation, hue", [(0.6, 0), (1.45, 0), (1.0, -18), (1.0, 17), (1.3, 9), (0.5, -5)])
+def test_adjust_hsv_is_mmsegs_saturation_and_hue_up_to_uint8_rounding(saturation, hue):
+    # mmseg works on uint8 through OpenCV's HSV (hue in 2-degree steps, S rounded, then
+    # truncated after scaling): up to ~4.25 levels from the hue step (C / 60), ~1 from S,
+    # 0.5 from the final rounding; the mean error stays well under one level.
+    image = np.random.default_rng(0).integers(0, 256, size=(32, 32, 3)).astype(np.uint8)
+    want = np_mmseg_saturation_and_hue(image, saturation, hue).astype(np.float64)
+    got = np.asarray(adjust_hsv(image.astype(np.float32), saturation, hue / 180))
+    error = np.abs(got - want)
+    assert error.max() <= 6.0 and error.mean() <= 0.75, (error.max(), error.mean())
+
+
+def test_photometric_distortion_hue_shifts_are_mmsegs_randint():
+    # mmseg draws numpy's randint(-18, 18): shifts -18..17, each step with probability 0.5.
+    image = _colour_test_image()[2:4]
+    candidates = np.stack([np.asarray(adjust_hsv(image, 1.0, d / 180)) for d in range(-18, 19)])
+
+    def hue_only(seed):
+        out, _ = photometric_distortion(image, seed, brightness_delta=0, contrast_range=(1, 1),
+                                        saturation_range=(1, 1), seed=seed)
+        return out
+
+    seeds = tf.data.Dataset.random(seed=0).batch(2).take(300)
+    outputs = np.stack(list(seeds.map(hue_only).as_numpy_iterator()))
+    errors = np.abs(outputs[:, None] - candidates[None]).max(axis=(2, 3, 4))
+    assert errors.min(axis=1).max() < 1e-3
+    shifts = np.arange(-18, 19)[errors.argmin(axis=1)]
+    unchanged = np.abs(outputs - image).max(axis=(1, 2, 3)) < 1e-3
+    assert 0.4 < unchanged.mean() < 0.6
+    drawn = set(shifts[~unchanged].tolist())
+    assert min(drawn) == -18 and max(drawn) == 17 and len(drawn) >= 30, sorted(drawn)
 
 
 def test_photometric_distortion_saturation_step_matches_hsv():
@@ -275,23 +310,33 @@ def test_train_augmentation_equals_the_chain_of_its_steps(interpolation):
         x, y = photometric_distortion(x, y, seed=steps[3])
         x, y = pad_to_size(x, y, (32, 40))
         np.testing.assert_array_equal(got_label, y)
-        np.testing.assert_array_equal(got_image, x)
+        # The photometric steps run under XLA in TrainAugmentation: float rounding apart.
+        np.testing.assert_allclose(got_image, x, atol=2e-3)
 
 
-def test_train_augmentation_cat_max_ratio_on_upsampled_labels_equals_the_chain():
-    # Upsampling by 1.5 repeats source rows and columns once or twice: the window's class
-    # counts are taken on the source block, each pixel counted as often as it repeats.
+@pytest.mark.parametrize("ratio", [1.5, 0.5])
+def test_train_augmentation_cat_max_ratio_on_resized_labels_equals_the_chain(ratio):
+    # Upsampling by 1.5 repeats source rows and columns once or twice, downsampling by 0.5
+    # keeps the odd ones: the window's class counts are taken on the source pixels, each
+    # counted as often as the window holds it. Row stripes make counting a repeated or
+    # skipped row change which windows pass (downsampling: every even row is class 3,
+    # which the resized label never shows).
     rng = np.random.default_rng(1)
-    image = rng.uniform(0, 255, size=(40, 40, 3)).astype(np.float32)
-    rows, cols = np.mgrid[0:40, 0:40]
-    label = np.where(rows + 0.5 * cols < 30, 1, 2).astype(np.int32)
-    label[rows % 3 == 0] = np.where(cols[rows % 3 == 0] < 20, 3, label[rows % 3 == 0])
-    augment = TrainAugmentation(crop_size=24, scale=None, ratio_range=(1.5, 1.5), cat_max_ratio=0.6,
+    size = 40 if ratio > 1 else 96
+    image = rng.uniform(0, 255, size=(size, size, 3)).astype(np.float32)
+    rows, cols = np.mgrid[0:size, 0:size]
+    if ratio > 1:
+        label = np.where(rows + 0.5 * cols < 30, 1, 2).astype(np.int32)
+        label[rows % 3 == 0] = np.where(cols[rows % 3 == 0] < 20, 3, label[rows % 3 == 0])
+    else:
+        label = np.where(cols < 0.2 * size + 0.5 * rows, 1, 2).astype(np.int32)
+        label[rows % 2 == 0] = 3
+    augment = TrainAugmentation(crop_size=24, scale=None, ratio_range=(ratio, ratio), cat_max_ratio=0.6,
                                 photometric=False)
     for seed in range(16):
         _, got = augment(image, label, seed=[seed, 3])
         steps = tf.random.experimental.stateless_split(tf.constant([seed, 3], tf.int64), num=4)
-        x, y = random_resize(image, label, scale=None, ratio_range=(1.5, 1.5), seed=steps[0])
+        x, y = random_resize(image, label, scale=None, ratio_range=(ratio, ratio), seed=steps[0])
         x, y = random_crop(x, y, 24, cat_max_ratio=0.6, seed=steps[1])
         _, y = random_flip(x, y, seed=steps[2])
         np.testing.assert_array_equal(got, y)
