@@ -20,7 +20,6 @@ from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import randomize_weights
-from tests.harness import skip_on_backends
 from tests.references import layer_weights
 from tests.references import torch_psp_head
 
@@ -97,7 +96,6 @@ def test_built_by_name_from_a_backbone_preset_directory(resnet_presets):
         build_segmenter({"name": "psp_net_resnet_c", "preset": "segformer_b0_ade20k_512"}, K)
 
 
-@skip_on_backends("tensorflow", "jax", reason="CI time: compiling the train step takes tens of seconds")
 def test_trains_two_steps_with_region_rebalance(segmenter, tmp_path):
     # With the auxiliary FCN head on the stage-3 map; the export has neither branch.
     fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)

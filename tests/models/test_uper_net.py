@@ -21,7 +21,6 @@ from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import randomize_weights
-from tests.harness import skip_on_backends
 from tests.harness import to_numpy
 from tests.references import layer_weights
 from tests.references import torch_uper_head
@@ -195,9 +194,8 @@ def test_built_from_backbone_preset_directories_offline(swin_encoder, resnet_pre
     assert SEGMENTER_BUILDERS["uper_net_mit"][0] is uper_net_mit
 
 
-@skip_on_backends("tensorflow", "jax", reason="CI time: compiling the train step takes tens of seconds")
-def test_each_uper_net_trains_two_steps_with_region_rebalance(resnet_segmenter, swin_segmenter, mit_segmenter,
-                                                               tmp_path):
+@pytest.mark.parametrize("backbone", ["resnet", "swin", "mit"])
+def test_each_uper_net_trains_two_steps_with_region_rebalance(backbone, request, tmp_path):
     # With the auxiliary FCN head on the stage-3 map; the export has neither branch.
-    for segmenter in (resnet_segmenter, swin_segmenter, mit_segmenter):
-        fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)
+    segmenter = request.getfixturevalue(f"{backbone}_segmenter")
+    fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)
