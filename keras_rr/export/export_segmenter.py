@@ -136,7 +136,7 @@ def export_segmenter(
             message = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
             raise ExportError(
                 f"The {format} export from the {backend} backend failed for this model "
-                f"({type(error).__name__}: {message}). " + other_backends_hint(format, backend)
+                f"({type(error).__name__}: {message}). " + other_backends_hint(format, backend, failed=True)
             ) from error
         report = {
             "path": path, "format": format, "backend": backend, "outputs": outputs, "route": route,

@@ -68,7 +68,7 @@ def check_tolerances(differences, format, path, rtol=DEFAULT_RTOL, min_argmax_ag
             f"The {format} export from the {backend} backend does not reproduce the model: max abs "
             f"difference {differences['max_abs_diff']:.3g} ({differences['relative_diff']:.3g} of the largest "
             f"output; rtol={rtol:g}), argmax agreement {differences['argmax_agreement']:.2%} (required "
-            f"{min_argmax_agreement:.2%}). Artifact: {path}. " + other_backends_hint(format, backend)
+            f"{min_argmax_agreement:.2%}). Artifact: {path}. " + other_backends_hint(format, backend, failed=True)
         )
 
 
@@ -142,7 +142,7 @@ def verify_export(
         raise ExportError(
             f"The {format} export from the {keras.backend.backend()} backend does not run in its runtime "
             f"({type(error).__name__}: {str(error).strip().splitlines()[0][:300] if str(error).strip() else ''}). "
-            f"Artifact: {path}. " + other_backends_hint(format)
+            f"Artifact: {path}. " + other_backends_hint(format, failed=True)
         ) from error
     expected_names = ["labels", "scores"] if outputs == "labels" else ["logits"]
     if sorted(actual) != expected_names:

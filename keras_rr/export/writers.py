@@ -42,10 +42,13 @@ ONNX_OPSET = 17
 INPUT_NAME = "images"
 
 
-def other_backends_hint(format, backend=None):
+def other_backends_hint(format, backend=None, failed=False):
     """One sentence naming the backends that write `format` and how to use one.
 
     A `.keras` file loads on every backend, so the hint is a command, not a rewrite.
+    With `failed=True` (this backend's converter failed on this model) the other routes
+    are offered as worth a try, not as known to work: a model can defeat several
+    converters (README, Deploying).
     """
     backend = backend or keras.backend.backend()
     others = [b for b in FORMAT_BACKENDS[format] if b != backend]
@@ -54,8 +57,10 @@ def other_backends_hint(format, backend=None):
     if len(FORMAT_BACKENDS[format]) == len(FORMAT_BACKENDS["keras"]):
         return ""  # every backend writes it the same way: another one would not help
     suffix = FORMAT_SUFFIXES.get(format, "")
+    plural = "s" if len(others) > 1 else ""
+    claim = f"write{'' if plural else 's'} {format} by another route and may convert this model" if failed else "can write it"
     return (
-        f"The {' and '.join(others)} backend{'s' if len(others) > 1 else ''} can write it: save the model "
+        f"The {' and '.join(others)} backend{plural} {claim}: save the model "
         f"(`model.save('model.keras')`) and run `KERAS_BACKEND={others[0]} python -m keras_rr.tools.export "
         f"--model=model.keras --format={format} --output=segmenter{suffix}`."
     )
