@@ -239,28 +239,34 @@ def _tap_keras_cv_deeplab_v3_plus(segmenter, pool_before_upsampling=True):
     return logits, features, probabilities, f"{head.name}.{name}"
 
 
-def _auxiliary_output(segmenter, auxiliary_layer):
-    """The output tensor of the top-level layer `auxiliary_layer` of `segmenter`."""
+def _named_map(segmenter, name, fail):
+    """The 4-D output of the top-level layer `name`; `fail(reason)` makes the error otherwise."""
     try:
-        layer = segmenter.get_layer(auxiliary_layer)
+        layer = segmenter.get_layer(name)
     except ValueError:
-        raise ValueError(
-            f"The segmenter '{segmenter.name}' has no layer named '{auxiliary_layer}' for the "
-            "auxiliary head. Segmenters built by keras_rr.models.uper_net_*, psp_net_resnet_c and "
-            "deeplab_v3_plus_resnet_c name their stage-3 map 'auxiliary_features'; for another "
-            "functional model pass `auxiliary_feature_layer=<name>` (a top-level layer with a 4-D "
-            f"output). Candidate layers (name, output shape): {_candidates(segmenter)}"
-        ) from None
+        raise fail(f"there is no layer named '{name}'") from None
     try:
         output = layer.output
     except (AttributeError, ValueError):
-        raise ValueError(f"Layer '{auxiliary_layer}' has several outputs; the auxiliary head needs one 4-D map.") from None
-    if len(output.shape) != 4:
-        raise ValueError(
-            f"The auxiliary head needs a 4-D feature map. Received: layer '{auxiliary_layer}' "
-            f"with output shape {tuple(output.shape)}"
-        )
+        raise fail(f"layer '{name}' has several outputs") from None
+    if not hasattr(output, "shape") or len(output.shape) != 4:
+        raise fail(f"layer '{name}' does not output a 4-D map")
     return output
+
+
+def _auxiliary_output(segmenter, auxiliary_layer):
+    """The output tensor of the top-level layer `auxiliary_layer` of `segmenter`."""
+
+    def fail(reason):
+        return ValueError(
+            f"The auxiliary head needs a 4-D feature map from a top-level layer of '{segmenter.name}': "
+            f"{reason}. Segmenters built by keras_rr.models.uper_net_*, psp_net_resnet_c and "
+            "deeplab_v3_plus_resnet_c name their stage-3 map 'auxiliary_features'; for another "
+            "functional model pass `auxiliary_feature_layer=<name>`. Candidate layers (name, output "
+            f"shape): {_candidates(segmenter)}"
+        )
+
+    return _named_map(segmenter, auxiliary_layer, fail)
 
 
 def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsampling=True, auxiliary_layer=None):
@@ -317,16 +323,7 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
         return _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer)
     extra = [] if auxiliary_layer is None else [_auxiliary_output(segmenter, auxiliary_layer)]
     if feature_layer is not None:
-        try:
-            layer = segmenter.get_layer(feature_layer)
-        except ValueError:
-            raise _cannot_tap(segmenter, f"there is no layer named '{feature_layer}'") from None
-        try:
-            features = layer.output
-        except (AttributeError, ValueError):
-            raise _cannot_tap(segmenter, f"layer '{feature_layer}' has several outputs") from None
-        if not hasattr(features, "shape") or len(features.shape) != 4:
-            raise _cannot_tap(segmenter, f"layer '{feature_layer}' does not output a 4-D map")
+        features = _named_map(segmenter, feature_layer, lambda reason: _cannot_tap(segmenter, reason))
         logits, probabilities = _strip_softmax(segmenter, output)
         description = feature_layer
     elif type(segmenter).__name__ == "DeepLabV3Plus" and hasattr(segmenter, "segmentation_head"):
