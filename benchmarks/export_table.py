@@ -72,8 +72,7 @@ def run_worker(models, formats, num_classes, image_size):
     import keras
 
     from keras_rr.export import export_segmenter
-
-    suffixes = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
+    from keras_rr.export.writers import FORMAT_SUFFIXES
     backend = keras.backend.backend()
     with tempfile.TemporaryDirectory() as directory:
         for name in models:
@@ -83,7 +82,7 @@ def run_worker(models, formats, num_classes, image_size):
                 row = {"backend": backend, "model": name, "format": format}
                 start = time.perf_counter()
                 try:
-                    path = os.path.join(directory, f"{name}{suffixes[format]}")
+                    path = os.path.join(directory, f"{name}{FORMAT_SUFFIXES.get(format, '')}")
                     report = export_segmenter(model, path, format=format)
                     row.update({k: report[k] for k in ("relative_diff", "max_abs_diff", "argmax_agreement", "route")})
                 except Exception as error:  # noqa: BLE001 - the table reports every refusal

@@ -23,6 +23,7 @@ from keras_rr.export import inference_model
 from keras_rr.export import verify_export
 from keras_rr.export.runtimes import predict_outputs
 from keras_rr.export.runtimes import run_artifact
+from keras_rr.export.writers import FORMAT_SUFFIXES
 from keras_rr.models import RegionRebalanceSegmenter
 from tests.harness import BACKEND
 from tests.tiny_models import functional_segmenter
@@ -31,7 +32,6 @@ from tests.tiny_models import keras_hub_segformer
 from tests.tiny_models import trained_region_rebalance_segmenter
 from tests.harness import skip_on_backends
 
-SUFFIXES = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 WRITABLE = [f for f in EXPORT_FORMATS if BACKEND in FORMAT_BACKENDS[f]]
 NOT_WRITABLE = [f for f in EXPORT_FORMATS if BACKEND not in FORMAT_BACKENDS[f]]
 # The KerasHub models are exported in the formats a deployment from this backend most
@@ -64,7 +64,7 @@ def functional():
 @pytest.mark.parametrize("format", WRITABLE)
 def test_functional_model_round_trips(functional, format, tmp_path):
     model, images = functional
-    path = os.path.join(tmp_path, "segmenter" + SUFFIXES[format])
+    path = os.path.join(tmp_path, "segmenter" + FORMAT_SUFFIXES.get(format, ""))
     report = export_segmenter(model, path, format=format, sample_images=images)
     assert report["format"] == format and report["backend"] == BACKEND and report["path"] == path
     assert report["relative_diff"] <= 1e-4 and report["argmax_agreement"] >= 0.999
@@ -96,14 +96,14 @@ def test_a_backend_that_cannot_write_a_format_names_one_that_can(functional, for
     model, _ = functional
     others = [b for b in FORMAT_BACKENDS[format] if b != BACKEND]
     with pytest.raises(ValueError, match=f"{format}.*{BACKEND}.*{others[0]}"):
-        export_segmenter(model, os.path.join(tmp_path, "x" + SUFFIXES[format]), format=format)
+        export_segmenter(model, os.path.join(tmp_path, "x" + FORMAT_SUFFIXES.get(format, "")), format=format)
     assert os.listdir(tmp_path) == []
 
 
 def test_labels_output_is_argmax_and_max_computed_in_the_graph(functional, tmp_path):
     model, images = functional
     format = WRITABLE[-1]  # litert on TF/JAX, onnx on torch: the converted graphs
-    path = os.path.join(tmp_path, "labels" + SUFFIXES[format])
+    path = os.path.join(tmp_path, "labels" + FORMAT_SUFFIXES.get(format, ""))
     report = export_segmenter(model, path, format=format, outputs="labels", sample_images=images)
     assert report["outputs"] == "labels"
     outputs, _, _ = run_artifact(path, format, images)
@@ -188,7 +188,7 @@ def segformer():
 def test_keras_hub_deeplab_v3_round_trips(deeplab_v3, tmp_path):
     # Keras' own ONNX export of this model (TF backend) runs with wrong outputs (its
     # ASPP resize traces with training=True); the export here must be correct.
-    path = os.path.join(tmp_path, "deeplab" + SUFFIXES[HUB_FORMAT])
+    path = os.path.join(tmp_path, "deeplab" + FORMAT_SUFFIXES.get(HUB_FORMAT, ""))
     images = _images(deeplab_v3)
     report = export_segmenter(deeplab_v3, path, format=HUB_FORMAT, sample_images=images)
     assert report["relative_diff"] <= 1e-4 and report["argmax_agreement"] >= 0.999
@@ -198,7 +198,7 @@ def test_keras_hub_deeplab_v3_round_trips(deeplab_v3, tmp_path):
 @pytest.mark.slow
 @skip_on_backends("jax", reason="CI time: the JAX SavedModel route is tested on the KerasHub DeepLabV3+ and PSPNet")
 def test_keras_hub_segformer_round_trips(segformer, tmp_path):
-    path = os.path.join(tmp_path, "segformer" + SUFFIXES[HUB_FORMAT])
+    path = os.path.join(tmp_path, "segformer" + FORMAT_SUFFIXES.get(HUB_FORMAT, ""))
     images = _images(segformer, n=3)  # a batch size other than the traced one
     if BACKEND == "torch":
         # torch.onnx's TorchScript tracer cannot export SegFormer's attention reshapes:

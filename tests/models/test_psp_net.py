@@ -101,15 +101,14 @@ def test_trains_two_steps_with_region_rebalance(segmenter, tmp_path):
     fit_two_steps_with_region_rebalance(segmenter, K, SIZE, auxiliary_head=True, export_dir=tmp_path)
 
 
-SUFFIXES = {"keras": ".keras", "tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
-
-
 @pytest.mark.parametrize("format", {"tensorflow": ("onnx",), "jax": ("tf_saved_model",), "torch": ("onnx",)}[BACKEND])
 def test_exports_verified(segmenter, format, tmp_path):
     # PPM's torch-exact adaptive pooling and the PassThrough keeping the auxiliary map
     # convert to the format a deployment from each backend most needs (LiteRT from TF
     # also verifies, but costs a minute of CI: benchmarks/export_table.py covers it).
     from keras_rr.export import export_segmenter
+    from keras_rr.export.writers import FORMAT_SUFFIXES
 
-    report = export_segmenter(segmenter, str(tmp_path / ("pspnet" + SUFFIXES[format])), format=format, sample_images=_images())
+    path = str(tmp_path / ("pspnet" + FORMAT_SUFFIXES.get(format, "")))
+    report = export_segmenter(segmenter, path, format=format, sample_images=_images())
     assert report["relative_diff"] <= 1e-4 and report["argmax_agreement"] >= 0.999, report
