@@ -17,6 +17,21 @@ def functional_segmenter(num_classes, size=32, channels=8, softmax=False, name="
     return keras.Model(inputs, x, name=name)
 
 
+def segmenter_with_auxiliary_map(num_classes, size=32, name="toy_aux"):
+    """Encoder (stride 2) -> 'auxiliary_features' -> decoder -> classifier -> 2x upsampling.
+
+    The `"auxiliary_features"` layer is the stage map mmseg's auxiliary head reads
+    (`keras_rr.models.auxiliary_head`); BatchNorm-free like `functional_segmenter`.
+    """
+    inputs = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="encoder")(inputs)
+    x = keras.layers.Identity(name="auxiliary_features")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="decoder")(x)
+    x = keras.layers.Conv2D(num_classes, 1, name="classifier")(x)
+    x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="upsample")(x)
+    return keras.Model(inputs, x, name=name)
+
+
 # ImageNet mean/std for [0, 255] inputs, as KerasHub's ResNet image converters hold them.
 IMAGENET_SCALE = [1 / (0.229 * 255), 1 / (0.224 * 255), 1 / (0.225 * 255)]
 IMAGENET_OFFSET = [-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225]

@@ -7,6 +7,7 @@ import pytest
 from keras_rr.export import export_segmenter
 from keras_rr.models import AuxiliaryFCNHead
 from keras_rr.models import RegionRebalanceSegmenter
+from tests import tiny_models
 from tests.harness import random_labels
 from tests.harness import to_numpy
 from tests.references import np_region_loss_of_features
@@ -19,14 +20,7 @@ SIZE = 32
 
 
 def segmenter_with_auxiliary_map(name="toy_aux"):
-    """Encoder (stride 2) -> 'auxiliary_features' -> decoder -> classifier -> 2x upsampling."""
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="encoder")(inputs)
-    x = keras.layers.Identity(name="auxiliary_features")(x)
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="decoder")(x)
-    x = keras.layers.Conv2D(K, 1, name="classifier")(x)
-    x = keras.layers.UpSampling2D(2, interpolation="bilinear", name="upsample")(x)
-    return keras.Model(inputs, x, name=name)
+    return tiny_models.segmenter_with_auxiliary_map(K, size=SIZE, name=name)
 
 
 def data(n=4, seed=0):

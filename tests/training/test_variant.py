@@ -83,8 +83,8 @@ def test_variant_from_a_minimal_dict_keeps_the_defaults():
 
 def test_auxiliary_head_from_the_config_wraps_a_baseline_and_an_rr_run():
     from keras_rr.models import AuxiliaryFCNHead
-    from tests.region_rebalance.test_auxiliary_branch import K as k
-    from tests.region_rebalance.test_auxiliary_branch import segmenter_with_auxiliary_map
+
+    k = 4
 
     config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/small_fcn_baseline.py"))
     config.auxiliary_head.enabled = True
@@ -93,12 +93,14 @@ def test_auxiliary_head_from_the_config_wraps_a_baseline_and_an_rr_run():
     variant = Variant.from_config(config)
     assert (variant.auxiliary_head, variant.auxiliary_loss_weight, variant.auxiliary_channels) == (True, 0.25, 16)
     stats = ClassStatistics.from_counts([10, 5, 2, 1], [3, 2, 1, 1], num_images=3)
-    baseline = variant.compile_model(segmenter_with_auxiliary_map(), k, stats, keras.optimizers.SGD(0.01))
+    baseline = variant.compile_model(
+        tiny_models.segmenter_with_auxiliary_map(k), k, stats, keras.optimizers.SGD(0.01)
+    )
     assert isinstance(baseline, RegionRebalanceSegmenter) and baseline.region_head is None
     assert isinstance(baseline.auxiliary_head, AuxiliaryFCNHead)
     assert (baseline.auxiliary_head.loss_weight, baseline.auxiliary_head.channels) == (0.25, 16)
     rr = dataclasses.replace(variant, region_rebalance=True).compile_model(
-        segmenter_with_auxiliary_map(), k, stats, keras.optimizers.SGD(0.01)
+        tiny_models.segmenter_with_auxiliary_map(k), k, stats, keras.optimizers.SGD(0.01)
     )
     assert rr.region_head is not None and rr.auxiliary_head is not None
     images = np.zeros((2, 32, 32, 3), "float32")
