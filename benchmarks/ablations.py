@@ -165,7 +165,7 @@ def main(argv):
     del argv
     from keras_rr.data import compute_class_statistics
     from keras_rr.data import synthetic_long_tailed
-    from keras_rr.models.segmenter_builders import small_fcn
+    from keras_rr.models import small_fcn
     from keras_rr.training import run_paired_experiment
     from keras_rr.training.config import load_config
 

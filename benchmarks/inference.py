@@ -48,7 +48,7 @@ def main(argv):
 
     import keras_rr
     from benchmarks import timing
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from keras_rr.models import deeplab_v3_plus_resnet
 
     depth, size, batch, k = _MODEL.values()
     segmenter = deeplab_v3_plus_resnet(k, depth=depth, image_size=size)

@@ -43,7 +43,7 @@ def plain_pair(num_classes, depth, size):
     Returns:
         `(segmenter, plain)`: the KerasHub task (to wrap) and the compiled baseline.
     """
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from keras_rr.models import deeplab_v3_plus_resnet
 
     segmenter = deeplab_v3_plus_resnet(num_classes, depth=depth, image_size=size)
     return segmenter, compiled_plain(segmenter)

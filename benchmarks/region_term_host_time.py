@@ -30,7 +30,7 @@ def main(argv):
 
     import keras_rr
     from benchmarks import timing
-    from keras_rr.models.segmenter_builders import small_fcn
+    from keras_rr.models import small_fcn
 
     if keras.backend.backend() != "torch":
         raise SystemExit("The eager host cost is a torch question: run with KERAS_BACKEND=torch.")

@@ -133,7 +133,7 @@ def main(argv):
     from benchmarks.overhead_setup import STEP_VARIANTS
     from benchmarks.overhead_setup import blocky_training_data
     from benchmarks.overhead_setup import step_variants
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from keras_rr.models import deeplab_v3_plus_resnet
     from keras_rr.ops import check_labels
 
     depth, size, batch, k = _MODEL.values()

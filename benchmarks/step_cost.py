@@ -46,7 +46,7 @@ def main(argv):
 
     from benchmarks.overhead_setup import blocky_training_data
     from benchmarks.overhead_setup import step_variants
-    from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
+    from keras_rr.models import deeplab_v3_plus_resnet
 
     backend = keras.backend.backend()
     if backend not in ("jax", "torch"):

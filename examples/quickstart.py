@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 import keras_rr
-from keras_rr.models.segmenter_builders import small_fcn
+from keras_rr.models import small_fcn
 
 NUM_CLASSES = 12
 

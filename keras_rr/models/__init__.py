@@ -1,42 +1,47 @@
-"""Models: the Region Rebalance training wrapper and segmenter builders.
+"""keras_rr.models: the Region Rebalance training wrapper and the segmenters to wrap.
 
-`RegionRebalanceSegmenter` and `tap_segmenter` are defined in
-`keras_rr.region_rebalance`; the builders of supported segmenters from explicit configs
-and KerasHub presets live in `keras_rr.models.segmenter_builders`; preset resolution that
-fails fast offline, and `segmenter_from_preset` (any KerasHub segmentation task preset), in
-`keras_rr.models.presets`; the paper's DeepLabV3+ on a ResNet-c dilated to output
-stride 8 (`deeplab_v3_plus_resnet_c`, `dilated_resnet`, `resnet_c_config` and its
-`ResizeLike` layer) in `keras_rr.models.resnet_c` (KerasHub is imported only when one is
-built); UPerNet on ResNet-c, Swin and MiT encoders (`uper_net_segmenter`, `uper_net_resnet_c`,
-`uper_net_swin`, `uper_net_mit`, `pyramid_encoder`, `SwinTransformerPyramid`) in
-`keras_rr.models.uper_net`, PSPNet on the dilated ResNet-c (`psp_net_resnet_c`) in
-`keras_rr.models.psp_net`, mmseg's auxiliary FCN head (`AuxiliaryFCNHead`) and the
-`"auxiliary_features"` contract in `keras_rr.models.auxiliary_head`; their layers
-(`BackbonePyramid`, `SwinTransformerPyramid`, `PassThrough`,
-`TorchAdaptiveAveragePooling2D`) one per module, and mmcv's conv building blocks in
-`keras_rr.models.conv_module`.
+A face: every name here is defined elsewhere (`keras_rr.region_rebalance` for the
+wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
+
+- Training: `RegionRebalanceSegmenter` wraps any segmenter with the region branch (and
+  mmseg's auxiliary head, `AuxiliaryFCNHead`); `tap_segmenter` finds what it reads.
+- Segmenters: `deeplab_v3_plus_resnet_c`, `psp_net_resnet_c`, `uper_net_resnet_c`,
+  `uper_net_swin` (the paper's mmseg networks), `uper_net_mit`, `uper_net_segmenter`
+  (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
+  `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
+  `MODEL_NAMES`).
+- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
+- Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
+  `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
+  inside the model.
+- Layers of these models (also in `keras_rr.layers`): `BackbonePyramid`,
+  `SwinTransformerPyramid`, `PassThrough`, `ResizeLike`, `TorchAdaptiveAveragePooling2D`.
 """
 
 from keras_rr.data.class_statistics import resolve_region_frequency
-from keras_rr.models import presets
-from keras_rr.models.auxiliary_head import AUXILIARY_FEATURES
-from keras_rr.models.auxiliary_head import AuxiliaryFCNHead
-from keras_rr.models.backbone_pyramid import BackbonePyramid
-from keras_rr.models.normalized_segmenter import NormalizedSegmenter
-from keras_rr.models.pass_through import PassThrough
-from keras_rr.models.presets import PresetUnavailableError
-from keras_rr.models.presets import segmenter_from_preset
-from keras_rr.models.psp_net import psp_net_resnet_c
-from keras_rr.models.resnet_c import ResizeLike
-from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
-from keras_rr.models.resnet_c import dilated_resnet
-from keras_rr.models.resnet_c import resnet_c_config
-from keras_rr.models.swin_transformer_pyramid import SwinTransformerPyramid
-from keras_rr.models.torch_adaptive_average_pooling import TorchAdaptiveAveragePooling2D
-from keras_rr.models.uper_net import pyramid_encoder
-from keras_rr.models.uper_net import uper_net_segmenter
-from keras_rr.models.uper_net import uper_net_mit
-from keras_rr.models.uper_net import uper_net_resnet_c
-from keras_rr.models.uper_net import uper_net_swin
+from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
+from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
+from keras_rr.networks.backbones.resnet_c import dilated_resnet
+from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.swin_transformer_pyramid import SwinTransformerPyramid
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.networks.layers.pass_through import PassThrough
+from keras_rr.networks.layers.resize_like import ResizeLike
+from keras_rr.networks.layers.torch_adaptive_average_pooling import TorchAdaptiveAveragePooling2D
+from keras_rr.networks.segmenters.builders import MODEL_NAMES
+from keras_rr.networks.segmenters.builders import build_segmenter
+from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet
+from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet_c
+from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
+from keras_rr.networks.segmenters.presets import PresetUnavailableError
+from keras_rr.networks.segmenters.presets import segmenter_from_preset
+from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
+from keras_rr.networks.segmenters.segformer import segformer_mit
+from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.networks.segmenters.uper_net import uper_net_mit
+from keras_rr.networks.segmenters.uper_net import uper_net_resnet_c
+from keras_rr.networks.segmenters.uper_net import uper_net_segmenter
+from keras_rr.networks.segmenters.uper_net import uper_net_swin
 from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter

@@ -12,7 +12,7 @@ import keras
 from keras import ops
 
 from keras_rr import validation
-from keras_rr.region_rebalance import replica_context
+from keras_rr import replica_context
 
 
 def torch_default_kernel_initializer():

@@ -6,10 +6,18 @@ ground-truth class) region (`region_mean`), each region feature is classified by
 head's own classifier, and `region_rebalance_loss` scores the region logits with the
 region-frequency prior. Like an mmsegmentation auxiliary head, it owns its layers and its
 loss; the segmenter wrapper only weights and adds what it returns.
+
+The head's options are defined once, by its signature: `region_head_options()` lists
+them with their defaults for the wrapper (`RegionRebalanceSegmenter(**options)`),
+`keras_rr.training.Variant(region_head=...)` and the config schema
+(`config.region_rebalance.*`). The paper's head and the authors' released head are the
+two named presets of `REGION_HEAD_PRESETS`.
 """
 
 import collections
+import inspect
 import os
+import types
 
 import keras
 import numpy as np
@@ -24,7 +32,7 @@ from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
 from keras_rr.region_rebalance.region_pooling import region_mean
 from keras_rr.region_rebalance.region_pooling import sample_labels_nearest
 from keras_rr.region_rebalance.region_pooling import segment_sums
-from keras_rr.region_rebalance import replica_context
+from keras_rr import replica_context
 from keras_rr.region_rebalance.region_feature_reducer import RegionFeatureReducer
 from keras_rr.region_rebalance.region_feature_reducer import torch_default_kernel_initializer
 from keras_rr.region_rebalance.region_rebalance_loss import region_rebalance_loss
@@ -45,21 +53,35 @@ Fields:
 """
 
 
-# The region branch of the authors' released code (docs/method.md, section 3, "The authors'
-# head"), as `RegionRebalanceHead` / `RegionRebalanceSegmenter` arguments; with it, train
-# with `loss_weight=1.0` (their `img_cls_weight`).
-AUTHORS_HEAD = {
-    "region_scope": "batch",
-    "pooling_resolution": "labels",
-    "align_corners": True,
-    "reduction_dim": 128,
-    "projection_dim": 512,
-    "classifier_dropout": 0.1,
-    "frozen_head": True,
-    "true_class_probability": 0.5,
-    "prior_epsilon": 1e-12,
-}
-AUTHORS_LOSS_WEIGHT = 1.0
+# The two region heads of the paper's experiments (docs/method.md, section 3), as
+# `RegionRebalanceHead` options (unlisted options keep their defaults), and the region-loss
+# weight λ each trains with:
+# - "paper": the head of the paper (eq. 6-8): regions per (image, class) pooled on the
+#   decoder's feature grid, a linear classifier, the prior log F(k); λ = 0.3. It is the
+#   head's defaults.
+# - "authors": the branch of the authors' released code: a frozen random 1x1 conv + BN to
+#   128 channels, features upsampled (align corners) to the labels, one region per class
+#   of the whole batch, a frozen MLP 128 -> 512 -> K with dropout 0.1, target probability
+#   0.5 on the true class, prior log(F / sum F + 1e-12); λ = 1.0 (their `img_cls_weight`).
+REGION_HEAD_PRESETS = types.MappingProxyType({
+    "paper": {},
+    "authors": {
+        "region_scope": "batch",
+        "pooling_resolution": "labels",
+        "align_corners": True,
+        "reduction_dim": 128,
+        "projection_dim": 512,
+        "classifier_dropout": 0.1,
+        "frozen_head": True,
+        "true_class_probability": 0.5,
+        "label_smoothing": 0.0,
+        "prior_epsilon": 1e-12,
+    },
+})
+REGION_LOSS_WEIGHTS = types.MappingProxyType({"paper": 0.3, "authors": 1.0})
+# The authors' released branch under the names the README has always used.
+AUTHORS_HEAD = REGION_HEAD_PRESETS["authors"]
+AUTHORS_LOSS_WEIGHT = REGION_LOSS_WEIGHTS["authors"]
 
 
 def _max_classes_per_image(region_frequency):
@@ -76,12 +98,15 @@ class RegionRebalanceHead(keras.layers.Layer):
     Called on decoder features and labels, it returns the *summed* region loss of the
     batch and the number of regions it holds, so that a caller can average over the
     regions of the global batch under a distribution strategy (the wrapper divides by
-    the count summed over replicas). `region_logits` exposes the intermediate region
-    logits and mask.
+    the count summed over replicas). `regions` returns the intermediate region logits,
+    labels and mask.
 
     The default classifier is a linear layer `C -> K` (the paper's region classifier);
     `projection_dim` inserts a ReLU projection `C -> projection_dim` before it, and
-    `region_classifier` replaces it with any layer mapping `(N, C)` to `(N, K)`.
+    `region_classifier` replaces it with any layer mapping `(N, C)` to `(N, K)`. The
+    defaults are the paper's head; `RegionRebalanceHead.from_preset("authors", ...)` (or
+    `**keras_rr.layers.AUTHORS_HEAD`) is the authors' released branch (see
+    `REGION_HEAD_PRESETS`).
 
     Args:
         num_classes: int. Number of classes `K`.
@@ -94,10 +119,12 @@ class RegionRebalanceHead(keras.layers.Layer):
         ignore_class: int or None. Label of unlabeled pixels. Defaults to `255`.
         label_smoothing: float in [0, 1). Label smoothing of the region targets.
             Defaults to `0.0`.
-        pooling_resolution: `"features"` (labels sampled to the feature grid) or
-            `"labels"` (features upsampled to the label size first). Defaults to
-            `"features"`.
-        pooling_method: `"auto"`, `"segment_sum"` or `"one_hot"`. Defaults to `"auto"`.
+        pooling_resolution: `"features"` (labels sampled nearest to the feature grid) or
+            `"labels"` (features upsampled bilinearly to the label size first, as the
+            authors' code). Defaults to `"features"`.
+        pooling_method: `"auto"`, `"segment_sum"` or `"one_hot"`: how `region_mean`
+            sums features per region (same result; `"auto"` picks the faster for the
+            backend). Defaults to `"auto"`.
         projection_dim: int or None. Width of a ReLU projection before the linear
             classifier. Defaults to `None` (linear classifier only).
         region_classifier: a layer mapping region features `(N, C)` to logits `(N, K)`,
@@ -113,6 +140,23 @@ class RegionRebalanceHead(keras.layers.Layer):
             it and it is below K: training crops never hold more classes than their
             image, so this cannot change results. None classifies all K slots.
             Defaults to `"auto"`.
+        region_scope: `"image"` (one region per (image, class), paper eq. 7) or
+            `"batch"` (one region per class of the whole global batch, the authors'
+            code). Defaults to `"image"`.
+        align_corners: bool. With `pooling_resolution="labels"`, upsample with
+            `align_corners=True` (the authors' code) instead of half-pixel centres.
+            Defaults to `False`.
+        reduction_dim: int or None. A `RegionFeatureReducer` (1x1 conv + BN) to this
+            many channels before pooling (the authors': 128). Defaults to `None`.
+        classifier_dropout: float in [0, 1). Dropout after the projection (needs
+            `projection_dim`; the authors': 0.1). Defaults to `0.0`.
+        frozen_head: bool. Keep the head's weights at their random (torch default)
+            initialisation: the authors' head is never updated. Defaults to `False`.
+        true_class_probability: float or None. Target probability of the true class,
+            the rest spread evenly (the authors': 0.5); excludes `label_smoothing`.
+            Defaults to `None`.
+        prior_epsilon: float or None. Use the prior `log(F / sum F + epsilon)` (the
+            authors': 1e-12) instead of `log max(F, 1)`. Defaults to `None`.
         **kwargs: `keras.layers.Layer` arguments such as `name` and `dtype`.
 
     Call arguments:
@@ -142,25 +186,26 @@ class RegionRebalanceHead(keras.layers.Layer):
         https://arxiv.org/abs/2204.01969), eq. 6-8.
     """
 
+    # The annotations type the config schema's fields (`region_head_options`).
     def __init__(
         self,
-        num_classes,
+        num_classes: int,
         region_frequency=None,
-        rebalance=True,
-        ignore_class=255,
-        label_smoothing=0.0,
-        pooling_resolution="features",
-        pooling_method="auto",
-        projection_dim=None,
+        rebalance: bool = True,
+        ignore_class: int | None = 255,
+        label_smoothing: float = 0.0,
+        pooling_resolution: str = "features",
+        pooling_method: str = "auto",
+        projection_dim: int | None = None,
         region_classifier=None,
-        max_regions_per_image="auto",
-        region_scope="image",
-        align_corners=False,
-        reduction_dim=None,
-        classifier_dropout=0.0,
-        frozen_head=False,
-        true_class_probability=None,
-        prior_epsilon=None,
+        max_regions_per_image: int | str | None = "auto",
+        region_scope: str = "image",
+        align_corners: bool = False,
+        reduction_dim: int | None = None,
+        classifier_dropout: float = 0.0,
+        frozen_head: bool = False,
+        true_class_probability: float | None = None,
+        prior_epsilon: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -436,3 +481,80 @@ class RegionRebalanceHead(keras.layers.Layer):
         if config.get("region_classifier") is not None:
             config["region_classifier"] = keras.saving.deserialize_keras_object(config["region_classifier"])
         return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, num_classes, region_frequency=None, **overrides):
+        """The head of a named preset: `"paper"` or `"authors"` (`REGION_HEAD_PRESETS`).
+
+        Train it with the preset's region-loss weight, `REGION_LOSS_WEIGHTS[preset]`.
+
+        Args:
+            preset: str. `"paper"` or `"authors"`.
+            num_classes: int.
+            region_frequency: F(k), as for the constructor. Defaults to `None`.
+            **overrides: other constructor arguments (e.g. `name`, `ignore_class`).
+
+        Returns:
+            `RegionRebalanceHead`.
+
+        Example:
+
+        >>> head = RegionRebalanceHead.from_preset("authors", 150, stats, name="region_head")
+        """
+        preset = validation.check_choice(preset, tuple(REGION_HEAD_PRESETS), "preset")
+        return cls(num_classes, region_frequency, **{**REGION_HEAD_PRESETS[preset], **overrides})
+
+
+# Constructor arguments the wrapper states itself (the segmenter's class count, the
+# region prior, the ignore label) rather than as region head options.
+_WRAPPER_ARGUMENTS = ("num_classes", "region_frequency", "ignore_class")
+
+
+def region_head_options():
+    """The region head's options and their defaults, read from its signature.
+
+    Every constructor argument of `RegionRebalanceHead` but `num_classes`,
+    `region_frequency` and `ignore_class` (which the wrapper takes itself):
+    `RegionRebalanceSegmenter` accepts them as keyword arguments, `Variant` as its
+    `region_head` dict, and the config schema has a field for each one of a single
+    scalar type (`region_head_config_fields`).
+
+    Returns:
+        dict `{name: default}`, in signature order.
+
+    Example:
+
+    >>> region_head_options()["pooling_resolution"]
+    'features'
+    """
+    parameters = inspect.signature(RegionRebalanceHead.__init__).parameters.values()
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in _WRAPPER_ARGUMENTS
+    }
+
+
+def region_head_config_fields():
+    """The options a config can set: `{name: (default, type)}` for those of one scalar type.
+
+    An option annotated with one of `bool`, `int`, `float`, `str` (optionally `| None`)
+    becomes the field `config.region_rebalance.<name>`; `region_classifier` (a layer)
+    and `max_regions_per_image` (int or `"auto"`) do not.
+
+    Returns:
+        dict `{name: (default, type)}`.
+
+    Example:
+
+    >>> region_head_config_fields()["projection_dim"]
+    (None, <class 'int'>)
+    """
+    annotations = inspect.signature(RegionRebalanceHead.__init__).parameters
+    fields = {}
+    for name, default in region_head_options().items():
+        annotation = annotations[name].annotation
+        kinds = [t for t in getattr(annotation, "__args__", (annotation,)) if t is not type(None)]
+        if len(kinds) == 1 and kinds[0] in (bool, int, float, str):
+            fields[name] = (default, kinds[0])
+    return fields

@@ -7,45 +7,12 @@ computes cannot drift apart.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.pixel_losses.balanced_softmax_cross_entropy import log_class_prior
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none")
-
-
-def log_class_prior(class_counts, num_classes=None, name="class_counts", epsilon=None):
-    """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
-
-    The prior of balanced softmax: with region counts F(k) it is the Region Rebalance
-    prior (paper eq. 8); the pixel balanced-softmax ablations use it with pixel counts.
-    Counts of 0 are clamped to 1 so an absent class gets the smallest prior instead of
-    `-inf` (which would turn into NaN in the softmax). Counts need not be normalised:
-    a constant shift of all logits leaves the softmax unchanged.
-
-    Args:
-        class_counts: array-like `(K,)` of non-negative counts (pixels, regions or
-            images per class).
-        num_classes: int or None. If given, the expected length.
-        name: str. Argument name used in error messages.
-        epsilon: float or None. If given, the prior is `log(count / sum(counts) + epsilon)`
-            instead (the authors' released code uses 1e-12): the same for present
-            classes up to a constant shift, but an absent class gets about
-            `log(epsilon)` and is effectively never predicted. Defaults to `None`.
-
-    Returns:
-        float32 NumPy array `(K,)`.
-
-    Example:
-
-    >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
-    """
-    counts = validation.check_counts(class_counts, name, num_classes)
-    if epsilon is not None:
-        epsilon = validation.check_number(epsilon, "epsilon", minimum=0.0, min_inclusive=False)
-        return np.log(counts / max(float(np.sum(counts)), 1.0) + epsilon).astype("float32")
-    return np.log(np.maximum(counts, 1.0)).astype("float32")
 
 
 def region_cross_entropy(region_logits, log_prior=None, label_smoothing=0.0, region_labels=None):

@@ -14,12 +14,16 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_rr import replica_context
 from keras_rr import validation
 from keras_rr.data.elements import extract_label
-from keras_rr.models.auxiliary_head import AUXILIARY_FEATURES
-from keras_rr.models.normalized_segmenter import NormalizedSegmenter
-from keras_rr.region_rebalance import replica_context
+from keras_rr.export.export_segmenter import export_segmenter
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
+from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
 from keras_rr.region_rebalance.region_rebalance_head import RegionRebalanceHead
+from keras_rr.region_rebalance.region_rebalance_head import region_head_options
 from keras_rr.region_rebalance.segmenter_tap import tap_segmenter
 
 
@@ -48,12 +52,28 @@ def _with_region_branch(method_name):
     return method
 
 
-# The region head's arguments the wrapper takes (and serialises) under the same names.
-_HEAD_ARGUMENTS = (
-    "region_frequency", "rebalance", "pooling_resolution", "pooling_method", "projection_dim",
-    "label_smoothing", "region_classifier", "max_regions_per_image", "region_scope", "align_corners",
-    "reduction_dim", "classifier_dropout", "frozen_head", "true_class_probability", "prior_epsilon",
-)
+def _region_head(region_head, num_classes, region_frequency, ignore_class, options):
+    """The `RegionRebalanceHead` for the wrapper's `region_head` argument and head options."""
+    if region_head is None:
+        return RegionRebalanceHead(
+            num_classes, region_frequency=region_frequency, ignore_class=ignore_class, name="region_head", **options
+        )
+    if not isinstance(region_head, RegionRebalanceHead):
+        raise ValueError(
+            "`region_head` must be a `keras_rr.layers.RegionRebalanceHead` (or None to build one from the "
+            f"head options). Received: region_head={region_head!r}"
+        )
+    if options or region_frequency is not None:
+        given = sorted(options) + (["region_frequency"] if region_frequency is not None else [])
+        raise ValueError(
+            f"Pass the region head's options to the head you pass as `region_head`, not to the wrapper. "
+            f"Received: region_head and {given}"
+        )
+    if region_head.num_classes != num_classes:
+        raise ValueError(
+            f"The region head classifies {region_head.num_classes} classes but num_classes={num_classes}."
+        )
+    return region_head
 
 
 def _auxiliary_head(head, num_classes):
@@ -61,13 +81,11 @@ def _auxiliary_head(head, num_classes):
     if head is None or head is False:
         return None
     if head is True:
-        from keras_rr.models.auxiliary_head import AuxiliaryFCNHead
-
         return AuxiliaryFCNHead(num_classes, name="auxiliary_head")
-    if not isinstance(head, keras.layers.Layer) or not hasattr(head, "loss_weight"):
+    if not isinstance(head, AuxiliaryFCNHead):
         raise ValueError(
-            "`auxiliary_head` must be None, True or a layer with a `loss_weight` attribute, "
-            f"e.g. keras_rr.models.AuxiliaryFCNHead({num_classes}). Received: auxiliary_head={head!r}"
+            "`auxiliary_head` must be None, True or a `keras_rr.models.AuxiliaryFCNHead` (or a subclass: "
+            f"its `compute_loss` and `loss_weight` are what `fit` uses). Received: auxiliary_head={head!r}"
         )
     return head
 
@@ -110,54 +128,39 @@ class RegionRebalanceSegmenter(keras.Model):
             reads. Defaults to `None` (found automatically).
         loss_weight: float. λ, the weight of the region loss. Defaults to `0.3`.
         ignore_class: int or None. Label of unlabeled pixels. Defaults to `255`.
-        rebalance: bool. Add `log F` to region logits (balanced softmax). `False` gives
-            the "region branch only" ablation (plain CE on regions). Defaults to `True`.
-        pooling_resolution: `"features"` (pool on the feature grid, labels sampled
-            nearest) or `"labels"` (upsample features to the label size first, like the
-            authors' code). Defaults to `"features"`.
-        pooling_method: `"auto"`, `"segment_sum"` or `"one_hot"`. Defaults to `"auto"`.
-        projection_dim: int or None. If set, the region classifier is
-            `Dense(projection_dim, relu) -> Dense(K)`; otherwise a single `Dense(K)`.
-            Defaults to `None`.
-        label_smoothing: float. Label smoothing of region targets. Defaults to `0.0`.
-        region_classifier: a layer mapping `(..., C)` region features to `(..., K)`
-            logits, overriding the default head. Defaults to `None`.
         pool_before_upsampling: bool. If the classifier reads a bilinearly upsampled
             decoder map (KerasHub DeepLabV3 upsamples 4x right before it, as does
             KerasCV DeepLabV3Plus), pool the map before the upsampling: the region
             means differ only by interpolation at region borders and the pooling costs
             16x less (see README, Benchmarks). `False` pools exactly the classifier's
             input. Ignored when `feature_layer` is given. Defaults to `True`.
-        max_regions_per_image: int, None or `"auto"`: classify at most this many regions
-            per image, so the branch's cost does not grow with K² (see
-            `keras_rr.layers.RegionRebalanceHead`). With a limit, `fit` and `evaluate`
-            log `region_overflow` (regions dropped per batch) and warn once when any
-            was dropped. Defaults to `"auto"` (the statistics' largest number of classes
-            in one training image, which no training crop exceeds).
-        region_scope, align_corners, reduction_dim, classifier_dropout, frozen_head,
-            true_class_probability, prior_epsilon: the region head's options (see
-            `keras_rr.layers.RegionRebalanceHead`). `keras_rr.layers.AUTHORS_HEAD` sets
-            them (with `pooling_resolution` and `projection_dim`) to the authors'
-            released branch; pass it with `loss_weight=1.0`:
-            `RegionRebalanceSegmenter(seg, K, F, loss_weight=1.0, **AUTHORS_HEAD)`.
+        region_head: a `keras_rr.layers.RegionRebalanceHead` or None. The region
+            branch's head, built by you (e.g. `RegionRebalanceHead.from_preset("authors",
+            K, F)`); None builds one from `num_classes`, `region_frequency`,
+            `ignore_class` and the head options in `**kwargs`. Defaults to `None`.
         region_branch: bool. `False` trains without the region branch (a baseline with
             only the auxiliary head): no `region_head`, no `region_loss`, and
             `region_frequency` is not needed. Defaults to `True`.
-        auxiliary_head: None, `True` or a layer. mmsegmentation's auxiliary FCN head, a
-            second training-only branch: it reads the segmenter's
-            `auxiliary_feature_layer` map, its logits are resized (bilinear) to the
-            labels and scored with the pixel loss, and `auxiliary_head.loss_weight`
-            times that loss is added (`fit` logs it unweighted as `auxiliary_loss`).
-            `True` builds `keras_rr.models.AuxiliaryFCNHead(num_classes)` (mmseg's:
-            256 channels, dropout 0.1, weight 0.4); or pass an `AuxiliaryFCNHead` (or
-            any layer mapping the map to `(B, h, w, num_classes)` logits with a
-            `loss_weight` attribute). Its weights live in the wrapper, never in the
-            segmenter or an export. Defaults to `None`.
+        auxiliary_head: None, `True` or a `keras_rr.models.AuxiliaryFCNHead`.
+            mmsegmentation's auxiliary FCN head, a second training-only branch: it
+            reads the segmenter's `auxiliary_feature_layer` map and
+            `auxiliary_head.loss_weight * auxiliary_head.compute_loss(...)` is added
+            (its logits resized to the labels and scored with the compiled pixel loss;
+            `fit` logs the unweighted loss as `auxiliary_loss`). `True` builds
+            `AuxiliaryFCNHead(num_classes)` (mmseg's: 256 channels, dropout 0.1,
+            weight 0.4). Its weights live in the wrapper, never in the segmenter or an
+            export. Defaults to `None`.
         auxiliary_feature_layer: str. The segmenter's top-level layer the auxiliary
             head reads. Defaults to `"auxiliary_features"` (the stage-3 map of
             `keras_rr.models.uper_net_*`, `psp_net_resnet_c` and
             `deeplab_v3_plus_resnet_c`).
-        **kwargs: `keras.Model` arguments such as `name`.
+        **kwargs: the region head's options, a convenience for `region_head=None`:
+            any `keras_rr.layers.RegionRebalanceHead` argument but `num_classes`,
+            `region_frequency` and `ignore_class` (`rebalance`, `pooling_resolution`,
+            `projection_dim`, `max_regions_per_image`, ...; see that class: its
+            defaults are the paper's head, `**keras_rr.layers.AUTHORS_HEAD` the
+            authors' released one, to train with `loss_weight=1.0`); and
+            `keras.Model` arguments such as `name`.
 
     Attributes:
         segmenter: the wrapped model (what `predict` and the export run); for a KerasHub
@@ -197,21 +200,8 @@ class RegionRebalanceSegmenter(keras.Model):
         feature_layer=None,
         loss_weight=0.3,
         ignore_class=255,
-        rebalance=True,
-        pooling_resolution="features",
-        pooling_method="auto",
-        projection_dim=None,
-        label_smoothing=0.0,
-        region_classifier=None,
         pool_before_upsampling=True,
-        max_regions_per_image="auto",
-        region_scope="image",
-        align_corners=False,
-        reduction_dim=None,
-        classifier_dropout=0.0,
-        frozen_head=False,
-        true_class_probability=None,
-        prior_epsilon=None,
+        region_head=None,
         region_branch=True,
         auxiliary_head=None,
         auxiliary_feature_layer=AUXILIARY_FEATURES,
@@ -219,33 +209,19 @@ class RegionRebalanceSegmenter(keras.Model):
     ):
         num_classes = validation.check_num_classes(num_classes, minimum=2)
         loss_weight = validation.check_number(loss_weight, "loss_weight", minimum=0.0)
+        ignore_class = validation.check_ignore_class(ignore_class)
         region_branch = bool(region_branch)
+        head_options = {key: kwargs.pop(key) for key in region_head_options() if key in kwargs}
         auxiliary_head = _auxiliary_head(auxiliary_head, num_classes)
         if not region_branch and auxiliary_head is None:
             raise ValueError(
                 "With `region_branch=False` and no `auxiliary_head` the wrapper adds nothing to "
                 "the segmenter: compile and fit the segmenter itself."
             )
-        region_head = None if not region_branch else RegionRebalanceHead(
-            num_classes,
-            region_frequency=region_frequency,
-            rebalance=rebalance,
-            ignore_class=ignore_class,
-            label_smoothing=label_smoothing,
-            pooling_resolution=pooling_resolution,
-            pooling_method=pooling_method,
-            projection_dim=projection_dim,
-            region_classifier=region_classifier,
-            max_regions_per_image=max_regions_per_image,
-            region_scope=region_scope,
-            align_corners=align_corners,
-            reduction_dim=reduction_dim,
-            classifier_dropout=classifier_dropout,
-            frozen_head=frozen_head,
-            true_class_probability=true_class_probability,
-            prior_epsilon=prior_epsilon,
-            name="region_head",
-        )
+        if region_branch:
+            region_head = _region_head(region_head, num_classes, region_frequency, ignore_class, head_options)
+        else:
+            region_head = None
         if not isinstance(segmenter, NormalizedSegmenter) and _has_image_converter(segmenter):
             # A KerasHub task normalises its inputs in `task.predict`'s data pipeline, not
             # in its graph; moving that into the model keeps `predict` equal to the
@@ -255,7 +231,7 @@ class RegionRebalanceSegmenter(keras.Model):
         self.segmenter = segmenter
         self.num_classes = num_classes
         self.loss_weight = loss_weight
-        self.ignore_class = validation.check_ignore_class(ignore_class)
+        self.ignore_class = ignore_class
         self.feature_layer = feature_layer
         self.pool_before_upsampling = bool(pool_before_upsampling)
         self.region_branch = region_branch
@@ -280,7 +256,7 @@ class RegionRebalanceSegmenter(keras.Model):
         self.auxiliary_head = auxiliary_head
         self.outputs_probabilities = tap.outputs_probabilities
         self.feature_description = tap.description
-        if region_head is not None:
+        if region_head is not None and not region_head.built:
             region_head.build(tap.model.outputs[1].shape)
         self.region_head = region_head
 
@@ -439,23 +415,6 @@ class RegionRebalanceSegmenter(keras.Model):
             logits = ops.image.resize(logits, label_hw, interpolation="bilinear", data_format="channels_last")
         return logits
 
-    def _global_mean_pixel_loss(self, labels, logits, sample_weight):
-        """Cross-entropy averaged over the labelled pixels of the *global* batch.
-
-        Keras' own reduction averages per replica, which differs from one device as
-        soon as replicas hold different numbers of ignored pixels. Returns this
-        replica's share (local sum / global count); the shares add up to the mean.
-        """
-        per_pixel = keras.losses.sparse_categorical_crossentropy(
-            labels, logits, from_logits=True, ignore_class=self.ignore_class
-        )
-        valid = ops.ones_like(per_pixel) if self.ignore_class is None else ops.cast(labels != self.ignore_class, "float32")
-        per_pixel = ops.cast(per_pixel, "float32") * valid
-        if sample_weight is not None:
-            per_pixel = per_pixel * validation.pixel_weight_map(sample_weight, labels)
-        global_count = replica_context.cross_replica_sum(ops.sum(valid))
-        return ops.sum(per_pixel) / ops.maximum(global_count, 1.0)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.pixel_loss is None:
             raise ValueError("Call `compile()` before training or evaluating the model.")
@@ -493,8 +452,12 @@ class RegionRebalanceSegmenter(keras.Model):
                 self.region_overflow_tracker.update_state(replica_context.cross_replica_sum(dropped))
 
         if self.auxiliary_head is not None:
-            # mmseg's auxiliary head: the same pixel loss on its logits resized to the labels.
-            auxiliary_loss = self._pixel_loss_of(y_pred["auxiliary_logits"], labels, sample_weight)
+            # mmseg's auxiliary head scores its own logits (resized to the labels) with the
+            # compiled pixel loss; the default is the same global-batch cross-entropy.
+            auxiliary_loss = self.auxiliary_head.compute_loss(
+                labels, y_pred["auxiliary_logits"], self.ignore_class, sample_weight,
+                pixel_loss=None if self._pixel_loss_is_default else self.pixel_loss,
+            )
             total = total + self.auxiliary_head.loss_weight * auxiliary_loss
             self.auxiliary_loss_tracker.update_state(auxiliary_loss * replicas, sample_weight=batch_size)
 
@@ -506,7 +469,12 @@ class RegionRebalanceSegmenter(keras.Model):
         """The pixel loss of logits resized (bilinear) to the labels: this replica's share."""
         logits = self._pixel_logits(logits, labels)
         if self._pixel_loss_is_default:
-            return self._global_mean_pixel_loss(labels, logits, sample_weight)
+            # Averaged over the labelled pixels of the *global* batch: Keras' own
+            # reduction averages per replica, which differs from one device as soon as
+            # replicas hold different numbers of ignored pixels.
+            return masked_cross_entropy(
+                labels, logits, self.num_classes, self.ignore_class, sample_weight=sample_weight, across_replicas=True
+            )
         # Keras Loss objects divide by the replica count themselves.
         return ops.cast(self.pixel_loss(labels, logits, sample_weight), "float32")
 
@@ -537,14 +505,11 @@ class RegionRebalanceSegmenter(keras.Model):
         Returns:
             What `keras_rr.export.export_segmenter` returns.
         """
-        from keras_rr.export import export_segmenter
-
         return export_segmenter(self, filepath, format=format, **kwargs)
 
     # ---------------------------------------------------------------- serialization
     def get_config(self):
         config = super().get_config()
-        head = {} if self.region_head is None else self.region_head.get_config()
         config.update(
             {
                 "segmenter": keras.saving.serialize_keras_object(self.segmenter),
@@ -558,8 +523,9 @@ class RegionRebalanceSegmenter(keras.Model):
                     None if self.auxiliary_head is None else keras.saving.serialize_keras_object(self.auxiliary_head)
                 ),
                 "auxiliary_feature_layer": self.auxiliary_feature_layer,
-                # The region head's settings, under the wrapper's argument names.
-                **{key: head[key] for key in _HEAD_ARGUMENTS if key in head},
+                "region_head": (
+                    None if self.region_head is None else keras.saving.serialize_keras_object(self.region_head)
+                ),
             }
         )
         return config
@@ -568,7 +534,9 @@ class RegionRebalanceSegmenter(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         config["segmenter"] = keras.saving.deserialize_keras_object(config["segmenter"])
-        for key in ("region_classifier", "auxiliary_head"):
+        # Files written before the head was serialised whole hold its options flat, which
+        # the constructor still takes.
+        for key in ("region_classifier", "auxiliary_head", "region_head"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)

@@ -10,7 +10,7 @@ import collections
 
 import keras
 
-from keras_rr.layers.image_normalization import ImageNormalization
+from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 
 SegmenterTap = collections.namedtuple(
     "SegmenterTap", ["model", "outputs_probabilities", "description"]
@@ -319,7 +319,7 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
             f"(channels_last). Received: output shape {tuple(output.shape)}"
         )
 
-    if _is_normalized(segmenter):
+    if isinstance(segmenter, NormalizedSegmenter):
         return _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer)
     extra = [] if auxiliary_layer is None else [_auxiliary_output(segmenter, auxiliary_layer)]
     if feature_layer is not None:
@@ -347,13 +347,6 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
                 description += f" before '{producer.name}'"
     model = keras.Model(segmenter.inputs, [logits, features, *extra], name=f"{segmenter.name}_tap")
     return SegmenterTap(model, probabilities, description)
-
-
-def _is_normalized(segmenter):
-    """A `keras_rr.models.NormalizedSegmenter` (duck-typed: the models package imports us)."""
-    return isinstance(getattr(segmenter, "normalization", None), ImageNormalization) and isinstance(
-        getattr(segmenter, "inner", None), keras.Model
-    )
 
 
 def _tap_normalized(segmenter, num_classes, feature_layer, pool_before_upsampling, auxiliary_layer):

@@ -25,9 +25,13 @@ import importlib.util
 import os
 
 from keras_rr import validation
-from keras_rr.models.segmenter_builders import check_model_config
-from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_HEAD as _AUTHORS_HEAD_OPTIONS
-from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_LOSS_WEIGHT
+from keras_rr.networks.segmenters.builders import check_model_config
+from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
+from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
+from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
+from keras_rr.region_rebalance.region_rebalance_head import REGION_HEAD_PRESETS
+from keras_rr.region_rebalance.region_rebalance_head import REGION_LOSS_WEIGHTS
+from keras_rr.region_rebalance.region_rebalance_head import region_head_config_fields
 from keras_rr.training.distribution import STRATEGY_BACKENDS
 from keras_rr.training.optimizers import OPTIMIZER_NAMES
 from keras_rr.training.optimizers import SCHEDULE_NAMES
@@ -35,9 +39,6 @@ from keras_rr.training.optimizers import SCHEDULE_NAMES
 STRATEGIES = tuple(STRATEGY_BACKENDS)
 EVAL_MODES = ("whole", "slide", "multi_scale")
 VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head", "random_init")
-# The authors' released region branch (docs/method.md, section 3): the head options of
-# `keras_rr.layers.AUTHORS_HEAD` and their region-loss weight 1.0.
-AUTHORS_HEAD = {**_AUTHORS_HEAD_OPTIONS, "label_smoothing": 0.0, "loss_weight": AUTHORS_LOSS_WEIGHT}
 # The paper's multi-scale evaluation (m.s. columns), with horizontal flip.
 PAPER_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
@@ -105,7 +106,7 @@ def default_config():
     model.image_size = 64  # square input size
     model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet*, uper_net_resnet_c, psp_net_resnet_c): 18 ... 101
     # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
-    # tiny, small, base, base_window12 (`keras_rr.models.uper_net.SWIN_VARIANTS`).
+    # tiny, small, base, base_window12 (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`).
     model.variant = "b0"
     model.width = 32  # decoder channels (small_fcn)
     model.channels = placeholder(int)  # head width of the mmseg heads (UPerNet, PSPNet, DeepLabV3+); unset: 512
@@ -115,7 +116,7 @@ def default_config():
     # `save_to_preset` (offline use). At most one of the two; `small_fcn` takes neither.
     # The preset's image converter normalisation becomes the model's first layer (the
     # models take 0-255 RGB); offline, a remote handle fails within seconds
-    # (`keras_rr.models.presets.resolve_preset`; `KERAS_RR_OFFLINE=1` skips the probe).
+    # (`keras_rr.networks.segmenters.presets.resolve_preset`; `KERAS_RR_OFFLINE=1` skips the probe).
     # A whole segmenter of the named family (e.g. "deeplab_v3_plus_resnet50_pascalvoc",
     # "segformer_b0_ade20k_512"), re-headed to `data.num_classes` if its count differs;
     # `depth` / `variant` are then unused.
@@ -129,18 +130,13 @@ def default_config():
     rr = config.region_rebalance = ml_collections.ConfigDict()
     rr.enabled = False  # train with the region branch (`RegionRebalanceSegmenter`)
     rr.loss_weight = 0.3  # λ of the region loss
-    rr.rebalance = True  # region prior in the region loss (False: "component I")
-    rr.projection_dim = placeholder(int)  # projection MLP of the region head (authors' code)
-    rr.label_smoothing = 0.0  # region label smoothing (authors' code)
-    rr.pooling_resolution = "features"  # "features" or "labels" (authors' code)
-    # The rest of the authors' released branch (`:authors_head`; keras_rr.layers.RegionRebalanceHead).
-    rr.region_scope = "image"  # "image" (paper eq. 7) or "batch" (authors' code)
-    rr.align_corners = False  # align_corners=True upsampling for pooling_resolution="labels"
-    rr.reduction_dim = placeholder(int)  # frozen-able 1x1 conv + BN before pooling (authors: 128)
-    rr.classifier_dropout = 0.0  # dropout after the projection (authors: 0.1)
-    rr.frozen_head = False  # region head weights fixed at their random init (authors: True)
-    rr.true_class_probability = placeholder(float)  # target of the true class (authors: 0.5)
-    rr.prior_epsilon = placeholder(float)  # prior log(F / sum F + eps) (authors: 1e-12)
+    # One field per option of the region head, at its default (the paper's head): the
+    # meaning of each is in `keras_rr.layers.RegionRebalanceHead`'s Args (rebalance,
+    # label_smoothing, pooling_resolution, pooling_method, projection_dim, region_scope,
+    # align_corners, reduction_dim, classifier_dropout, frozen_head,
+    # true_class_probability, prior_epsilon); `:authors_head` sets the authors' branch.
+    for name, (default, kind) in region_head_config_fields().items():
+        rr[name] = placeholder(kind) if default is None else default
 
     # mmseg's auxiliary FCN head on the backbone's stage-3 map (`keras_rr.models.AuxiliaryFCNHead`),
     # a training-only branch beside the region branch: models with an "auxiliary_features"
@@ -265,7 +261,8 @@ def apply_variant(config, arg=None):
       head.
     - `multi_scale`: evaluate multi-scale + flip (the paper's m.s. column).
     - `authors_head`: the region branch of the authors' released code
-      (`AUTHORS_HEAD`, docs/method.md section 3): frozen random 1x1 conv + BN to 128
+      (`keras_rr.layers.REGION_HEAD_PRESETS["authors"]`, docs/method.md section 3):
+      frozen random 1x1 conv + BN to 128
       channels, align-corners upsampling to the labels, one region per class of the
       batch, frozen MLP 128 -> 512 -> K with dropout 0.1, true-class target 0.5, prior
       `log(F / sum F + 1e-12)`, region loss weight 1.0.
@@ -296,7 +293,8 @@ def apply_variant(config, arg=None):
             config.eval.flip = True
             config.eval.scales = PAPER_SCALES
         elif name == "authors_head":
-            config.region_rebalance.update(AUTHORS_HEAD)
+            config.region_rebalance.update(REGION_HEAD_PRESETS["authors"])
+            config.region_rebalance.loss_weight = REGION_LOSS_WEIGHTS["authors"]
         elif name == "random_init":
             _clear_pretrained_weights(config)
         elif name:
@@ -355,8 +353,6 @@ def validate_config(config):
     """
     from keras_rr.data.datasets import DATASETS
     from keras_rr.losses import PIXEL_LOSSES
-    from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
-    from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:
@@ -366,6 +362,7 @@ def validate_config(config):
         (config.loss.name, PIXEL_LOSSES, "loss.name"),
         (config.region_rebalance.pooling_resolution, POOLING_RESOLUTIONS, "region_rebalance.pooling_resolution"),
         (config.region_rebalance.get("region_scope", "image"), REGION_SCOPES, "region_rebalance.region_scope"),
+        (config.region_rebalance.get("pooling_method", "auto"), POOLING_METHODS, "region_rebalance.pooling_method"),
         (config.optimizer.name, OPTIMIZER_NAMES, "optimizer.name"),
         (config.schedule.name, SCHEDULE_NAMES, "schedule.name"),
         (config.train.strategy, STRATEGIES, "train.strategy"),

@@ -43,7 +43,7 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
     >>> run_demo("outputs/demo", seeds=3, epochs=10)
     """
     import keras_rr
-    from keras_rr.models.segmenter_builders import small_fcn
+    from keras_rr.models import small_fcn
     from keras_rr.training import report
     from keras_rr.training.experiment import run_paired_experiment
     from keras_rr.training.variant import BASELINE

@@ -263,7 +263,7 @@ def _run(config, workdir, dist, step_hooks, progress, resume):
 
 def _build(config, data):
     """The segmenter of `config.model`, compiled (or wrapped and compiled) for its variant."""
-    from keras_rr.models.segmenter_builders import build_segmenter
+    from keras_rr.models import build_segmenter
     from keras_rr.training.optimizers import build_optimizer
     from keras_rr.training.variant import Variant
 

@@ -1,7 +1,8 @@
 """`Variant`: one training recipe of a comparison, from a config and into a compiled model.
 
 A `Variant` names the pixel loss and the Region Rebalance settings of a run (the
-region branch on or off, λ, the region prior, the authors' head options).
+region branch on or off, λ, the region head's options as `RegionRebalanceHead` takes
+them).
 `Variant.from_config` reads them from a config's `loss` and `region_rebalance`
 sections; `Variant.compile_model` wraps a segmenter in a `RegionRebalanceSegmenter`
 when the region branch is on and compiles it with the pixel loss. The trainer
@@ -20,11 +21,10 @@ model.fit(images, labels)
 
 import dataclasses
 
-# Head options beyond the paper's (the authors' released branch), passed through as is.
-_AUTHORS_OPTIONS = (
-    "region_scope", "align_corners", "reduction_dim", "classifier_dropout", "frozen_head",
-    "true_class_probability", "prior_epsilon",
-)
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.pixel_losses.by_name import make_pixel_loss
+from keras_rr.region_rebalance.region_rebalance_head import region_head_options
+from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,14 +39,10 @@ class Variant:
             `"cross_entropy"`.
         region_rebalance: bool. Train with the region branch. Defaults to `False`.
         loss_weight: float. λ of the region loss. Defaults to `0.3`.
-        rebalance: bool. Region prior in the region loss (False: "component I").
-            Defaults to `True`.
-        projection_dim: int or None. Projection MLP in the region head (authors' code).
-        label_smoothing: float. Region label smoothing (authors' code). Defaults to `0`.
-        pooling_resolution: str. `"features"` or `"labels"`. Defaults to `"features"`.
-        region_scope, align_corners, reduction_dim, classifier_dropout, frozen_head,
-            true_class_probability, prior_epsilon: the region head's options of the
-            authors' released branch (`keras_rr.layers.RegionRebalanceHead`).
+        region_head: dict. Options of the region head that differ from its defaults
+            (the paper's head): any `keras_rr.layers.RegionRebalanceHead` option, e.g.
+            `{"rebalance": False}` (the "component I" ablation) or
+            `keras_rr.layers.AUTHORS_HEAD`. Defaults to `{}`.
         auxiliary_head: bool. Train with mmseg's auxiliary FCN head on the segmenter's
             `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`). Defaults to
             `False`.
@@ -56,26 +52,29 @@ class Variant:
     Example:
 
     >>> Variant("RR λ=0.1", region_rebalance=True, loss_weight=0.1)
+    >>> Variant("RR without the prior", region_rebalance=True, region_head={"rebalance": False})
     """
 
     name: str
     pixel_loss: str = "cross_entropy"
     region_rebalance: bool = False
     loss_weight: float = 0.3
-    rebalance: bool = True
-    projection_dim: int = None
-    label_smoothing: float = 0.0
-    pooling_resolution: str = "features"
-    region_scope: str = "image"
-    align_corners: bool = False
-    reduction_dim: int = None
-    classifier_dropout: float = 0.0
-    frozen_head: bool = False
-    true_class_probability: float = None
-    prior_epsilon: float = None
+    region_head: dict = dataclasses.field(default_factory=dict)
     auxiliary_head: bool = False
     auxiliary_loss_weight: float = 0.4
     auxiliary_channels: int = 256
+
+    def __post_init__(self):
+        defaults = region_head_options()
+        unknown = sorted(set(self.region_head) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"Unknown region head options {unknown}. Expected names from {sorted(defaults)}. "
+                f"Received: region_head={dict(self.region_head)}"
+            )
+        # Only what differs from the head's defaults, so equal recipes compare equal.
+        changed = {key: value for key, value in self.region_head.items() if value != defaults[key]}
+        object.__setattr__(self, "region_head", changed)
 
     @classmethod
     def from_config(cls, config):
@@ -95,22 +94,14 @@ class Variant:
         """
         rr = config["region_rebalance"]
         auxiliary = config.get("auxiliary_head") or {}
-
-        def optional(key):
-            # Fields of the authors' head may be absent from a dict: the class default.
-            value = rr.get(key)
-            return getattr(cls, key) if value is None else value
-
+        # Head fields absent from a dict (or unset) keep the head's defaults.
+        head = {key: rr[key] for key in region_head_options() if rr.get(key) is not None}
         return cls(
             name=config.get("name", "run"),
             pixel_loss=config["loss"]["name"],
             region_rebalance=bool(rr["enabled"]),
             loss_weight=float(rr["loss_weight"]),
-            rebalance=bool(optional("rebalance")),
-            projection_dim=optional("projection_dim") or None,
-            label_smoothing=float(optional("label_smoothing")),
-            pooling_resolution=optional("pooling_resolution"),
-            **{key: optional(key) for key in _AUTHORS_OPTIONS},
+            region_head=head,
             auxiliary_head=bool(auxiliary.get("enabled", False)),
             auxiliary_loss_weight=float(auxiliary.get("loss_weight", cls.auxiliary_loss_weight)),
             auxiliary_channels=int(auxiliary.get("channels", cls.auxiliary_channels)),
@@ -138,10 +129,6 @@ class Variant:
 
         >>> model = BASELINE.compile_model(segmenter, 12, statistics, keras.optimizers.SGD(0.01))
         """
-        from keras_rr.losses import make_pixel_loss
-        from keras_rr.models import AuxiliaryFCNHead
-        from keras_rr.models import RegionRebalanceSegmenter
-
         if self.region_rebalance or self.auxiliary_head:
             auxiliary_head = None
             if self.auxiliary_head:
@@ -158,12 +145,8 @@ class Variant:
                 auxiliary_head=auxiliary_head,
                 loss_weight=self.loss_weight,
                 ignore_class=ignore_class,
-                rebalance=self.rebalance,
-                projection_dim=self.projection_dim,
-                label_smoothing=self.label_smoothing,
-                pooling_resolution=self.pooling_resolution,
                 feature_layer=feature_layer,
-                **{key: getattr(self, key) for key in _AUTHORS_OPTIONS},
+                **self.region_head,
             )
             if self.pixel_loss == "cross_entropy":
                 loss = "auto"  # global-batch mean CE, exact under tf.distribute

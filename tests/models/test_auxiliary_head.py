@@ -44,15 +44,16 @@ def test_is_mmsegs_fcn_head_at_inference():
     np.testing.assert_allclose(to_numpy(two(x, training=False)), expected, atol=1e-5)
 
 
-def test_loss_is_weighted_cross_entropy_of_logits_resized_to_the_labels():
+def test_loss_is_cross_entropy_of_logits_resized_to_the_labels():
     head = AuxiliaryFCNHead(K, channels=8)
     logits = _features(seed=2)[..., :K]
     labels = random_labels((2, 16, 24), K, seed=3)
     # mmseg: resize(seg_logits, label size, bilinear, align_corners=False), then CE.
     resized = torch_resize(__import__("torch").from_numpy(logits).permute(0, 3, 1, 2), (16, 24))
     _, expected = np_sparse_cross_entropy(labels, resized.permute(0, 2, 3, 1).numpy().astype("float64"))
+    # Unweighted: the wrapper multiplies by `loss_weight` (0.4) itself.
     actual = float(to_numpy(head.compute_loss(labels[..., None], logits)))
-    np.testing.assert_allclose(actual, 0.4 * expected, rtol=1e-5)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
     all_ignored = np.full((2, 16, 24), 255, "int32")
     assert float(to_numpy(head.compute_loss(all_ignored, logits))) == 0.0
 

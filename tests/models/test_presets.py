@@ -1,4 +1,4 @@
-"""`keras_rr.models.presets`: handles resolve offline or fail within seconds, naming the handle;
+"""`keras_rr.networks.segmenters.presets`: handles resolve offline or fail within seconds, naming the handle;
 a preset's image converter gives the model's normalisation."""
 
 import logging
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from keras_rr.models import presets
+from keras_rr.networks.segmenters import presets
 from tests import tiny_models
 from tests.harness import to_numpy
 
@@ -132,7 +132,7 @@ def test_backbone_normalization_is_the_preset_converters(clean_environment, resn
     shutil.copytree(resnet_presets["resnet"], bare)
     os.remove(os.path.join(bare, "image_converter.json"))
     assert presets.preset_normalization(bare) is None
-    with caplog.at_level(logging.WARNING, logger="keras_rr.models.presets"):
+    with caplog.at_level(logging.WARNING, logger="keras_rr.networks.segmenters.presets"):
         _, normalization = presets.load_backbone_preset(bare, image_size=64)
     assert normalization == presets.IMAGENET_NORMALIZATION
     assert "has no image converter" in caplog.text

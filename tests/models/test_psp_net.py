@@ -12,10 +12,10 @@ import pytest
 from keras_rr.models import NormalizedSegmenter
 from keras_rr.models import PassThrough
 from keras_rr.models import RegionRebalanceSegmenter
-from keras_rr.models.psp_net import psp_net_resnet_c
-from keras_rr.models.resnet_c import resnet_c_config
-from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
-from keras_rr.models.segmenter_builders import build_segmenter
+from keras_rr.models import psp_net_resnet_c
+from keras_rr.models import resnet_c_config
+from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
+from keras_rr.models import build_segmenter
 from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict

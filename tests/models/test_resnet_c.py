@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from keras_rr.models import RegionRebalanceSegmenter
-from keras_rr.models.resnet_c import ResizeLike
-from keras_rr.models.resnet_c import deeplab_v3_plus_resnet_c
-from keras_rr.models.resnet_c import dilated_resnet
-from keras_rr.models.resnet_c import resnet_c_config
+from keras_rr.models import ResizeLike
+from keras_rr.models import deeplab_v3_plus_resnet_c
+from keras_rr.models import dilated_resnet
+from keras_rr.models import resnet_c_config
 from tests.harness import predict
 from tests.harness import randomize_weights
 from tests.harness import run_layer_test
@@ -287,8 +287,8 @@ def test_built_from_a_backbone_preset_directory_offline(small_encoder, tmp_path,
 def test_build_segmenter_names_it_and_loads_a_keras_hub_encoders_weights(small_encoder, tmp_path, monkeypatch):
     # `build_segmenter`'s "deeplab_v3_plus_resnet_c" is this builder; a tiny encoder (a dict
     # of ResNetBackbone arguments) stands in for the full-size one, as a builder entry.
-    from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
-    from keras_rr.models.segmenter_builders import build_segmenter
+    from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
+    from keras_rr.models import build_segmenter
 
     assert SEGMENTER_BUILDERS["deeplab_v3_plus_resnet_c"][0] is deeplab_v3_plus_resnet_c
     config = dict(small_encoder.get_config(), image_shape=(SEG_SIZE, SEG_SIZE, 3))

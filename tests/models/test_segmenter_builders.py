@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from keras_rr.models import NormalizedSegmenter
-from keras_rr.models import presets
+from keras_rr.networks.segmenters import presets
 from keras_rr.models import segmenter_from_preset
-from keras_rr.models.segmenter_builders import MODEL_NAMES
-from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
-from keras_rr.models.segmenter_builders import build_segmenter
-from keras_rr.models.segmenter_builders import check_model_config
-from keras_rr.models.segmenter_builders import deeplab_v3_plus_resnet
-from keras_rr.models.segmenter_builders import segformer_mit
-from keras_rr.models.segmenter_builders import small_fcn
+from keras_rr.models import MODEL_NAMES
+from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
+from keras_rr.models import build_segmenter
+from keras_rr.networks.segmenters.builders import check_model_config
+from keras_rr.models import deeplab_v3_plus_resnet
+from keras_rr.models import segformer_mit
+from keras_rr.models import small_fcn
 from keras_rr.training import config as rr_config
 from tests import tiny_models
 from tests.harness import REPO_ROOT

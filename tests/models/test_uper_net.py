@@ -12,11 +12,11 @@ import pytest
 from keras_rr.models import NormalizedSegmenter
 from keras_rr.models import RegionRebalanceSegmenter
 from keras_rr.models import SwinTransformerPyramid
-from keras_rr.models.resnet_c import resnet_c_config
-from keras_rr.models.segmenter_builders import SEGMENTER_BUILDERS
-from keras_rr.models.uper_net import uper_net_mit
-from keras_rr.models.uper_net import uper_net_resnet_c
-from keras_rr.models.uper_net import uper_net_swin
+from keras_rr.models import resnet_c_config
+from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
+from keras_rr.models import uper_net_mit
+from keras_rr.models import uper_net_resnet_c
+from keras_rr.models import uper_net_swin
 from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict

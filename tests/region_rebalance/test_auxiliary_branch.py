@@ -145,7 +145,7 @@ def test_bad_auxiliary_settings_fail_clearly():
         outputs = keras.layers.Conv2D(K, 1, name="classifier")(inputs + keras.ops.zeros_like(inputs) * pooled[:, None, None, :])
         RegionRebalanceSegmenter(keras.Model(inputs, outputs), K, region_frequency=FREQ, auxiliary_head=True,
                                  auxiliary_feature_layer="pooled", feature_layer=None)
-    with pytest.raises(ValueError, match="auxiliary_head` must be None, True or a layer"):
+    with pytest.raises(ValueError, match="auxiliary_head` must be None, True or a `keras_rr.models.AuxiliaryFCNHead`"):
         RegionRebalanceSegmenter(segmenter_with_auxiliary_map(), K, region_frequency=FREQ, auxiliary_head="fcn")
     with pytest.raises(ValueError, match="adds nothing"):
         RegionRebalanceSegmenter(segmenter_with_auxiliary_map(), K, region_branch=False)

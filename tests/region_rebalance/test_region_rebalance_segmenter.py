@@ -250,7 +250,8 @@ def test_save_and_load_round_trip(tmp_path):
     got = restored.evaluate(images, labels, verbose=0, return_dict=True)
     np.testing.assert_allclose(got["region_loss"], want["region_loss"], rtol=1e-5)
     assert restored.region_frequency == [float(f) for f in FREQ]
-    assert restored.get_config()["projection_dim"] == 8
+    assert restored.region_head.projection_dim == 8
+    assert restored.get_config()["region_head"]["config"]["projection_dim"] == 8
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

@@ -384,8 +384,8 @@ def test_variants_overrides_and_errors():
     rr = head.region_rebalance
     assert {key: rr[key] for key in AUTHORS_HEAD} == AUTHORS_HEAD and rr.loss_weight == 1.0
     variant = Variant.from_config(head)
-    assert variant.region_scope == "batch" and variant.frozen_head and variant.prior_epsilon == 1e-12
-    assert variant.loss_weight == 1.0 and variant.projection_dim == 512 and variant.true_class_probability == 0.5
+    assert variant == Variant(head.name, region_rebalance=True, loss_weight=1.0, region_head=AUTHORS_HEAD)
+    assert variant.region_head["region_scope"] == "batch" and variant.region_head["projection_dim"] == 512
     with pytest.raises(ValueError, match="variant"):
         rr_config.load_config(path("configs/synthetic/small_fcn_rr.py") + ":bogus")
     with pytest.raises(ValueError, match="not found"):

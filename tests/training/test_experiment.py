@@ -9,7 +9,7 @@ from keras_rr.data import synthetic_long_tailed
 from keras_rr.inference import evaluate_segmenter
 from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
-from keras_rr.models.segmenter_builders import small_fcn
+from keras_rr.models import small_fcn
 from keras_rr.optimizers import CoupledWeightDecaySGD
 from keras_rr.training import BASELINE
 from keras_rr.training import REGION_REBALANCE

@@ -183,7 +183,7 @@ def test_the_swin_recipe_exempts_exactly_the_layer_norms_and_relative_position_t
     # A tiny KerasHub Swin through the preset path the configs take (NormalizedSegmenter).
     import keras_hub
 
-    from keras_rr.models.uper_net import uper_net_swin
+    from keras_rr.models import uper_net_swin
 
     encoder = keras_hub.models.SwinTransformerBackbone(
         image_shape=(64, 64, 3), embed_dim=8, depths=(2, 1, 1, 1), num_heads=(1, 1, 2, 2), window_size=2

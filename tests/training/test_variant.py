@@ -36,18 +36,17 @@ def test_baseline_recipe_drops_metrics_a_segmenter_was_compiled_with():
 def test_region_rebalance_variant_wraps_the_segmenter_with_its_settings():
     k = 4
     segmenter = tiny_models.functional_segmenter(k, size=16, channels=4)
-    variant = dataclasses.replace(
-        REGION_REBALANCE, loss_weight=0.1, rebalance=False, projection_dim=8, label_smoothing=0.1,
-        pooling_resolution="labels", pixel_loss="dice_cross_entropy",
-    )
+    head = {"rebalance": False, "projection_dim": 8, "label_smoothing": 0.1, "pooling_resolution": "labels"}
+    variant = dataclasses.replace(REGION_REBALANCE, loss_weight=0.1, region_head=head, pixel_loss="dice_cross_entropy")
     model = variant.compile_model(segmenter, k, STATS, keras.optimizers.SGD(0.01), ignore_class=255,
                                   feature_layer="decoder")
     assert isinstance(model, RegionRebalanceSegmenter) and model.segmenter is segmenter
     config = model.get_config()
-    expected = {"loss_weight": 0.1, "rebalance": False, "projection_dim": 8, "label_smoothing": 0.1,
-                "pooling_resolution": "labels", "feature_layer": "decoder", "ignore_class": 255, "num_classes": k}
+    expected = {"loss_weight": 0.1, "feature_layer": "decoder", "ignore_class": 255, "num_classes": k}
     assert {key: config[key] for key in expected} == expected
-    np.testing.assert_array_equal(config["region_frequency"], STATS.region_counts)
+    head_config = config["region_head"]["config"]
+    assert {key: head_config[key] for key in head} == head
+    np.testing.assert_array_equal(model.region_frequency, STATS.region_counts)
     images = np.zeros((2, 16, 16, 3), "float32")
     labels = np.tile(np.arange(k, dtype="int32"), (2, 16, 4))
     logs = model.train_on_batch(images, labels, return_dict=True)
@@ -63,9 +62,11 @@ def test_variant_from_config():
     config.region_rebalance.rebalance = False
     config.loss.name = "dice_cross_entropy"
     variant = Variant.from_config(config)
-    assert variant.region_rebalance and variant.projection_dim == 16 and variant.label_smoothing == 0.1
-    assert variant.pooling_resolution == "labels" and variant.pixel_loss == "dice_cross_entropy"
-    assert not variant.rebalance
+    assert variant.region_rebalance and variant.pixel_loss == "dice_cross_entropy"
+    # Only the options that differ from the head's defaults.
+    assert variant.region_head == {
+        "projection_dim": 16, "label_smoothing": 0.1, "pooling_resolution": "labels", "rebalance": False
+    }
     # A plain dict with the same fields gives the same variant.
     assert Variant.from_config(config.to_dict()) == variant
 

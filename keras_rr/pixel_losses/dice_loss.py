@@ -1,7 +1,6 @@
 """Dice loss over softmax probabilities, ignore-aware (a paper Table 1 baseline).
 
-`DiceCrossEntropy` adds `masked_cross_entropy` (defined with the class-weighted
-cross-entropy, importable from here as before). Why pixel-level rebalancing such as
+`DiceCrossEntropy` adds `masked_cross_entropy` (`keras_rr.pixel_losses.masked_cross_entropy`). Why pixel-level rebalancing such as
 Dice falls short is discussed in `docs/method.md`, section 1.
 """
 
@@ -9,7 +8,7 @@ import keras
 from keras import ops
 
 from keras_rr import validation
-from keras_rr.losses.class_weighted_cross_entropy import masked_cross_entropy
+from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
 
 def _check_dice_arguments(num_classes, ignore_class, smooth):
     """The arguments `DiceLoss` and `DiceCrossEntropy` share, validated."""

@@ -1,9 +1,7 @@
 """Cross-entropy with per-class weights (the paper's "re-weighting" baseline).
 
-Also home of `masked_cross_entropy`, plain cross-entropy averaged over labeled pixels,
-which `DiceCrossEntropy` adds to its Dice term: both are the same per-pixel
-cross-entropy, with class weights or without. Why re-weighting pixels is not enough is
-discussed in `docs/method.md`, section 1.
+The same per-pixel cross-entropy as `masked_cross_entropy`, with class weights. Why
+re-weighting pixels is not enough is discussed in `docs/method.md`, section 1.
 """
 
 import keras
@@ -11,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.pixel_losses.masked_cross_entropy import pixel_cross_entropy
 
 
 def inverse_frequency_weights(pixel_counts):
@@ -38,39 +37,6 @@ def inverse_frequency_weights(pixel_counts):
     weights[present] = 1.0 / counts[present]
     weights[present] /= weights[present].mean()
     return weights.astype("float32")
-
-
-def _pixel_cross_entropy(y_true, y_pred, num_classes, ignore_class, class_weights=None, num_classes_name="num_classes"):
-    """Per-pixel `-w[y] log softmax(y_pred)[y]` (0 at unlabeled pixels) and the valid mask."""
-    logits = ops.cast(ops.convert_to_tensor(y_pred), "float32")
-    labels, valid = validation.sparse_label_targets(y_true, logits, num_classes, ignore_class, num_classes_name)
-    log_probs = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
-    losses = -ops.take_along_axis(log_probs, ops.expand_dims(labels, -1), axis=-1)[..., 0] * valid
-    if class_weights is not None:
-        losses = losses * ops.take(ops.convert_to_tensor(np.asarray(class_weights, "float32")), labels)
-    return losses, valid
-
-
-def masked_cross_entropy(y_true, y_pred, num_classes, ignore_class=255):
-    """Sparse cross-entropy from logits, averaged over labeled pixels (0 if none).
-
-    Args:
-        y_true: int tensor `(B, H, W)` or `(B, H, W, 1)`.
-        y_pred: float tensor `(B, H, W, K)` of logits.
-        num_classes: int.
-        ignore_class: int or None. Defaults to `255`.
-
-    Returns:
-        float32 scalar tensor.
-
-    Example:
-
-    >>> logits = np.zeros((1, 1, 2, 2), "float32")
-    >>> masked_cross_entropy(np.array([[[0, 255]]]), logits, 2)  # log 2 over 1 pixel
-    0.6931
-    """
-    losses, valid = _pixel_cross_entropy(y_true, y_pred, num_classes, ignore_class)
-    return ops.sum(losses) / ops.maximum(ops.sum(valid), 1.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
@@ -106,7 +72,7 @@ class ClassWeightedCrossEntropy(keras.losses.Loss):
         self.ignore_class = validation.check_ignore_class(ignore_class)
 
     def call(self, y_true, y_pred):
-        losses, valid = _pixel_cross_entropy(
+        losses, valid = pixel_cross_entropy(
             y_true, y_pred, len(self.class_weights), self.ignore_class, self.class_weights,
             num_classes_name="len(class_weights)",
         )

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_rr.layers.image_normalization import ImageNormalization
+from keras_rr.networks.layers.image_normalization import ImageNormalization
 
 
 def _image_converter(segmenter):

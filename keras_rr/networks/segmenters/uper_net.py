@@ -2,7 +2,8 @@
 
 The RR paper's UPerNet rows (ResNet-50/101, Swin-T, Swin-B) are mmsegmentation's
 `upernet_r{50,101}` (ResNetV1c, undilated: output stride 32) and `upernet_swin_*`
-configs. The head (`uper_head`) follows mmseg's `UPerHead` layer for layer:
+configs. The head (`keras_rr.networks.decode_heads.uper_head`) follows mmseg's `UPerHead`
+layer for layer:
 
 - PPM on the last stage (adaptive average pooling to 1, 2, 3, 6 bins, 1x1
   `ConvModule`s, bilinear resizing back), concatenated with that stage and fused by a
@@ -16,20 +17,20 @@ configs. The head (`uper_head`) follows mmseg's `UPerHead` layer for layer:
   `"classifier"`), a 4x bilinear upsampling to the input (layer `"logits_upsampling"`).
 
 Every `ConvModule` is conv without bias -> BatchNorm (momentum 0.9, epsilon 1e-5) ->
-ReLU with mmcv's Kaiming fan_out initialisation (`keras_rr.models.conv_module`); all
+ReLU with mmcv's Kaiming fan_out initialisation (`keras_rr.networks.layers.conv_module`); all
 resizing is half-pixel bilinear (mmseg's `align_corners=False`); width 512.
 The stage-3 map is named by the layer `"auxiliary_features"` (stride 16) for the
-auxiliary FCN head of mmseg's configs (`keras_rr.models.auxiliary_head`), which is a
+auxiliary FCN head of mmseg's configs (`keras_rr.models.AuxiliaryFCNHead`), which is a
 training-wrapper branch, not part of this model.
 
-Encoders (`pyramid_encoder`): a KerasHub `ResNetBackbone` (the ResNet-c of
-`keras_rr.models.resnet_c`, through `dilated_resnet(..., output_stride=32)`: P2..P5),
+Encoders (`keras_rr.models.pyramid_encoder`): a KerasHub `ResNetBackbone` (the ResNet-c
+of `keras_rr.networks.backbones.resnet_c`, through `dilated_resnet(..., output_stride=32)`: P2..P5),
 a `MiTBackbone` (P1..P4, `keras_rr.models.BackbonePyramid`) or a `SwinTransformerBackbone` (its four stages before patch
 merging, `keras_rr.models.SwinTransformerPyramid`, as mmseg's Swin returns them).
 
 Differences from mmsegmentation: BatchNorm is per replica unless synchronised (mmseg:
 SyncBN); KerasHub's ResNet-vd is mmseg's ResNetV1d (average-pooling shortcuts, see
-`keras_rr.models.resnet_c`); KerasHub's Swin pads a stage map that the window does not
+`keras_rr.networks.backbones.resnet_c`); KerasHub's Swin pads a stage map that the window does not
 divide *after* its cyclic shift where mmseg pads before (512-px crops with window 7:
 128, 64, 32, 16 are padded), so shifted windows differ at the padded borders; the
 output is 4 x (H / 4) pixels (the input size for the sizes divisible by 32 that the
@@ -42,140 +43,25 @@ Reference:
     https://arxiv.org/abs/1807.10221. Liu et al., "Swin Transformer: Hierarchical Vision
     Transformer using Shifted Windows", ICCV 2021, https://arxiv.org/abs/2103.14030.
 """
-
 import keras
 
 from keras_rr import validation
-from keras_rr.models.auxiliary_head import mark_auxiliary_features
-from keras_rr.models.conv_module import channel_axis
-from keras_rr.models.conv_module import classifier
-from keras_rr.models.conv_module import conv_module
-from keras_rr.models.conv_module import pyramid_pooling_module
-from keras_rr.models.resnet_c import RESNET_C_DEPTHS
-from keras_rr.models.resnet_c import ResizeLike
-from keras_rr.models.resnet_c import dilated_resnet
-from keras_rr.models.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.mit import mit_config
+from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
+from keras_rr.networks.backbones.pyramid_encoder import rebuilt_backbone
+from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
+from keras_rr.networks.backbones.resnet_c import RESNET_C_DEPTHS
+from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.swin import SWIN_VARIANTS
+from keras_rr.networks.backbones.swin import swin_config
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
+from keras_rr.networks.decode_heads.pyramid_pooling_module import POOL_SCALES
+from keras_rr.networks.decode_heads.segmentation_classifier import segmentation_classifier
+from keras_rr.networks.decode_heads.uper_head import uper_head
+from keras_rr.networks.segmenters import presets
 
-POOL_SCALES = (1, 2, 3, 6)
-# variant: (embed_dim, depths, num_heads, window_size): the Swin paper's / KerasHub
-# presets' `swin_{tiny,small,base}_patch4_window7_224` and `swin_base_patch4_window12_384`
-# (the window of mmseg's `upernet_swin_base_patch4_window12_*` configs, the RR paper's
-# Swin-B); "micro" is no published size: a 64-px smoke-test encoder (window 2 divides
-# every stage map, 16, 8, 4, 2).
-SWIN_VARIANTS = {
-    "tiny": (96, (2, 2, 6, 2), (3, 6, 12, 24), 7),
-    "small": (96, (2, 2, 18, 2), (3, 6, 12, 24), 7),
-    "base": (128, (2, 2, 18, 2), (4, 8, 16, 32), 7),
-    "base_window12": (128, (2, 2, 18, 2), (4, 8, 16, 32), 12),
-    "micro": (8, (1, 1, 1, 1), (1, 1, 2, 2), 2),
-}
 # mmseg's UPerNet Swin configs train with stochastic depth 0.3.
 SWIN_DROP_PATH_RATE = 0.3
-
-
-def _image_shape(image_size):
-    if keras.config.image_data_format() == "channels_last":
-        return (image_size, image_size, 3)
-    return (3, image_size, image_size)
-
-
-def _rebuilt(backbone, **updates):
-    """`backbone` rebuilt from its config with `updates` (same weights), if anything changes."""
-    config = backbone.get_config()
-    if all(_same(config.get(key), value) for key, value in updates.items()):
-        return backbone
-    config.update(updates)
-    rebuilt = type(backbone).from_config(config)
-    rebuilt.set_weights(backbone.get_weights())
-    return rebuilt
-
-
-def _same(a, b):
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return tuple(a) == tuple(b)
-    return a == b
-
-
-def pyramid_encoder(backbone, image_size, name="image_encoder"):
-    """A KerasHub backbone as a functional model from images to its four maps (strides 4..32).
-
-    Args:
-        backbone: a `keras_hub.models.ResNetBackbone` (post-activation; undilated,
-            through `keras_rr.models.dilated_resnet(backbone, output_stride=32)`),
-            `MiTBackbone` or `SwinTransformerBackbone` (its stages before patch
-            merging, `keras_rr.models.SwinTransformerPyramid`). Weights are shared or
-            copied, never re-initialised.
-        image_size: int. Square input size (MiT and Swin are rebuilt for it when it
-            differs from the backbone's `image_shape`).
-        name: str. Model name. Defaults to `"image_encoder"`.
-
-    Returns:
-        A functional `keras.Model` from images to a list of four feature maps.
-
-    Example:
-
-    >>> c1, c2, c3, c4 = pyramid_encoder(keras_hub.models.ResNetBackbone(**resnet_c_config(50)), 512)(images)
-    """
-    import keras_hub
-
-    from keras_rr.models.backbone_pyramid import BackbonePyramid
-    from keras_rr.models.swin_transformer_pyramid import SwinTransformerPyramid
-
-    image_shape = _image_shape(image_size)
-    if isinstance(backbone, keras_hub.models.ResNetBackbone):
-        encoder = dilated_resnet(backbone, output_stride=32, image_shape=image_shape)
-        levels = [encoder.output[key] for key in ("P2", "P3", "P4", "P5")]
-        return keras.Model(encoder.input, levels, name=name)
-    if isinstance(backbone, keras_hub.models.MiTBackbone):
-        backbone = _rebuilt(backbone, image_shape=image_shape)
-        images = keras.Input(image_shape, name="images")
-        levels = BackbonePyramid(backbone, ("P1", "P2", "P3", "P4"), name="mit_pyramid")(images)
-        return keras.Model(images, levels, name=name)
-    if isinstance(backbone, keras_hub.models.SwinTransformerBackbone):
-        backbone = _rebuilt(backbone, image_shape=image_shape)
-        images = keras.Input(image_shape, name="images")
-        return keras.Model(images, SwinTransformerPyramid(backbone, name="swin_pyramid")(images), name=name)
-    raise ValueError(
-        "`encoder` must be a KerasHub ResNetBackbone, MiTBackbone or SwinTransformerBackbone. "
-        f"Received: encoder={type(backbone).__name__}"
-    )
-
-
-def uper_head(features, num_classes, channels=512, pool_scales=POOL_SCALES, dropout=0.1, data_format=None):
-    """mmseg's `UPerHead` on four feature maps (strides 4, 8, 16, 32), to logits at stride 4.
-
-    Also names the stage-3 map `"auxiliary_features"` (see `keras_rr.models.auxiliary_head`).
-
-    Args:
-        features: list of four Keras tensors, finest first.
-        num_classes: int.
-        channels: int. Head width. Defaults to `512`.
-        pool_scales: tuple of ints. PPM bins. Defaults to `(1, 2, 3, 6)`.
-        dropout: float. Channel dropout before the classifier. Defaults to `0.1`.
-        data_format: str or None. Defaults to `keras.config.image_data_format()`.
-
-    Returns:
-        The logits Keras tensor at the finest map's resolution.
-    """
-    data_format = data_format or keras.config.image_data_format()
-    axis = channel_axis(data_format)
-    features = list(features)
-    features[2] = mark_auxiliary_features(features[2])
-    laterals = [conv_module(features[i], channels, 1, f"lateral_{i}", data_format) for i in range(3)]
-    top = [features[3]] + pyramid_pooling_module(features[3], pool_scales, channels, "psp", data_format)
-    top = keras.layers.Concatenate(axis=axis, name="psp_concat")(top)
-    laterals.append(conv_module(top, channels, 3, "psp_bottleneck", data_format))
-    for i in range(3, 0, -1):
-        upper = ResizeLike(data_format=data_format, name=f"top_down_{i}_resize")([laterals[i], laterals[i - 1]])
-        laterals[i - 1] = keras.layers.Add(name=f"top_down_{i - 1}_add")([laterals[i - 1], upper])
-    outputs = [conv_module(laterals[i], channels, 3, f"fpn_{i}", data_format) for i in range(3)]
-    outputs.append(laterals[3])
-    for i in range(1, 4):
-        outputs[i] = ResizeLike(data_format=data_format, name=f"fpn_{i}_resize")([outputs[i], outputs[0]])
-    x = keras.layers.Concatenate(axis=axis, name="fpn_concat")(outputs)
-    x = conv_module(x, channels, 3, "fpn_bottleneck", data_format)
-    x = keras.layers.SpatialDropout2D(dropout, data_format=data_format, name="dropout")(x)
-    return classifier(x, num_classes, data_format)
 
 
 def uper_net_segmenter(num_classes, encoder, image_size=512, channels=512, pool_scales=POOL_SCALES, dropout=0.1,
@@ -214,29 +100,15 @@ def uper_net_segmenter(num_classes, encoder, image_size=512, channels=512, pool_
     dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
     image_encoder = pyramid_encoder(encoder, image_size)
     data_format = keras.config.image_data_format()
-    images = keras.Input(_image_shape(image_size), name="images")
-    x = uper_head(image_encoder(images), num_classes, channels, pool_scales, dropout, data_format)
+    images = keras.Input(square_image_shape(image_size, data_format), name="images")
+    features = list(image_encoder(images))
+    features[2] = mark_auxiliary_features(features[2])
+    x = uper_head(features, channels, pool_scales, data_format)
+    x = segmentation_classifier(x, num_classes, dropout, data_format)
     logits = keras.layers.UpSampling2D(
         4, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
     )(x)
-    segmenter = keras.Model(images, logits, name=name)
-    from keras_rr.models import presets
-
-    return presets.with_normalization(segmenter, normalization)
-
-
-def _preset_encoder(encoder, backbone_preset, image_size, pyramid_levels):
-    """`(encoder, normalization)`: the preset's backbone, or `encoder` with no normalisation."""
-    if backbone_preset is None:
-        return encoder, None
-    if encoder is not None:
-        raise ValueError(
-            f"Pass `encoder` or `backbone_preset`, not both. Received: backbone_preset={backbone_preset!r} "
-            "and an encoder"
-        )
-    from keras_rr.models import presets
-
-    return presets.load_backbone_preset(backbone_preset, image_size, pyramid_levels)
+    return presets.with_normalization(keras.Model(images, logits, name=name), normalization)
 
 
 def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backbone_preset=None, channels=512,
@@ -265,9 +137,10 @@ def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backb
     import keras_hub
 
     depth = validation.check_choice(depth, tuple(RESNET_C_DEPTHS), "depth")
-    encoder, normalization = _preset_encoder(encoder, backbone_preset, None, ("P2", "P3", "P4", "P5"))
-    if encoder is None:
-        encoder = keras_hub.models.ResNetBackbone(**resnet_c_config(depth))
+    encoder, normalization = presets.resolve_encoder(
+        encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
+        pyramid_levels=("P2", "P3", "P4", "P5"),
+    )
     return uper_net_segmenter(num_classes, encoder, image_size, channels, pool_scales, dropout, normalization, name)
 
 
@@ -279,7 +152,7 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
     Args:
         num_classes: int. Number of classes.
         variant: str. `"tiny"`, `"small"`, `"base"` (window 7), `"base_window12"` or
-            `"micro"` (`SWIN_VARIANTS`) for the random encoder built when neither
+            `"micro"` (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`) for the random encoder built when neither
             `encoder` nor `backbone_preset` is given. Defaults to `"tiny"`.
         image_size: int. Square input size, a multiple of 32. Defaults to `512`.
         encoder: a `keras_hub.models.SwinTransformerBackbone` or None.
@@ -300,13 +173,10 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
     import keras_hub
 
     variant = validation.check_choice(variant, tuple(SWIN_VARIANTS), "variant")
-    encoder, normalization = _preset_encoder(encoder, backbone_preset, image_size, None)
-    if encoder is None:
-        embed_dim, depths, num_heads, window_size = SWIN_VARIANTS[variant]
-        encoder = keras_hub.models.SwinTransformerBackbone(
-            image_shape=(image_size, image_size, 3), embed_dim=embed_dim, depths=depths, num_heads=num_heads,
-            window_size=window_size,
-        )
+    encoder, normalization = presets.resolve_encoder(
+        encoder, backbone_preset, lambda: keras_hub.models.SwinTransformerBackbone(**swin_config(variant, image_size)),
+        image_size,
+    )
     if not isinstance(encoder, keras_hub.models.SwinTransformerBackbone):
         raise ValueError(
             "`encoder` / `backbone_preset` must hold a SwinTransformerBackbone. "
@@ -314,7 +184,7 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
         )
     if drop_path_rate is not None:
         rate = validation.check_number(drop_path_rate, "drop_path_rate", minimum=0.0, maximum=1.0, max_inclusive=False)
-        encoder = _rebuilt(encoder, drop_path=rate)
+        encoder = rebuilt_backbone(encoder, drop_path=rate)
     return uper_net_segmenter(num_classes, encoder, image_size, channels, pool_scales, dropout, normalization, name)
 
 
@@ -324,7 +194,7 @@ def uper_net_mit(num_classes, variant="b0", image_size=512, encoder=None, backbo
 
     Args:
         num_classes: int. Number of classes.
-        variant: str. MiT size of the random encoder (`keras_rr.models.segmenter_builders.mit_config`):
+        variant: str. MiT size of the random encoder (`keras_rr.networks.backbones.mit.mit_config`):
             `"b0"`, `"b1"` or `"b2"`. Defaults to `"b0"`.
         image_size: int. Square input size, a multiple of 32. Defaults to `512`.
         encoder: a `keras_hub.models.MiTBackbone` or None.
@@ -341,9 +211,8 @@ def uper_net_mit(num_classes, variant="b0", image_size=512, encoder=None, backbo
     """
     import keras_hub
 
-    from keras_rr.models.segmenter_builders import mit_config
-
-    encoder, normalization = _preset_encoder(encoder, backbone_preset, image_size, ("P1", "P2", "P3", "P4"))
-    if encoder is None:
-        encoder = keras_hub.models.MiTBackbone(**mit_config(variant, image_size))
+    encoder, normalization = presets.resolve_encoder(
+        encoder, backbone_preset, lambda: keras_hub.models.MiTBackbone(**mit_config(variant, image_size)),
+        image_size, ("P1", "P2", "P3", "P4"),
+    )
     return uper_net_segmenter(num_classes, encoder, image_size, channels, pool_scales, dropout, normalization, name)

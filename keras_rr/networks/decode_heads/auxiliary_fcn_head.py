@@ -9,20 +9,21 @@ main head alone.
 
 The contract between segmenters and a training wrapper:
 
-- A segmenter built by `keras_rr.models.uper_net`, `keras_rr.models.psp_net` or
-  `keras_rr.models.deeplab_v3_plus_resnet_c` outputs only its main logits, and names its
+- A segmenter built by `keras_rr.models.uper_net_*`, `keras_rr.models.psp_net_resnet_c`
+  or `keras_rr.models.deeplab_v3_plus_resnet_c` outputs only its main logits, and names its
   stage-3 feature map with a top-level `keras.layers.Identity` layer called
   `"auxiliary_features"` (`AUXILIARY_FEATURES`):
   `segmenter.get_layer("auxiliary_features").output` is that map (stride 16 for UPerNet,
   stride 8 for PSPNet and DeepLabV3+ on the dilated ResNet-c). Where the main head does
   not read the stage-3 map (PSPNet, DeepLabV3+) a `keras_rr.models.PassThrough` layer
-  before the classifier's dropout keeps
-  it in the functional graph; it returns its first input unchanged and costs nothing.
-- A training wrapper taps that layer (`keras.Model(segmenter.inputs, [segmenter.output,
-  segmenter.get_layer("auxiliary_features").output])`), applies an `AuxiliaryFCNHead` to
-  it and adds `head.compute_loss(labels, auxiliary_logits)` to the main loss. The head's
-  weights live in the wrapper, not in the segmenter, so an exported segmenter has none
-  of them.
+  before the classifier's dropout keeps it in the functional graph; it returns its first
+  input unchanged and costs nothing.
+- `keras_rr.models.RegionRebalanceSegmenter(..., auxiliary_head=...)` taps that layer
+  (`keras_rr.models.tap_segmenter(..., auxiliary_layer="auxiliary_features")`), applies
+  an `AuxiliaryFCNHead` to it in the same forward pass, and adds
+  `head.loss_weight * head.compute_loss(labels, auxiliary_logits)` to the main loss. The
+  head's weights live in the wrapper, not in the segmenter, so an exported segmenter has
+  none of them.
 
 Reference:
     Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017 (deep supervision, weight
@@ -34,10 +35,11 @@ import keras
 from keras import ops
 
 from keras_rr import validation
-from keras_rr.losses.class_weighted_cross_entropy import masked_cross_entropy
-from keras_rr.models.conv_module import batch_norm
-from keras_rr.models.conv_module import channel_axis
-from keras_rr.models.conv_module import kaiming_fan_out
+from keras_rr.networks.layers.conv_module import batch_norm
+from keras_rr.networks.layers.conv_module import channel_axis
+from keras_rr.networks.layers.conv_module import kaiming_fan_out
+from keras_rr.networks.layers.resize_like import ResizeLike
+from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
 
 AUXILIARY_FEATURES = "auxiliary_features"
 
@@ -57,7 +59,7 @@ class AuxiliaryFCNHead(keras.layers.Layer):
     `conv_seg`). mmseg's auxiliary configs: `channels=256`, `num_convs=1`,
     `concat_input=False`, `dropout_ratio=0.1`, `loss_weight=0.4`. The output logits are
     at the input map's resolution; `compute_loss` resizes them to the labels as mmseg's
-    `losses` does.
+    `losses` does and scores them; the training wrapper adds `loss_weight` times it.
 
     Args:
         num_classes: int. Number of classes.
@@ -80,7 +82,7 @@ class AuxiliaryFCNHead(keras.layers.Layer):
 
     >>> head = AuxiliaryFCNHead(150)
     >>> tap = keras.Model(segmenter.inputs, segmenter.get_layer("auxiliary_features").output)
-    >>> loss = head.compute_loss(labels, head(tap(images), training=True))
+    >>> loss = head.loss_weight * head.compute_loss(labels, head(tap(images), training=True))
     """
 
     def __init__(self, num_classes, channels=256, num_convs=1, kernel_size=3, dropout=0.1, loss_weight=0.4,
@@ -135,31 +137,45 @@ class AuxiliaryFCNHead(keras.layers.Layer):
         x = self.dropout_layer(x, training=training)
         return self.classifier(x)
 
-    def compute_loss(self, y_true, logits, ignore_class=255):
-        """`loss_weight` x cross-entropy of `logits` resized (bilinear, half-pixel) to the labels.
+    def compute_loss(self, y_true, logits, ignore_class=255, sample_weight=None, pixel_loss=None):
+        """The loss of `logits` resized (bilinear, half-pixel) to the labels, unweighted.
 
         mmseg's `BaseDecodeHead.losses`: `resize(seg_logits, size=label size,
         mode="bilinear", align_corners=False)`, then cross-entropy ignoring
-        `ignore_class`. The mean is over labelled pixels (this package's pixel loss,
-        `keras_rr.losses.masked_cross_entropy`; mmseg 1.x's default `avg_non_ignore=False`
-        divides by all pixels instead).
+        `ignore_class`, averaged over the labelled pixels of the global batch
+        (`keras_rr.losses.masked_cross_entropy` with `across_replicas=True`; mmseg 1.x's
+        default `avg_non_ignore=False` divides by all pixels instead). The caller
+        multiplies by `loss_weight` (the training wrapper logs the unweighted value as
+        `auxiliary_loss`).
 
         Args:
             y_true: int labels `(B, H, W)` or `(B, H, W, 1)`.
             logits: this head's output `(B, h, w, num_classes)`.
             ignore_class: int or None. Defaults to `255`.
+            sample_weight: None, `(B,)` or `(B, H, W)` weights. Defaults to `None`.
+            pixel_loss: a `keras.losses.Loss` (or callable `(labels, logits,
+                sample_weight)`) to score the resized logits with instead of the
+                cross-entropy, e.g. the wrapper's compiled pixel loss. Defaults to
+                `None`.
 
         Returns:
-            float32 scalar tensor.
-        """
-        from keras_rr.models.resnet_c import ResizeLike
+            float32 scalar tensor: this replica's share of the loss.
 
-        labels = validation.squeeze_label_channel(y_true)
+        Example:
+
+        >>> total = main_loss + head.loss_weight * head.compute_loss(labels, auxiliary_logits)
+        """
+        labels = validation.squeeze_label_channel(ops.convert_to_tensor(y_true))
         reference = ops.expand_dims(labels, -1 if self.data_format == "channels_last" else 1)
-        logits = ResizeLike(data_format=self.data_format)([logits, reference])
+        logits = ResizeLike(data_format=self.data_format)([ops.cast(logits, "float32"), reference])
         if self.data_format == "channels_first":
             logits = ops.transpose(logits, (0, 2, 3, 1))
-        return self.loss_weight * masked_cross_entropy(labels, logits, self.num_classes, ignore_class)
+        if pixel_loss is not None:
+            # Keras Loss objects divide by the replica count themselves.
+            return ops.cast(pixel_loss(labels, logits, sample_weight), "float32")
+        return masked_cross_entropy(
+            labels, logits, self.num_classes, ignore_class, sample_weight=sample_weight, across_replicas=True
+        )
 
     def compute_output_shape(self, input_shape):
         output_shape = list(input_shape)

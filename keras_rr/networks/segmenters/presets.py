@@ -17,8 +17,9 @@ minutes before failing. `resolve_preset` answers within seconds instead:
 
 `load_task_preset` and `load_backbone_preset` load through it and return the
 normalisation the preset's image converter applies (`scale`, `offset` for 0-255 RGB
-inputs), which the builders in `keras_rr.models.segmenter_builders` put inside the
-model (`keras_rr.models.NormalizedSegmenter`).
+inputs), which the segmenter builders beside this module put inside the model
+(`keras_rr.models.NormalizedSegmenter`). `resolve_encoder` is how every builder that
+takes an encoder reads its `encoder` / `backbone_preset` arguments.
 
 KerasHub, kagglehub and huggingface_hub are imported inside the functions, so
 `import keras_rr` never needs them.
@@ -30,6 +31,9 @@ import os
 import threading
 import urllib.error
 import urllib.request
+
+from keras_rr import validation
+from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 
 OFFLINE_ENV = "KERAS_RR_OFFLINE"
 PROBE_TIMEOUT = 3.0
@@ -431,12 +435,55 @@ def check_preset_arguments(preset, backbone_preset):
         )
 
 
+def resolve_encoder(encoder, backbone_preset, build_random, image_size=None, pyramid_levels=None):
+    """The encoder a builder starts from: the one given, a backbone preset's, or a random one.
+
+    Args:
+        encoder: a KerasHub backbone or None.
+        backbone_preset: str, path-like or None. A KerasHub backbone preset (name,
+            handle or `save_to_preset` directory), loaded with `load_backbone_preset`.
+        build_random: callable `() -> backbone`, called when neither is given.
+        image_size: int or None. Passed to `load_backbone_preset`. Defaults to `None`.
+        pyramid_levels: tuple of str or None. The levels the builder reads, checked by
+            `load_backbone_preset`. Defaults to `None`.
+
+    Returns:
+        `(encoder, normalization)`: the backbone, and the preset's image converter
+        normalisation (`{"scale", "offset"}`, for `with_normalization`) or None.
+
+    Raises:
+        ValueError: both `encoder` and `backbone_preset` given.
+
+    Example:
+
+    >>> encoder, normalization = resolve_encoder(None, "resnet_vd_50_imagenet", random_resnet_c)
+    """
+    if backbone_preset is not None:
+        if encoder is not None:
+            raise ValueError(
+                f"Pass `encoder` or `backbone_preset`, not both. Received: backbone_preset={backbone_preset!r} "
+                "and an encoder"
+            )
+        return load_backbone_preset(backbone_preset, image_size, pyramid_levels)
+    return (build_random() if encoder is None else encoder), None
+
+
 def with_normalization(segmenter, normalization):
-    """`segmenter` behind a `keras_rr.models.NormalizedSegmenter`, or as is when None."""
+    """`segmenter` behind a `keras_rr.models.NormalizedSegmenter`, or as is when None.
+
+    Args:
+        segmenter: a `keras.Model`.
+        normalization: `{"scale", "offset"}` (a preset's image converter) or None.
+
+    Returns:
+        A `NormalizedSegmenter` around `segmenter`, or `segmenter`.
+
+    Example:
+
+    >>> segmenter = with_normalization(segmenter, {"scale": 1 / 255, "offset": 0.0})
+    """
     if normalization is None:
         return segmenter
-    from keras_rr.models.normalized_segmenter import NormalizedSegmenter
-
     return NormalizedSegmenter(segmenter, **normalization)
 
 
@@ -473,8 +520,6 @@ def segmenter_from_preset(preset, num_classes=None, image_size=None, task_class=
     segmenter = segmenter_from_preset("/models/segformer_b0_ade20k_512", num_classes=19)  # offline
     ```
     """
-    from keras_rr import validation
-
     if num_classes is not None:
         num_classes = validation.check_num_classes(num_classes)
     image_size = validation.check_int(image_size, "image_size", minimum=1, allow_none=True)

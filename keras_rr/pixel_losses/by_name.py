@@ -6,11 +6,11 @@ The ablations and what each one shows are described in `docs/method.md`, section
 import keras
 
 from keras_rr import validation
-from keras_rr.losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
-from keras_rr.losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
-from keras_rr.losses.class_weighted_cross_entropy import inverse_frequency_weights
-from keras_rr.losses.dice_loss import DiceCrossEntropy
-from keras_rr.losses.dice_loss import DiceLoss
+from keras_rr.pixel_losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
+from keras_rr.pixel_losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
+from keras_rr.pixel_losses.class_weighted_cross_entropy import inverse_frequency_weights
+from keras_rr.pixel_losses.dice_loss import DiceCrossEntropy
+from keras_rr.pixel_losses.dice_loss import DiceLoss
 
 PIXEL_LOSSES = (
     "cross_entropy",

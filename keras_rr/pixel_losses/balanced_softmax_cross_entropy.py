@@ -1,10 +1,48 @@
-"""Balanced softmax cross-entropy: cross-entropy on logits shifted by a log class prior."""
+"""Balanced softmax cross-entropy: cross-entropy on logits shifted by a log class prior.
+
+`log_class_prior` is the prior; with pixel counts it gives the paper's "pixel balanced
+softmax" ablation, with region counts F(k) on region logits the Region Rebalance loss
+(`keras_rr.region_rebalance.region_rebalance_loss`).
+"""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_rr import validation
-from keras_rr.region_rebalance.region_rebalance_loss import log_class_prior
+
+
+def log_class_prior(class_counts, num_classes=None, name="class_counts", epsilon=None):
+    """Returns `log(max(count, 1))` as a float32 NumPy vector, validating the counts.
+
+    The prior of balanced softmax: with region counts F(k) it is the Region Rebalance
+    prior (paper eq. 8); the pixel balanced-softmax ablations use it with pixel counts.
+    Counts of 0 are clamped to 1 so an absent class gets the smallest prior instead of
+    `-inf` (which would turn into NaN in the softmax). Counts need not be normalised:
+    a constant shift of all logits leaves the softmax unchanged.
+
+    Args:
+        class_counts: array-like `(K,)` of non-negative counts (pixels, regions or
+            images per class).
+        num_classes: int or None. If given, the expected length.
+        name: str. Argument name used in error messages.
+        epsilon: float or None. If given, the prior is `log(count / sum(counts) + epsilon)`
+            instead (the authors' released code uses 1e-12): the same for present
+            classes up to a constant shift, but an absent class gets about
+            `log(epsilon)` and is effectively never predicted. Defaults to `None`.
+
+    Returns:
+        float32 NumPy array `(K,)`.
+
+    Example:
+
+    >>> keras_rr.losses.log_class_prior([100, 10, 0])  # [4.605, 2.303, 0.0]
+    """
+    counts = validation.check_counts(class_counts, name, num_classes)
+    if epsilon is not None:
+        epsilon = validation.check_number(epsilon, "epsilon", minimum=0.0, min_inclusive=False)
+        return np.log(counts / max(float(np.sum(counts)), 1.0) + epsilon).astype("float32")
+    return np.log(np.maximum(counts, 1.0)).astype("float32")
 
 
 def balanced_softmax_cross_entropy(y_true, y_pred, class_counts, ignore_class=None, axis=-1):

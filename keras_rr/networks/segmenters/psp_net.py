@@ -15,7 +15,7 @@ Every `ConvModule` is conv without bias -> BatchNorm (momentum 0.9, epsilon 1e-5
 ReLU with mmcv's Kaiming fan_out initialisation; resizing is half-pixel bilinear
 (`align_corners=False`). The stage-3 map (`P4`, stride 8 after dilation) is named by
 the layer `"auxiliary_features"` for mmseg's auxiliary FCN head (weight 0.4), a
-training-wrapper branch (`keras_rr.models.auxiliary_head`); since the PSP head does not
+training-wrapper branch (`keras_rr.models.AuxiliaryFCNHead`); since the PSP head does not
 read it, a `keras_rr.models.PassThrough` before the dropout keeps it in the graph.
 
 Differences from mmsegmentation: as for `keras_rr.models.deeplab_v3_plus_resnet_c`
@@ -30,17 +30,16 @@ Reference:
 import keras
 
 from keras_rr import validation
-from keras_rr.models.auxiliary_head import mark_auxiliary_features
-from keras_rr.models.conv_module import channel_axis
-from keras_rr.models.conv_module import classifier
-from keras_rr.models.conv_module import conv_module
-from keras_rr.models.conv_module import pyramid_pooling_module
-from keras_rr.models.pass_through import PassThrough
-from keras_rr.models.resnet_c import RESNET_C_DEPTHS
-from keras_rr.models.resnet_c import dilated_resnet
-from keras_rr.models.resnet_c import resnet_c_config
-
-POOL_SCALES = (1, 2, 3, 6)
+from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
+from keras_rr.networks.backbones.resnet_c import RESNET_C_DEPTHS
+from keras_rr.networks.backbones.resnet_c import dilated_resnet
+from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
+from keras_rr.networks.decode_heads.psp_head import psp_head
+from keras_rr.networks.decode_heads.pyramid_pooling_module import POOL_SCALES
+from keras_rr.networks.decode_heads.segmentation_classifier import segmentation_classifier
+from keras_rr.networks.layers.pass_through import PassThrough
+from keras_rr.networks.segmenters import presets
 
 
 def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, encoder=None, backbone_preset=None,
@@ -86,32 +85,19 @@ def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, enc
     channels = validation.check_int(channels, "channels", minimum=1)
     pool_scales = tuple(validation.check_int(s, "pool_scales", minimum=1) for s in pool_scales)
     dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
-    normalization = None
-    from keras_rr.models import presets
-
-    if backbone_preset is not None:
-        if encoder is not None:
-            raise ValueError(
-                f"Pass `encoder` or `backbone_preset`, not both. Received: backbone_preset={backbone_preset!r} "
-                "and an encoder"
-            )
-        encoder, normalization = presets.load_backbone_preset(backbone_preset, pyramid_levels=("P4", "P5"))
-    if encoder is None:
-        encoder = keras_hub.models.ResNetBackbone(**resnet_c_config(depth))
+    encoder, normalization = presets.resolve_encoder(
+        encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
+        pyramid_levels=("P4", "P5"),
+    )
     data_format = keras.config.image_data_format()
-    axis = channel_axis(data_format)
-    image_shape = (image_size, image_size, 3) if data_format == "channels_last" else (3, image_size, image_size)
+    image_shape = square_image_shape(image_size, data_format)
     image_encoder = dilated_resnet(encoder, output_stride, image_shape=image_shape, name="image_encoder")
 
     images = keras.Input(image_shape, name="images")
     features = image_encoder(images)
-    x = features["P5"]
-    branches = [x] + pyramid_pooling_module(x, pool_scales, channels, "psp", data_format)
-    x = keras.layers.Concatenate(axis=axis, name="psp_concat")(branches)
-    x = conv_module(x, channels, 3, "psp_bottleneck", data_format)
+    x = psp_head(features["P5"], channels, pool_scales, data_format)
     x = PassThrough(name="keep_auxiliary_features")([x, mark_auxiliary_features(features["P4"])])
-    x = keras.layers.SpatialDropout2D(dropout, data_format=data_format, name="dropout")(x)
-    x = classifier(x, num_classes, data_format)
+    x = segmentation_classifier(x, num_classes, dropout, data_format)
     logits = keras.layers.UpSampling2D(
         output_stride, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
     )(x)

@@ -1,0 +1,1 @@
+"""See `keras_rr.networks` for what this folder holds and may import."""
