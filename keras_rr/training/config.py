@@ -26,6 +26,7 @@ import os
 
 from keras_rr import validation
 from keras_rr.networks.segmenters.builders import check_model_config
+from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
 from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
 from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
@@ -352,7 +353,6 @@ def validate_config(config):
     >>> validate_config(load_config("configs/synthetic/small_fcn_rr.py"))
     """
     from keras_rr.data.datasets import DATASETS
-    from keras_rr.losses import PIXEL_LOSSES
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:
