@@ -34,7 +34,6 @@ def _config_files():
     return sorted(
         os.path.relpath(p, REPO_ROOT).replace(os.sep, "/")
         for p in glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.py"))
-        if os.path.basename(os.path.dirname(p)) != "families"
     )
 
 
