@@ -16,7 +16,8 @@ from tests.harness import REPO_ROOT
 # Config files live in the dataset folders; configs/recipes.py holds their values.
 RECIPES_FILE = os.path.join("configs", "recipes.py")
 CONFIG_FILES = sorted(
-    os.path.relpath(p, REPO_ROOT).replace(os.sep, "/") for p in glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.py"))
+    os.path.relpath(p, REPO_ROOT).replace(os.sep, "/")
+    for p in glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.py"))
 )
 # The paper's CNN rows (SGD recipe of the dataset's base.py), Tables 3 and 4.
 PAPER_ROWS = [
@@ -262,12 +263,13 @@ def test_config_file_is_its_run_name_in_the_recipes(relative):
 def test_recipe_layers_set_schema_fields_and_names_are_checked():
     recipes = _recipes()
     schema = _flatten(rr_config.default_config().to_dict())
-    layers = [*recipes.DATASETS.values(), *recipes.FAMILIES.values(), *(r for _, r in recipes.ROWS.values())]
-    for layer in [recipes.REGION_REBALANCE, *(item for group in layers for item in (group if isinstance(group, tuple) else (group,)))]:
+    network = [*(layer for group in recipes.FAMILIES.values() for layer in group), *(r for _, r in recipes.ROWS.values())]
+    datasets = [layer for group in recipes.DATASETS.values() for layer in group]
+    for layer in [*datasets, *network, recipes.REGION_REBALANCE]:
         for section, fields in layer.items():
             assert {f"{section}.{field}" for field in fields} <= set(schema), layer
     # Network families and rows leave the data, the loss and the evaluation to the dataset.
-    for layer in [*(item for group in recipes.FAMILIES.values() for item in group), *(r for _, r in recipes.ROWS.values())]:
+    for layer in network:
         assert not [s for s in layer if s.split(".")[0] in ("data", "loss", "eval")], layer
     assert set(recipes.BASE_ROWS) == set(recipes.DATASETS) and set(recipes.BASE_ROWS.values()) <= set(recipes.ROWS)
     with pytest.raises(ValueError, match="schema has no field `model.dept`"):
