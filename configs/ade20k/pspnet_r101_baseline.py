@@ -1,14 +1,9 @@
-"""PSPNet ResNet-101 on ADE20K, pixel cross-entropy baseline (paper Table 3).
+"""`pspnet_r101` on `ade20k`, the pixel cross-entropy baseline (paper Table 3).
 
-Paper mIoU, single-scale / multi-scale (`:multi_scale`): 44.39 / 45.35; with Region
-Rebalance (pspnet_r101_rr.py): 44.65 / 46.15.
-Network and weights: `psp_net_resnet_c` (mmseg's `pspnet_r101-d8`) with the auxiliary FCN
-head, encoder from KerasHub's `resnet_vd_101_imagenet` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py (SGD, 160K steps) updated by configs/families/resnet_c.py,
-which describes the network, its weights and how they differ from the paper's setup
-(KerasHub's ResNet-vd weights, per-replica BatchNorm).
-
-Launch:
+Paper mIoU single-scale / multi-scale (`:multi_scale`): 44.39 / 45.35; with Region Rebalance 44.65 / 46.15.
+Network and weights: `psp_net_resnet_c`, encoder from KerasHub's `resnet_vd_101_imagenet`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `pspnet_resnet_c`, row `pspnet_r101`, dataset `ade20k`.
 
     python -m keras_rr.tools.train --config=configs/ade20k/pspnet_r101_baseline.py \
         --workdir=runs/ade20k/pspnet_r101_baseline --config.data.data_dir=/data/ADEChallengeData2016
@@ -20,10 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
-    config.name = "ade20k_pspnet_r101_baseline"
-    family = os.path.join(os.path.dirname(__file__), "..", "families", "resnet_c.py:pspnet_r101")
-    config.update(rr_config.load_config(family))
-    config.auxiliary_head.enabled = True
-    config.region_rebalance.enabled = False
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:ade20k_pspnet_r101_baseline"), arg)

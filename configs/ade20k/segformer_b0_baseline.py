@@ -1,26 +1,12 @@
-"""SegFormer MiT-B0 on ADE20K, pixel cross-entropy baseline (AdamW recipe of SegFormer).
+"""`segformer_b0` on `ade20k`, the pixel cross-entropy baseline: SegFormer's AdamW recipe, not a paper row.
 
-Not a paper row (its transformer rows use Swin and BEiT); a light model for smaller GPUs.
-Recipe: configs/ade20k/base.py (docs/method.md, section 6): batch 16 of 512 crops, 160K steps,
-sliding-window evaluation. This file sets the model, the region branch and SegFormer's own
-optimizer (AdamW lr 6e-5, weight decay 0.01, poly power 1.0 after a 1500-step linear
-warmup) in place of the base's SGD.
-
-Network and weights: KerasHub's SegFormer-B0 (`model.name = "segformer_mit"`), encoder
-from the `mit_b0_ade20k_512` preset, the only MiT weights KerasHub ships. They are not
-ImageNet-1k weights: they are the encoder of a SegFormer already trained on ADE20K, so
-on ADE20K the encoder has seen the training set (and on other datasets it brings
-ADE20K's classes); numbers are not comparable with ImageNet-initialised SegFormer runs.
-The decoder starts from random weights. `:random_init` trains from random weights,
-offline; --config.model.backbone_preset=DIR takes a `save_to_preset` directory.
-
-Launch:
+A light model for smaller GPUs (its encoder was trained on ADE20K itself); with Region Rebalance: segformer_b0_rr.py.
+Network and weights: `segformer_mit`, encoder from KerasHub's `mit_b0_ade20k_512`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `segformer_mit`, row `segformer_b0`, dataset `ade20k`.
 
     python -m keras_rr.tools.train --config=configs/ade20k/segformer_b0_baseline.py \
         --workdir=runs/ade20k/segformer_b0_baseline --config.data.data_dir=/data/ADEChallengeData2016
-
-Variants (--config=configs/ade20k/segformer_b0_baseline.py:<variant>): smoke, smoke_model, multi_scale,
-authors_head, random_init (comma-separated to combine).
 """
 
 import os
@@ -29,28 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
-    config.name = "ade20k_segformer_b0_baseline"
-
-    # SegFormer on a Mix Transformer encoder.
-    config.model.name = "segformer_mit"
-    config.auxiliary_head.enabled = False  # mmseg's SegFormer has no auxiliary head
-    config.model.variant = "b0"
-    config.model.image_size = 512
-    config.model.backbone_preset = "mit_b0_ade20k_512"  # see the docstring: ADE20K-trained
-
-    # SegFormer's own recipe instead of the base's SGD: AdamW, poly 1.0 after a linear warmup.
-    config.optimizer.name = "adamw"
-    config.optimizer.learning_rate = 6e-5
-    config.optimizer.weight_decay = 0.01
-    config.optimizer.beta_1 = 0.9
-    config.optimizer.beta_2 = 0.999
-    config.schedule.name = "poly"
-    config.schedule.power = 1.0
-    config.schedule.end_learning_rate = 0.0
-    config.schedule.warmup_steps = 1500
-    config.schedule.warmup_ratio = 1e-6
-
-    # Baseline: pixel cross-entropy only, no region branch.
-    config.region_rebalance.enabled = False
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:ade20k_segformer_b0_baseline"), arg)

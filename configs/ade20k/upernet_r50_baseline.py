@@ -1,14 +1,9 @@
-"""UPerNet ResNet-50 on ADE20K, pixel cross-entropy baseline (paper Table 3).
+"""`upernet_r50` on `ade20k`, the pixel cross-entropy baseline (paper Table 3).
 
-Paper mIoU, single-scale / multi-scale (`:multi_scale`): 42.05 / 42.78; with Region
-Rebalance (upernet_r50_rr.py): 43.27 / 44.03.
-Network and weights: `uper_net_resnet_c` (mmseg's `upernet_r50`) with the auxiliary FCN
-head, encoder from KerasHub's `resnet_vd_50_imagenet` (`:random_init`: random weights).
-Recipe: configs/ade20k/base.py (SGD, 160K steps) updated by configs/families/resnet_c.py,
-which describes the network, its weights and how they differ from the paper's setup
-(KerasHub's ResNet-vd weights, per-replica BatchNorm).
-
-Launch:
+Paper mIoU single-scale / multi-scale (`:multi_scale`): 42.05 / 42.78; with Region Rebalance 43.27 / 44.03.
+Network and weights: `uper_net_resnet_c`, encoder from KerasHub's `resnet_vd_50_imagenet`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `upernet_resnet_c`, row `upernet_r50`, dataset `ade20k`.
 
     python -m keras_rr.tools.train --config=configs/ade20k/upernet_r50_baseline.py \
         --workdir=runs/ade20k/upernet_r50_baseline --config.data.data_dir=/data/ADEChallengeData2016
@@ -20,10 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
-    config.name = "ade20k_upernet_r50_baseline"
-    family = os.path.join(os.path.dirname(__file__), "..", "families", "resnet_c.py:upernet_r50")
-    config.update(rr_config.load_config(family))
-    config.auxiliary_head.enabled = True
-    config.region_rebalance.enabled = False
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:ade20k_upernet_r50_baseline"), arg)

@@ -1,12 +1,9 @@
-"""UPerNet Swin-B† on ADE20K with Region Rebalance, λ = 0.3 (paper Table 3).
+"""`upernet_swin_b` on `ade20k` with Region Rebalance, λ = 0.3 (paper Table 3).
 
-Paper mIoU, single-scale / multi-scale: 51.20 / 52.88 (baseline: 50.04 / 51.66).
-Network and weights: upernet_swin_b_baseline.py's (`uper_net_swin` and the auxiliary FCN
-head on KerasHub's `swin_base_patch4_window12_384`; `:random_init`: random weights), whose
-config this file loads and adds the region branch to; that file names the differences from
-the paper's setup.
-
-Launch:
+Paper mIoU single-scale / multi-scale (`:multi_scale`): 51.20 / 52.88; baseline 50.04 / 51.66.
+Network and weights: `uper_net_swin`, encoder from KerasHub's `swin_base_patch4_window12_384`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `upernet_swin`, row `upernet_swin_b`, dataset `ade20k`.
 
     python -m keras_rr.tools.train --config=configs/ade20k/upernet_swin_b_rr.py \
         --workdir=runs/ade20k/upernet_swin_b_rr --config.data.data_dir=/data/ADEChallengeData2016
@@ -18,9 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    baseline = os.path.join(os.path.dirname(__file__), "upernet_swin_b_baseline.py")
-    config = rr_config.load_config(baseline)
-    config.name = "ade20k_upernet_swin_b_rr"
-    config.region_rebalance.enabled = True
-    config.region_rebalance.loss_weight = 0.3
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:ade20k_upernet_swin_b_rr"), arg)

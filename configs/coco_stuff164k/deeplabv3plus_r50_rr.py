@@ -1,18 +1,12 @@
-"""DeepLabV3+ ResNet-50 on COCO-Stuff164K, with Region Rebalance, λ = 0.3 (paper Table 4).
+"""`deeplabv3plus_r50` on `coco_stuff164k` with Region Rebalance, λ = 0.3 (paper Table 4).
 
-Paper reference (single-scale / multi-scale mIoU): 42.66 / 43.47.
-Network and weights: `deeplab_v3_plus_resnet_c`, depth 50, encoder from KerasHub's
-ImageNet-1k preset `resnet_vd_50_imagenet`, trained with mmseg's auxiliary FCN head
-(weight 0.4). The recipe is configs/coco_stuff164k/base.py; the network and how it and its
-weights differ from the paper's are described in configs/ade20k/base.py.
-
-Launch:
+Paper mIoU single-scale / multi-scale (`:multi_scale`): 42.66 / 43.47; baseline 40.85 / 41.49.
+Network and weights: `deeplab_v3_plus_resnet_c`, encoder from KerasHub's `resnet_vd_50_imagenet`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `deeplabv3plus_resnet_c`, row `deeplabv3plus_r50`, dataset `coco_stuff164k`.
 
     python -m keras_rr.tools.train --config=configs/coco_stuff164k/deeplabv3plus_r50_rr.py \
         --workdir=runs/coco_stuff164k/deeplabv3plus_r50_rr --config.data.data_dir=/data/coco_stuff164k
-
-Variants (append `:<variant>`, comma-separated): smoke, smoke_model, multi_scale,
-authors_head, random_init.
 """
 
 import os
@@ -21,17 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
-    config.name = "coco_stuff164k_deeplabv3plus_r50_rr"
-
-    # The paper's DeepLabV3+: dilated ResNet-c (output stride 8) from ImageNet weights.
-    config.model.name = "deeplab_v3_plus_resnet_c"
-    config.model.depth = 50
-    config.model.image_size = 512
-    config.model.backbone_preset = "resnet_vd_50_imagenet"
-
-    # Region Rebalance: the region branch with the region prior, weight λ.
-    config.region_rebalance.enabled = True
-    config.region_rebalance.loss_weight = 0.3
-    config.region_rebalance.rebalance = True
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:coco_stuff164k_deeplabv3plus_r50_rr"), arg)

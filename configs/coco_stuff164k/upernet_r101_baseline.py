@@ -1,14 +1,9 @@
-"""UPerNet ResNet-101 on COCO-Stuff164K, pixel cross-entropy baseline (paper Table 4).
+"""`upernet_r101` on `coco_stuff164k`, the pixel cross-entropy baseline (paper Table 4).
 
-Paper mIoU, single-scale / multi-scale (`:multi_scale`): 41.15 / 41.51; with Region
-Rebalance (upernet_r101_rr.py): 42.30 / 42.78.
-Network and weights: `uper_net_resnet_c` (mmseg's `upernet_r101`) with the auxiliary FCN
-head, encoder from KerasHub's `resnet_vd_101_imagenet` (`:random_init`: random weights).
-Recipe: configs/coco_stuff164k/base.py (SGD, 320K steps) updated by
-configs/families/resnet_c.py, which describes the network, its weights and how they differ
-from the paper's setup (KerasHub's ResNet-vd weights, per-replica BatchNorm).
-
-Launch:
+Paper mIoU single-scale / multi-scale (`:multi_scale`): 41.15 / 41.51; with Region Rebalance 42.30 / 42.78.
+Network and weights: `uper_net_resnet_c`, encoder from KerasHub's `resnet_vd_101_imagenet`
+(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+every value: configs/recipes.py, family `upernet_resnet_c`, row `upernet_r101`, dataset `coco_stuff164k`.
 
     python -m keras_rr.tools.train --config=configs/coco_stuff164k/upernet_r101_baseline.py \
         --workdir=runs/coco_stuff164k/upernet_r101_baseline --config.data.data_dir=/data/coco_stuff164k
@@ -20,10 +15,5 @@ from keras_rr.training import config as rr_config
 
 
 def get_config(arg=None):
-    config = rr_config.load_config(os.path.join(os.path.dirname(__file__), "base.py"))
-    config.name = "coco_stuff164k_upernet_r101_baseline"
-    family = os.path.join(os.path.dirname(__file__), "..", "families", "resnet_c.py:upernet_r101")
-    config.update(rr_config.load_config(family))
-    config.auxiliary_head.enabled = True
-    config.region_rebalance.enabled = False
-    return rr_config.apply_variant(config, arg)
+    recipes = os.path.join(os.path.dirname(__file__), "..", "recipes.py")
+    return rr_config.apply_variant(rr_config.load_config(f"{recipes}:coco_stuff164k_upernet_r101_baseline"), arg)

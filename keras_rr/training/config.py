@@ -2,11 +2,11 @@
 
 A config is an `ml_collections.ConfigDict` with the sections `data`, `model`,
 `region_rebalance`, `loss`, `optimizer`, `schedule`, `train` and `eval`;
-`default_config` holds every field with its meaning. The recipes live in the config
-files under `configs/` (big_vision style): one base file per dataset
-(`configs/<dataset>/base.py`) writes out the dataset's training and evaluation recipe,
-and each paper-row file loads its base and sets what differs (model, SegFormer's
-optimizer, the region branch). This module adds the `:variant` suffixes
+`default_config` holds every field with its meaning. The recipes live under
+`configs/` (big_vision style): `configs/recipes.py` holds every value as data (the
+shared recipe, what each dataset changes, the network families and the paper rows), and
+each config file (`configs/<dataset>/<row>_{baseline,rr}.py`, `base.py`) names its run
+there. This module adds the `:variant` suffixes
 (`apply_variant`), `load_config` and `validate_config`.
 
 `ml_collections` is imported inside the functions, so `import keras_rr` never needs it.
@@ -47,7 +47,7 @@ PAPER_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 def default_config():
     """The schema: every config field at its default (the synthetic small-FCN baseline).
 
-    Config files start from it and set their recipe (see `configs/<dataset>/base.py`).
+    Config files start from it and set their recipe (see `configs/recipes.py`).
     `None` fields are typed placeholders (settable from the command line).
 
     Returns:
