@@ -257,3 +257,41 @@ def test_authors_options_validate_and_round_trip():
         RegionRebalanceHead(K, region_frequency=FREQ, classifier_dropout=0.1)
     with pytest.raises(ValueError, match="max_regions_per_image"):
         RegionRebalanceHead(K, region_frequency=FREQ, region_scope="batch", max_regions_per_image=3)
+
+
+def test_presets_are_the_heads_of_the_paper_and_the_authors():
+    from keras_rr.layers import AUTHORS_HEAD
+    from keras_rr.layers import AUTHORS_LOSS_WEIGHT
+    from keras_rr.layers import REGION_HEAD_PRESETS
+    from keras_rr.region_rebalance.region_rebalance_head import REGION_LOSS_WEIGHTS
+
+    assert set(REGION_HEAD_PRESETS) == {"paper", "authors"} and AUTHORS_HEAD is REGION_HEAD_PRESETS["authors"]
+    assert REGION_LOSS_WEIGHTS["paper"] == 0.3 and AUTHORS_LOSS_WEIGHT == REGION_LOSS_WEIGHTS["authors"] == 1.0
+    paper = RegionRebalanceHead.from_preset("paper", K, FREQ)
+    default = RegionRebalanceHead(K, region_frequency=FREQ)
+    assert paper.get_config() | {"name": None} == default.get_config() | {"name": None}
+    authors = RegionRebalanceHead.from_preset("authors", K, FREQ, name="region_head")
+    assert authors.name == "region_head"
+    assert {key: authors.get_config()[key] for key in AUTHORS_HEAD} == dict(AUTHORS_HEAD)
+    with pytest.raises(ValueError, match="preset"):
+        RegionRebalanceHead.from_preset("mmseg", K, FREQ)
+
+
+def test_options_are_read_from_the_signature_and_typed_for_configs():
+    import inspect
+
+    from keras_rr.region_rebalance.region_rebalance_head import region_head_config_fields
+    from keras_rr.region_rebalance.region_rebalance_head import region_head_options
+
+    options = region_head_options()
+    parameters = inspect.signature(RegionRebalanceHead.__init__).parameters
+    assert set(options) == set(parameters) - {"self", "kwargs", "num_classes", "region_frequency", "ignore_class"}
+    assert all(options[name] == parameters[name].default for name in options)
+    # The head's config holds every option (a custom classifier serialised apart).
+    assert set(options) <= set(RegionRebalanceHead(K, region_frequency=FREQ).get_config())
+    fields = region_head_config_fields()
+    assert set(options) - set(fields) == {"region_classifier", "max_regions_per_image"}
+    assert fields["projection_dim"] == (None, int) and fields["rebalance"] == (True, bool)
+    assert fields["prior_epsilon"] == (None, float) and fields["pooling_method"] == ("auto", str)
+    # Every option is documented in the head's Args.
+    assert all(f"        {name}:" in RegionRebalanceHead.__doc__ for name in list(options) + ["num_classes"])

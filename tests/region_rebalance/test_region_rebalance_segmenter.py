@@ -423,3 +423,37 @@ def test_authors_head_trains_only_the_segmenter_and_round_trips(tmp_path):
     assert history["region_loss"][0] > 0
     restored = run_saving_test(model, images, str(tmp_path / "authors.keras"))
     assert restored.region_head.region_scope == "batch" and restored.region_head.frozen_head
+
+
+def test_a_head_passed_in_equals_the_head_built_from_options(tmp_path):
+    from keras_rr.layers import RegionRebalanceHead
+
+    images, labels = data(n=2)
+    head = RegionRebalanceHead(K, region_frequency=FREQ, projection_dim=6, pooling_resolution="labels", name="region_head")
+    given = make_model(region_frequency=None, region_head=head)
+    built = make_model(projection_dim=6, pooling_resolution="labels")
+    assert given.region_head is head
+    built.region_head.set_weights(head.get_weights())
+    for model in (given, built):
+        model.compile(optimizer="sgd")
+    want = built.evaluate(images, labels, verbose=0, return_dict=True)
+    got = given.evaluate(images, labels, verbose=0, return_dict=True)
+    np.testing.assert_allclose(got["region_loss"], want["region_loss"], rtol=1e-6)
+    restored = run_saving_test(given, images, str(tmp_path / "given.keras"))
+    assert restored.region_head.projection_dim == 6 and restored.region_head.pooling_resolution == "labels"
+
+
+def test_region_head_argument_errors():
+    from keras_rr.layers import RegionRebalanceHead
+
+    head = RegionRebalanceHead(K, region_frequency=FREQ)
+    with pytest.raises(ValueError, match="to the head you pass"):
+        make_model(region_frequency=None, region_head=head, projection_dim=4)
+    with pytest.raises(ValueError, match="to the head you pass"):
+        make_model(region_head=head)  # region_frequency given twice
+    with pytest.raises(ValueError, match="classifies 3 classes"):
+        make_model(region_frequency=None, region_head=RegionRebalanceHead(3, region_frequency=FREQ[:3]))
+    with pytest.raises(ValueError, match="must be a `keras_rr.layers.RegionRebalanceHead`"):
+        make_model(region_frequency=None, region_head="paper")
+    with pytest.raises(TypeError):
+        make_model(projection_dims=4)  # a misspelt option reaches keras.Model and fails
