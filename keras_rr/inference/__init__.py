@@ -4,7 +4,7 @@ Works on any model mapping images to per-pixel class scores (e.g. the exported
 segmenter); `evaluate_segmenter` streams a dataset into `keras_rr.metrics` results.
 """
 
-from keras_rr.inference.evaluate import evaluate_segmenter
+from keras_rr.inference.dataset_evaluation import evaluate_segmenter
 from keras_rr.inference.predict import DEFAULT_SCALES
 from keras_rr.inference.predict import predict_labels
 from keras_rr.inference.predict import predict_multi_scale
