@@ -1,7 +1,7 @@
 r"""Paper ablations (Tables 1, 5, 6; Fig. 7) on the synthetic long-tailed default, paired by seed.
 
 Every variant trains the same small FCN from the same initial weights on the same
-batches for each seed (`keras_rr.training.run_paired_experiment`), then is evaluated on
+batches for each seed (`keras_rr.experiments.run_paired_experiment`), then is evaluated on
 the same validation set. Variants:
 
 - baseline (pixel CE), re-weighting, pixel balanced softmax (pixel prior), pixel
@@ -86,7 +86,7 @@ def summarize(results, statistics, seeds):
     import numpy as np
 
     from keras_rr.metrics import head_body_tail_summary
-    from keras_rr.training import paired_difference
+    from keras_rr.experiments import paired_difference
 
     names = list(results)
     baseline = names[0]
@@ -166,7 +166,7 @@ def main(argv):
     from keras_rr.data import compute_class_statistics
     from keras_rr.data import synthetic_long_tailed
     from keras_rr.models.segmenter_builders import small_fcn
-    from keras_rr.training import run_paired_experiment
+    from keras_rr.experiments import run_paired_experiment
     from keras_rr.training.config import load_config
 
     config = load_config(_CONFIG.value)
