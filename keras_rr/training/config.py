@@ -25,6 +25,7 @@ import importlib.util
 import os
 
 from keras_rr import validation
+from keras_rr.data.datasets import DATASETS
 from keras_rr.models.segmenter_builders import check_model_config
 from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_HEAD as _AUTHORS_HEAD_OPTIONS
 from keras_rr.region_rebalance.region_rebalance_head import AUTHORS_LOSS_WEIGHT
@@ -353,7 +354,6 @@ def validate_config(config):
 
     >>> validate_config(load_config("configs/synthetic/small_fcn_rr.py"))
     """
-    from keras_rr.data.datasets import DATASETS
     from keras_rr.losses import PIXEL_LOSSES
     from keras_rr.region_rebalance.region_pooling import POOLING_RESOLUTIONS
     from keras_rr.region_rebalance.region_pooling import REGION_SCOPES
