@@ -11,3 +11,17 @@ from keras_rr.inference.predict import predict_multi_scale
 from keras_rr.inference.predict import predict_probabilities
 from keras_rr.inference.predict import predict_sliding_window
 from keras_rr.inference.predict import predict_whole
+
+__all__ = [
+    "DEFAULT_SCALES",
+    "evaluate_segmenter",
+    "predict_labels",
+    "predict_multi_scale",
+    "predict_probabilities",
+    "predict_sliding_window",
+    "predict_whole",
+]
+
+
+def __dir__():
+    return sorted(__all__)
