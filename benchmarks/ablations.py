@@ -1,7 +1,7 @@
 r"""Paper ablations (Tables 1, 5, 6; Fig. 7) on the synthetic long-tailed default, paired by seed.
 
 Every variant trains the same small FCN from the same initial weights on the same
-batches for each seed (`keras_rr.training.run_paired_experiment`), then is evaluated on
+batches for each seed (`keras_rr.experiments.run_paired_experiment`), then is evaluated on
 the same validation set. Variants:
 
 - baseline (pixel CE), re-weighting, pixel balanced softmax (pixel prior), pixel
@@ -9,7 +9,7 @@ the same validation set. Variants:
 - region branch without rebalance (component I, Fig. 7);
 - Region Rebalance with λ in {0.1, 0.2, 0.3, 0.4} (Table 5);
 - Region Rebalance with the authors' released branch (`:authors_head`,
-  `keras_rr.training.config.AUTHORS_HEAD`: frozen random head, batch-scope regions,
+  `keras_rr.layers.AUTHORS_HEAD` (with `AUTHORS_LOSS_WEIGHT`): frozen random head, batch-scope regions,
   target 0.5, λ = 1.0).
 
 Writes `ablations.md` (mIoU, mAcc, head and tail mIoU as mean ± std over seeds, and
@@ -46,8 +46,9 @@ _LEARNING_RATE = flags.DEFINE_float("learning_rate", None, "SGD learning rate (d
 
 def make_variants():
     """The ablation variants, baseline first."""
+    from keras_rr.layers import AUTHORS_HEAD
+    from keras_rr.layers import AUTHORS_LOSS_WEIGHT
     from keras_rr.training import Variant
-    from keras_rr.training.config import AUTHORS_HEAD
 
     rr = dict(region_rebalance=True)
     return [
@@ -57,12 +58,12 @@ def make_variants():
         Variant("pixel balanced softmax*", pixel_loss="region_balanced_softmax"),
         Variant("Dice", pixel_loss="dice"),
         Variant("Dice + CE", pixel_loss="dice_cross_entropy"),
-        Variant("region branch, no rebalance", rebalance=False, **rr),
+        Variant("region branch, no rebalance", region_head={"rebalance": False}, **rr),
         Variant("RR λ=0.1", loss_weight=0.1, **rr),
         Variant("RR λ=0.2", loss_weight=0.2, **rr),
         Variant("RR λ=0.3", loss_weight=0.3, **rr),
         Variant("RR λ=0.4", loss_weight=0.4, **rr),
-        Variant("RR, authors' released branch", **AUTHORS_HEAD, **rr),
+        Variant("RR, authors' released branch", loss_weight=AUTHORS_LOSS_WEIGHT, region_head=AUTHORS_HEAD, **rr),
     ]
 
 
@@ -86,7 +87,7 @@ def summarize(results, statistics, seeds):
     import numpy as np
 
     from keras_rr.metrics import head_body_tail_summary
-    from keras_rr.training import paired_difference
+    from keras_rr.experiments import paired_difference
 
     names = list(results)
     baseline = names[0]
@@ -166,7 +167,7 @@ def main(argv):
     from keras_rr.data import compute_class_statistics
     from keras_rr.data import synthetic_long_tailed
     from keras_rr.models import small_fcn
-    from keras_rr.training import run_paired_experiment
+    from keras_rr.experiments import run_paired_experiment
     from keras_rr.training.config import load_config
 
     config = load_config(_CONFIG.value)

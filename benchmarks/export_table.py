@@ -45,16 +45,16 @@ _WORKER = flags.DEFINE_string("worker", None, "Internal: run the exports of this
 
 
 def build_model(name, num_classes, image_size):
-    from keras_rr.models import segmenter_builders
+    from keras_rr import models
 
     if name == "small_fcn":
-        return segmenter_builders.small_fcn(num_classes, image_size=image_size)
+        return models.small_fcn(num_classes, image_size=image_size)
     if name == "deeplab_v3_plus":
-        return segmenter_builders.deeplab_v3_plus_resnet(num_classes, depth=18, image_size=image_size)
+        return models.deeplab_v3_plus_resnet(num_classes, depth=18, image_size=image_size)
     if name == "segformer":
-        return segmenter_builders.segformer_mit(num_classes, "b0", image_size=image_size)
+        return models.segformer_mit(num_classes, "b0", image_size=image_size)
     if name == "psp_net":
-        return segmenter_builders.psp_net_resnet_c(num_classes, depth=18, image_size=image_size, channels=64)
+        return models.psp_net_resnet_c(num_classes, depth=18, image_size=image_size, channels=64)
     if name == "uper_net_swin":
         import keras_hub
 
@@ -63,7 +63,7 @@ def build_model(name, num_classes, image_size):
             image_shape=(image_size, image_size, 3), embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 1, 2, 2),
             window_size=2,
         )
-        return segmenter_builders.uper_net_swin(num_classes, image_size=image_size, encoder=encoder, channels=64)
+        return models.uper_net_swin(num_classes, image_size=image_size, encoder=encoder, channels=64)
     raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 

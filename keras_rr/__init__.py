@@ -6,6 +6,10 @@ every class a saved `model.keras` of this package names (wrapper, region head, l
 `keras_rr.optimizers`, the layers of `keras_rr.models`), so
 `keras.saving.load_model` works after `import keras_rr` alone.
 
+Not imported here: `keras_rr.training` (configs, the resumable trainer),
+`keras_rr.experiments` (paired runs, run comparisons, the demo; built on training) and
+the command-line tools `keras_rr.tools.<name>`.
+
 Example:
 
 ```python

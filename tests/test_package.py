@@ -13,6 +13,17 @@ def test_public_names_exist():
     assert keras_rr.__version__
 
 
+def test_package_faces_list_their_api_not_their_modules():
+    import importlib
+    import inspect
+
+    for name in ("data", "metrics", "inference", "export", "optimizers", "training", "experiments"):
+        package = importlib.import_module(f"keras_rr.{name}")
+        assert dir(package) == sorted(package.__all__), name
+        modules = [api for api in package.__all__ if inspect.ismodule(getattr(package, api))]
+        assert not modules, (name, modules)
+
+
 def test_import_is_light():
     # (matplotlib is not checked: `import keras` itself imports it.)
     code = (

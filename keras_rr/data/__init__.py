@@ -48,3 +48,36 @@ from keras_rr.data.file_datasets import LoaderOptions
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 from keras_rr.data.synthetic_spec import SyntheticSpec
+
+__all__ = [
+    "ADE20K_CLASS_NAMES",
+    "COCO_STUFF_CLASS_NAMES",
+    "ClassStatistics",
+    "LoaderOptions",
+    "SyntheticSpec",
+    "TrainAugmentation",
+    "ade20k_raw_to_contiguous_lut",
+    "adjust_hsv",
+    "augmentation_from_config",
+    "coco_stuff_raw_to_contiguous_lut",
+    "compute_class_statistics",
+    "compute_dataset_statistics",
+    "load_ade20k",
+    "load_ade20k_tfds",
+    "load_coco_stuff164k",
+    "load_dataset",
+    "load_segmentation_directory",
+    "pad_to_size",
+    "photometric_distortion",
+    "random_crop",
+    "random_flip",
+    "random_resize",
+    "read_class_names",
+    "resize_nearest",
+    "synthetic_long_tailed",
+    "synthetic_long_tailed_dataset",
+]
+
+
+def __dir__():
+    return sorted(__all__)

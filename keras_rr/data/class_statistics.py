@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from keras_rr import validation
+from keras_rr.version import __version__
 
 # Bump when the JSON layout changes; `load` refuses files from a newer format.
 FORMAT_NAME = "keras_rr.ClassStatistics"
@@ -302,15 +303,13 @@ class ClassStatistics:
 
     def to_dict(self):
         """Returns the JSON-ready dict that `save` writes (plain Python types)."""
-        from keras_rr import version
-
         def _finite_or_none(value):
             return None if math.isnan(value) else value
 
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
-            "keras_rr_version": version.__version__,
+            "keras_rr_version": __version__,
             "dataset": self._dataset_name,
             "split": self._split,
             "num_images": self._num_images,

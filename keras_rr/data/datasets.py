@@ -7,11 +7,17 @@ and `compute_dataset_statistics` counts a named dataset's labels with
 
 import typing
 
+from keras_rr.data.ade20k import load_ade20k
+from keras_rr.data.ade20k import load_ade20k_tfds
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names
+from keras_rr.data.coco_stuff import load_coco_stuff164k
 from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.elements import extract_label
+from keras_rr.data.synthetic import synthetic_long_tailed
+from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 
 
 class DatasetInfo(typing.NamedTuple):
@@ -63,27 +69,17 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
     """
     split = _dataset_info(name).split if split is None else split
     if name == "synthetic":
-        from keras_rr.data.synthetic import synthetic_long_tailed_dataset
-
         dataset = synthetic_long_tailed_dataset(**kwargs)
         return dataset.map(lambda *element: extract_label(element)) if labels_only else dataset
     if labels_only:
         # Only when asked: a `LoaderOptions(labels_only=True)` in kwargs stays in force.
         kwargs["labels_only"] = True
     if name == "ade20k":
-        from keras_rr.data.ade20k import load_ade20k
-
         return load_ade20k(data_dir, split, **kwargs)
     if name == "ade20k_tfds":
-        from keras_rr.data.ade20k import load_ade20k_tfds
-
         return load_ade20k_tfds(split, data_dir=data_dir, **kwargs)
     if name == "coco_stuff164k":
-        from keras_rr.data.coco_stuff import load_coco_stuff164k
-
         return load_coco_stuff164k(data_dir, split, **kwargs)
-    from keras_rr.data.directory import load_segmentation_directory
-
     return load_segmentation_directory(**kwargs)
 
 
@@ -121,8 +117,6 @@ def compute_dataset_statistics(
     info = _dataset_info(name)
     split = info.split if split is None else split
     if name == "synthetic":
-        from keras_rr.data.synthetic import synthetic_long_tailed
-
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
         _, labels, spec = synthetic_long_tailed(return_spec=True, **kwargs)

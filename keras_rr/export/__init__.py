@@ -14,3 +14,19 @@ from keras_rr.export.verification import compare_outputs
 from keras_rr.export.verification import verify_export
 from keras_rr.export.writers import EXPORT_FORMATS
 from keras_rr.export.writers import FORMAT_BACKENDS
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_OUTPUTS",
+    "ExportError",
+    "FORMAT_BACKENDS",
+    "SegmentationLabels",
+    "compare_outputs",
+    "export_segmenter",
+    "inference_model",
+    "verify_export",
+]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -19,3 +19,23 @@ from keras_rr.metrics.segmentation_confusion_matrix import SegmentationConfusion
 from keras_rr.metrics.segmentation_metrics import SegmentationMetrics
 from keras_rr.metrics.segmentation_metrics import confusion_matrix_numpy
 from keras_rr.metrics.segmentation_metrics import metrics_from_confusion_matrix
+
+__all__ = [
+    "SegmentationConfusionMatrix",
+    "SegmentationMetrics",
+    "confusion_matrix_numpy",
+    "delta_per_class",
+    "frequency_order",
+    "head_body_tail_split",
+    "head_body_tail_summary",
+    "imbalance_factor",
+    "metrics_from_confusion_matrix",
+    "pearson_r",
+    "per_class_table",
+    "plot_frequency_histogram",
+    "plot_per_class_delta",
+]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -18,3 +18,12 @@ optimizer = keras_rr.optimizers.CoupledWeightDecaySGD(schedule, momentum=0.9, co
 
 from keras_rr.optimizers.coupled_weight_decay_sgd import CoupledWeightDecaySGD
 from keras_rr.optimizers.warmup_polynomial_decay import WarmupPolynomialDecay
+
+__all__ = [
+    "CoupledWeightDecaySGD",
+    "WarmupPolynomialDecay",
+]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -22,12 +22,14 @@ frequency: paper Fig. 3/6), `compare.md` (mIoU/mAcc/aAcc, head/body/tail means,
 Pearson ρ of class accuracy with pixel vs region frequency, raw and log: paper Table 2,
 per-class deltas) and `compare.json`, and prints the markdown. Frequencies come from
 `--statistics`, else the training counts stored in the reports. All logic is in
-`keras_rr.training.comparison`.
+`keras_rr.experiments.run_comparison`.
 """
 
 from absl import app
 from absl import flags
 
+from keras_rr.data.class_statistics import ClassStatistics
+from keras_rr.experiments import run_comparison
 from keras_rr.tools.quiet import define_verbose_flag
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
@@ -43,22 +45,18 @@ flags.mark_flags_as_required(["baseline", "candidate", "output_dir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from keras_rr.training import comparison
-
-    baseline = comparison.load_report(_BASELINE.value)
-    candidate = comparison.load_report(_CANDIDATE.value)
+    baseline = run_comparison.load_report(_BASELINE.value)
+    candidate = run_comparison.load_report(_CANDIDATE.value)
     pixel_counts = region_counts = class_names = None
     if _STATISTICS.value:
-        from keras_rr.data import ClassStatistics
-
         stats = ClassStatistics.load(_STATISTICS.value, num_classes=len(baseline["iou"]))
         pixel_counts, region_counts, class_names = stats.pixel_counts, stats.region_counts, stats.class_names
-    result = comparison.compare_reports(
+    result = run_comparison.compare_reports(
         baseline, candidate, pixel_counts=pixel_counts, region_counts=region_counts, class_names=class_names,
         baseline_name=_BASELINE_NAME.value, candidate_name=_CANDIDATE_NAME.value,
     )
-    paths = comparison.write_comparison(result, _OUTPUT_DIR.value)
-    print(comparison.comparison_markdown(result))
+    paths = run_comparison.write_comparison(result, _OUTPUT_DIR.value)
+    print(run_comparison.comparison_markdown(result))
     for name, path in sorted(paths.items()):
         print(f"wrote {name}: {path}")
     return 0

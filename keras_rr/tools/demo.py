@@ -12,12 +12,13 @@ Usage:
   python -m keras_rr.tools.demo --output_dir=outputs/demo --seeds=5 --epochs=12
   python -m keras_rr.tools.demo --quick      # a reduced run (used by the tests)
 
-All logic is in `keras_rr.training.demo.run_demo`.
+All logic is in `keras_rr.experiments.synthetic_demo.run_demo`.
 """
 
 from absl import app
 from absl import flags
 
+from keras_rr.experiments.synthetic_demo import run_demo
 from keras_rr.tools.quiet import define_verbose_flag
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
@@ -32,15 +33,13 @@ flags.DEFINE_integer("batch_size", 16, "Batch size.")
 flags.DEFINE_float("learning_rate", 0.02, "Initial SGD learning rate (poly decay).")
 flags.DEFINE_float("loss_weight", 0.3, "λ, the region loss weight.")
 _QUICK = flags.DEFINE_bool("quick", False, "Tiny sizes for a smoke run (seconds).")
-# The flags passed to `keras_rr.training.demo.run_demo` as arguments of the same name.
+# The flags passed to `keras_rr.experiments.synthetic_demo.run_demo` as arguments of the same name.
 _RUN_ARGS = ("seeds", "epochs", "train_images", "val_images", "image_size", "num_classes", "batch_size",
              "learning_rate", "loss_weight")
 
 
 def main(argv):
     del argv
-    from keras_rr.training.demo import run_demo
-
     kwargs = {name: flags.FLAGS[name].value for name in _RUN_ARGS}
     if _QUICK.value:
         kwargs.update(seeds=2, epochs=1, train_images=48, val_images=16, image_size=32, num_classes=6)

@@ -25,7 +25,7 @@ NaN, class names, mode and settings, dataset, split, number of images, training 
 and region counts when known) and `per_class.md` (per-class table sorted by training
 pixel frequency). Training statistics come from `--statistics`, else
 `config.data.statistics_path`, else `class_statistics.json` beside the model. All logic
-is in `keras_rr.training.evaluation.evaluate_saved_model`.
+is in `keras_rr.experiments.saved_model_evaluation.evaluate_saved_model`.
 """
 
 from absl import app
@@ -33,6 +33,7 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from keras_rr.experiments.saved_model_evaluation import evaluate_saved_model
 from keras_rr.tools.quiet import define_verbose_flag
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
@@ -53,8 +54,6 @@ flags.mark_flags_as_required(["config", "model", "output_dir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from keras_rr.training.evaluation import evaluate_saved_model
-
     logging.info("Evaluating %s", _MODEL.value)
     report = evaluate_saved_model(
         _MODEL.value,

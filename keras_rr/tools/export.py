@@ -16,9 +16,12 @@ Usage:
 
 import json
 
+import keras
+import numpy as np
 from absl import app
 from absl import flags
 
+from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.tools.quiet import define_verbose_flag
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
@@ -45,14 +48,9 @@ _VERIFY = flags.DEFINE_bool("verify", True, "Load the artifact in its runtime an
 
 def main(argv):
     del argv
-    import keras
-    import numpy as np
-
-    import keras_rr
-
     model = keras.saving.load_model(_MODEL.value, compile=False)
     sample_images = np.load(_SAMPLE_IMAGES.value) if _SAMPLE_IMAGES.value else None
-    report = keras_rr.export.export_segmenter(
+    report = export_segmenter(
         model,
         _OUTPUT.value,
         format=_FORMAT.value,

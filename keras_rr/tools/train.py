@@ -51,6 +51,8 @@ from absl import logging
 from ml_collections import config_flags
 
 from keras_rr.tools.quiet import define_verbose_flag
+from keras_rr.training.distribution import ProcessGroup
+from keras_rr.training.trainer import train_and_evaluate
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
 _CONFIG = config_flags.DEFINE_config_file(
@@ -83,9 +85,6 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from keras_rr.training.distribution import ProcessGroup
-    from keras_rr.training.trainer import train_and_evaluate
-
     config = _CONFIG.value
     logging.info("Config:\n%s", config)
     group = ProcessGroup(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)

@@ -25,6 +25,7 @@ import importlib.util
 import os
 
 from keras_rr import validation
+from keras_rr.data.datasets import DATASETS
 from keras_rr.networks.segmenters.builders import check_model_config
 from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
@@ -103,7 +104,7 @@ def default_config():
     synthetic.class_seed = 0  # class appearance, shared by both splits
 
     model = config.model = ml_collections.ConfigDict()
-    model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.segmenter_builders`)
+    model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.MODEL_NAMES`)
     model.image_size = 64  # square input size
     model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet*, uper_net_resnet_c, psp_net_resnet_c): 18 ... 101
     # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
@@ -352,7 +353,6 @@ def validate_config(config):
 
     >>> validate_config(load_config("configs/synthetic/small_fcn_rr.py"))
     """
-    from keras_rr.data.datasets import DATASETS
 
     for section in ("data", "model", "region_rebalance", "loss", "optimizer", "schedule", "train", "eval"):
         if section not in config:

@@ -19,8 +19,8 @@ optimizer, schedule = build_optimizer(
 """
 
 from keras_rr import validation
-from keras_rr.optimizers import CoupledWeightDecaySGD
-from keras_rr.optimizers import WarmupPolynomialDecay
+from keras_rr.optimizers.coupled_weight_decay_sgd import CoupledWeightDecaySGD
+from keras_rr.optimizers.warmup_polynomial_decay import WarmupPolynomialDecay
 
 OPTIMIZER_NAMES = ("sgd", "adamw")
 SCHEDULE_NAMES = ("poly", "constant")

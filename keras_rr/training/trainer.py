@@ -35,7 +35,18 @@ import logging
 import os
 import shutil
 
+import keras
+
+from keras_rr.export.export_segmenter import export_segmenter
+from keras_rr.networks.segmenters.builders import build_segmenter
 from keras_rr.training import checkpointing
+from keras_rr.training import metrics_report
+from keras_rr.training import training_data
+from keras_rr.training.config import validate_config
+from keras_rr.training.distribution import check_strategy
+from keras_rr.training.distribution import distribution_scope
+from keras_rr.training.optimizers import build_optimizer
+from keras_rr.training.variant import Variant
 
 _LOG = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoints"
@@ -65,8 +76,6 @@ class TrainResult:
 
 
 def _step_logger_class():
-    import keras
-
     class StepLogger(keras.callbacks.Callback):
         """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
 
@@ -115,8 +124,6 @@ def _step_logger_class():
 
 
 def _learning_rate(schedule, step):
-    import keras
-
     return float(keras.ops.convert_to_numpy(schedule(step)))
 
 
@@ -191,12 +198,6 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
     print(result.metrics.miou)
     ```
     """
-    import keras
-
-    from keras_rr.training.config import validate_config
-    from keras_rr.training.distribution import check_strategy
-    from keras_rr.training.distribution import distribution_scope
-
     validate_config(config)
     strategy = strategy or config.train.strategy
     # Fail before any data is read when the strategy cannot run on this backend.
@@ -242,8 +243,6 @@ def _run(config, workdir, dist, step_hooks, progress, resume):
 
     Returns `(_Run, start step, final metrics, number of validation images)`.
     """
-    from keras_rr.training import training_data
-
     chief = dist.is_chief
     progress = progress and chief
     data = training_data.build_training_data(config, workdir if chief else None, progress=progress)
@@ -263,10 +262,6 @@ def _run(config, workdir, dist, step_hooks, progress, resume):
 
 def _build(config, data):
     """The segmenter of `config.model`, compiled (or wrapped and compiled) for its variant."""
-    from keras_rr.models import build_segmenter
-    from keras_rr.training.optimizers import build_optimizer
-    from keras_rr.training.variant import Variant
-
     num_classes = config.data.num_classes
     segmenter = build_segmenter(config.model, num_classes)
     optimizer, schedule = build_optimizer(
@@ -312,8 +307,6 @@ def _open_writers(workdir):
 
 
 def _make_logger(run, start, schedule, step_hooks, progress):
-    import keras
-
     total = run.config.train.total_steps
     progbar = None
     if progress:
@@ -325,8 +318,6 @@ def _make_logger(run, start, schedule, step_hooks, progress):
 
 def _train(run, start, logger):
     """Trains `start .. total` in `fit` chunks ending at every checkpoint and evaluation step."""
-    from keras_rr.training import training_data
-
     train = run.config.train
     checkpoint_dir = os.path.join(run.workdir, CHECKPOINT_DIR)
     step = start
@@ -352,10 +343,8 @@ def _train(run, start, logger):
 
 def _evaluate(run, step, max_batches, show_progress=False):
     """Validation metrics at `step`; logged, and on the chief written to TensorBoard and history."""
-    from keras_rr.training import evaluation
-
     config = run.config
-    metrics, count = evaluation.evaluate_dataset(
+    metrics, count = metrics_report.evaluate_dataset(
         run.segmenter, run.data.validation, config.data.num_classes, config.eval,
         ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
     )
@@ -371,21 +360,17 @@ def _evaluate(run, step, max_batches, show_progress=False):
 
 def _finish(run, metrics, count):
     """Chief only: writes the final report, `model.keras` and `segmenter.keras`; closes the logs."""
-    from keras_rr.training import evaluation
-
     config, workdir = run.config, run.workdir
-    report = evaluation.metrics_report(
+    report = metrics_report.metrics_report(
         metrics, run.data.class_names, config.eval.mode, dataset=config.data.name,
         split=config.data.get("val_split") or "val", num_images=count, statistics=run.data.statistics,
         extra={"step": config.train.total_steps, "config": config.get("name"),
-               "eval": evaluation.eval_settings(config.eval, config.eval.mode)},
+               "eval": metrics_report.eval_settings(config.eval, config.eval.mode)},
     )
-    paths = evaluation.write_report(report, workdir)
+    paths = metrics_report.write_report(report, workdir)
     paths["model"] = os.path.join(workdir, "model.keras")
     run.model.save(paths["model"])
     if config.train.export:
-        from keras_rr.export import export_segmenter
-
         paths["segmenter"] = os.path.join(workdir, "segmenter.keras")
         export_segmenter(run.model, paths["segmenter"])
     for writer in run.writers.values():

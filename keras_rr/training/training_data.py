@@ -18,6 +18,15 @@ TensorFlow (tf.data) feeds every backend; it is imported inside the functions.
 import dataclasses
 import os
 
+from keras_rr import validation
+from keras_rr.data.augmentation import augmentation_from_config
+from keras_rr.data.class_statistics import ClassStatistics
+from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.datasets import DATASETS
+from keras_rr.data.datasets import compute_dataset_statistics
+from keras_rr.data.datasets import load_dataset
+from keras_rr.data.synthetic import synthetic_long_tailed
+
 
 @dataclasses.dataclass
 class TrainingData:
@@ -59,8 +68,6 @@ def synthetic_arrays(data_config, train):
     Returns:
         `(images, labels, SyntheticSpec)` as `keras_rr.data.synthetic_long_tailed` returns.
     """
-    from keras_rr.data import synthetic_long_tailed
-
     s = data_config.synthetic
     return synthetic_long_tailed(
         num_images=s.num_images if train else s.val_images,
@@ -96,8 +103,6 @@ def resolve_class_names(data_config, statistics, fallback=None):
     Returns:
         list of `K` str.
     """
-    from keras_rr.data.datasets import DATASETS
-
     k = data_config.num_classes
     if statistics is not None and statistics.class_names is not None and len(statistics.class_names) == k:
         return list(statistics.class_names)
@@ -126,10 +131,6 @@ def load_statistics(data_config, workdir=None, labels=None, class_names=None, pr
     Returns:
         `keras_rr.data.ClassStatistics`.
     """
-    from keras_rr.data import ClassStatistics
-    from keras_rr.data import compute_class_statistics
-    from keras_rr.data import compute_dataset_statistics
-
     k = data_config.num_classes
     if data_config.get("statistics_path"):
         return ClassStatistics.load(data_config.statistics_path, num_classes=k)
@@ -174,7 +175,6 @@ def build_validation_data(data_config, eval_config):
             images, labels = images[: data_config.max_val_images], labels[: data_config.max_val_images]
         dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(eval_config.batch_size)
         return dataset, len(images), list(spec.class_names)
-    from keras_rr.data import load_dataset
 
     dataset = load_dataset(
         data_config.name, data_config.data_dir, data_config.val_split, **data_config.val_loader_kwargs.to_dict()
@@ -203,8 +203,6 @@ def build_training_data(config, workdir=None, progress=True):
     """
     import tensorflow as tf
 
-    from keras_rr.data import augmentation_from_config
-
     data_config = config.data
     spec_names = None
     if data_config.name == "synthetic":
@@ -214,8 +212,6 @@ def build_training_data(config, workdir=None, progress=True):
         num_examples = len(images)
         statistics = load_statistics(data_config, workdir, labels=labels, class_names=spec_names, progress=progress)
     else:
-        from keras_rr.data import load_dataset
-
         examples = load_dataset(
             data_config.name, data_config.data_dir, data_config.train_split, **data_config.loader_kwargs.to_dict()
         )
@@ -300,8 +296,6 @@ def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, sh
     >>> worker1 = train_batches(data, 16, 400, 600, seed=0, num_shards=2, shard_index=1)  # 8 per batch
     """
     import tensorflow as tf
-
-    from keras_rr import validation
 
     num_shards = validation.check_int(num_shards, "num_shards", minimum=1)
     shard_index = validation.check_int(shard_index, "shard_index", minimum=0, maximum=num_shards - 1)

@@ -7,7 +7,7 @@ them).
 sections; `Variant.compile_model` wraps a segmenter in a `RegionRebalanceSegmenter`
 when the region branch is on and compiles it with the pixel loss. The trainer
 (`keras_rr.training.trainer`) and the paired experiments
-(`keras_rr.training.experiment`) both go through these two methods.
+(`keras_rr.experiments.paired_experiment`) both go through these two methods.
 
 Example:
 

@@ -2,7 +2,7 @@
 
 Small-data results swing by several mIoU points from seed to seed, so a variant is
 compared with the baseline through the per-seed *paired* differences (same initial
-weights and batches per seed, `keras_rr.training.run_paired_experiment`):
+weights and batches per seed, `keras_rr.experiments.run_paired_experiment`):
 `paired_difference` gives their mean with a 95% Student-t interval; `summary_table` and
 `per_class_comparison` are the markdown tables of the demo's report.
 """

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from keras_rr.data import ClassStatistics
+from keras_rr.experiments import paired_difference
+from keras_rr.experiments import paired_report
 from keras_rr.metrics import metrics_from_confusion_matrix
-from keras_rr.training import paired_difference
-from keras_rr.training import report
 
 
 def test_paired_difference_known_values():
@@ -49,12 +49,12 @@ def test_summary_table_reports_the_paired_difference():
         "rr": [_metrics([10, 7, 5]), _metrics([9, 7, 4])],
     }
     pixels = np.array([100.0, 10.0, 1.0])
-    rows = {row["variant"]: row for row in report.summary_rows(results, pixels)}
+    rows = {row["variant"]: row for row in paired_report.summary_rows(results, pixels)}
     assert rows["baseline"]["delta_miou"] is None
     mean, half = paired_difference([m.miou for m in results["rr"]], [m.miou for m in results["baseline"]])
     np.testing.assert_allclose(rows["rr"]["delta_miou"], (100 * mean, 100 * half))
-    table = report.summary_table(results, pixels)
+    table = paired_report.summary_table(results, pixels)
     assert f"{100 * mean:+.2f} ± {100 * half:.2f}" in table and "2 paired seeds" in table
     stats = ClassStatistics.from_counts(pixels, [5, 3, 1], num_images=5)
-    per_class = report.per_class_comparison(results, stats, "rr")
+    per_class = paired_report.per_class_comparison(results, stats, "rr")
     assert "ΔIoU" in per_class and "baseline IoU" in per_class

@@ -11,7 +11,7 @@ from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
 from keras_rr.training import config as rr_config
 from keras_rr.training import training_data
-from keras_rr.training.evaluation import evaluate_saved_model
+from keras_rr.experiments import evaluate_saved_model
 from tests import tiny_models
 from tests.harness import REPO_ROOT
 

@@ -1,4 +1,4 @@
-"""Evaluation reports: run a segmenter over a config's validation set, write `metrics.json`.
+"""The `metrics.json` of a run: a segmenter evaluated with a config's `eval` settings.
 
 `metrics.json` holds mIoU, mAcc, aAcc (fractions), per-class IoU/Acc lists (`null`
 for NaN), class names, the inference mode and settings, the dataset, split and number
@@ -6,6 +6,10 @@ of images, the evaluated ground-truth pixel counts and, when the training statis
 are known, the training pixel and region counts (`train_pixel_counts`,
 `train_region_counts`) that `keras_rr.tools.compare` sorts and correlates by.
 `per_class.md` is the per-class table sorted by training pixel frequency.
+
+The trainer writes these at the end of a run (and logs `evaluate_dataset` at every
+evaluation step); `keras_rr.experiments.saved_model_evaluation` writes them for a
+saved model, and `keras_rr.experiments.run_comparison` reads them.
 """
 
 import json
@@ -14,7 +18,8 @@ import os
 
 import numpy as np
 
-from keras_rr import validation
+from keras_rr.inference.dataset_evaluation import evaluate_segmenter
+from keras_rr.metrics.analysis import per_class_table
 
 METRICS_FILE = "metrics.json"
 TABLE_FILE = "per_class.md"
@@ -74,8 +79,6 @@ def evaluate_dataset(
     Returns:
         `(keras_rr.metrics.SegmentationMetrics, number of images)`.
     """
-    from keras_rr.inference import evaluate_segmenter
-
     mode = mode or eval_config.mode
     model = unwrap_segmenter(segmenter)
     crop = eval_config.get("crop_size")
@@ -142,8 +145,6 @@ def metrics_report(metrics, class_names, mode, dataset=None, split=None, num_ima
 
 def per_class_markdown(report):
     """Per-class IoU/Acc markdown table of a report, sorted by training pixel frequency."""
-    from keras_rr.metrics import per_class_table
-
     iou = np.asarray([np.nan if v is None else v for v in report["iou"]], "float64")
     acc = np.asarray([np.nan if v is None else v for v in report["acc"]], "float64")
     pixel_counts = report.get("train_pixel_counts") or report.get("pixel_counts")
@@ -178,72 +179,6 @@ def write_report(report, output_dir):
     with open(table_path, "w") as f:
         f.write(per_class_markdown(report))
     return {"metrics": metrics_path, "table": table_path}
-
-
-def _find_statistics(config, model_path, statistics_path):
-    from keras_rr.data import ClassStatistics
-
-    k = config.data.num_classes
-    candidates = [statistics_path, config.data.get("statistics_path")]
-    if model_path is not None:
-        candidates.append(os.path.join(os.path.dirname(os.path.abspath(model_path)), "class_statistics.json"))
-    for path in candidates:
-        if path and os.path.isfile(path):
-            return ClassStatistics.load(path, num_classes=k)
-    return None
-
-
-def evaluate_saved_model(
-    model_path, config, output_dir, mode=None, statistics_path=None, max_batches=None, progress=True
-):
-    """Loads a `.keras` segmenter (or wrapper), evaluates it on the config's validation set.
-
-    Training statistics (for sorting and frequency columns) come from
-    `statistics_path`, else `config.data.statistics_path`, else a
-    `class_statistics.json` beside the model (the trainer's workdir).
-
-    Args:
-        model_path: str. `segmenter.keras` or `model.keras` written by the trainer.
-        config: `ml_collections.ConfigDict` (its `data` and `eval` sections are used).
-        output_dir: str. Where `metrics.json` and `per_class.md` are written.
-        mode: str or None. `"whole"`, `"slide"` or `"multi_scale"`; defaults to
-            `config.eval.mode`.
-        statistics_path: str or None.
-        max_batches: int or None. Evaluate only the first batches.
-        progress: bool. Defaults to `True`.
-
-    Returns:
-        The report dict (also written to `output_dir/metrics.json`).
-
-    Example:
-
-    >>> evaluate_saved_model("runs/x/segmenter.keras", config, "runs/x/eval_ms", mode="multi_scale")
-    """
-    import keras
-
-    import keras_rr  # noqa: F401  (registers the keras_rr classes for loading)
-    from keras_rr.training.config import EVAL_MODES
-    from keras_rr.training.training_data import build_validation_data
-    from keras_rr.training.training_data import resolve_class_names
-
-    if mode is not None:
-        validation.check_choice(mode, EVAL_MODES, "mode")
-    mode = mode or config.eval.mode
-    model = keras.saving.load_model(model_path, compile=False)
-    dataset, _, spec_names = build_validation_data(config.data, config.eval)
-    statistics = _find_statistics(config, model_path, statistics_path)
-    metrics, num_images = evaluate_dataset(
-        model, dataset, config.data.num_classes, config.eval, mode=mode,
-        ignore_class=config.data.ignore_class, max_batches=max_batches, progress=progress,
-    )
-    names = resolve_class_names(config.data, statistics, fallback=spec_names)
-    report = metrics_report(
-        metrics, names, mode, dataset=config.data.name, split=config.data.get("val_split") or "val",
-        num_images=num_images, statistics=statistics,
-        extra={"model": os.path.abspath(model_path), "eval": eval_settings(config.eval, mode)},
-    )
-    write_report(report, output_dir)
-    return report
 
 
 def eval_settings(eval_config, mode):

@@ -11,10 +11,10 @@ from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
 from keras_rr.models import small_fcn
 from keras_rr.optimizers import CoupledWeightDecaySGD
+from keras_rr.experiments import run_paired_experiment
+from keras_rr.experiments import train_variant
 from keras_rr.training import BASELINE
 from keras_rr.training import REGION_REBALANCE
-from keras_rr.training import run_paired_experiment
-from keras_rr.training.experiment import train_variant
 from tests.harness import to_numpy
 
 K, SIZE = 6, 32

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from keras_rr.training import comparison
+from keras_rr.experiments import run_comparison
 
 
 def _report(acc, iou, **extra):
@@ -20,7 +20,7 @@ CAND = _report([0.9, 0.85, 0.7, 0.5, 0.4, 0.1], [0.8, 0.72, 0.55, 0.4, 0.2, 0.05
 
 
 def test_compare_known_example(tmp_path):
-    result = comparison.compare_reports(BASE, CAND, PIXELS, REGIONS, class_names=list("abcdef"),
+    result = run_comparison.compare_reports(BASE, CAND, PIXELS, REGIONS, class_names=list("abcdef"),
                                         candidate_name="rr")
     np.testing.assert_allclose(result["delta"]["acc"], [0.0, 0.05, 0.1, 0.1, 0.2, 0.1], atol=1e-12)
     assert result["delta"]["iou"][-1] is None  # NaN baseline IoU
@@ -37,7 +37,7 @@ def test_compare_known_example(tmp_path):
     )
     np.testing.assert_allclose(result["summary"]["macc"]["delta"], CAND["macc"] - BASE["macc"])
 
-    paths = comparison.write_comparison(result, str(tmp_path / "cmp"))
+    paths = run_comparison.write_comparison(result, str(tmp_path / "cmp"))
     with open(paths["plot"], "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     markdown = open(paths["markdown"]).read()
@@ -47,23 +47,23 @@ def test_compare_known_example(tmp_path):
 
 def test_frequencies_from_reports_and_errors(tmp_path):
     base = dict(BASE, train_pixel_counts=PIXELS, train_region_counts=REGIONS, class_names=list("abcdef"))
-    result = comparison.compare_reports(base, CAND)
+    result = run_comparison.compare_reports(base, CAND)
     assert result["frequency_source"] == "training counts in metrics.json"
     assert result["region_counts"] == REGIONS.tolist() and result["class_names"][0] == "a"
-    only_eval = comparison.compare_reports(dict(BASE, pixel_counts=PIXELS), CAND)
+    only_eval = run_comparison.compare_reports(dict(BASE, pixel_counts=PIXELS), CAND)
     assert only_eval["frequency_source"] == "evaluated ground-truth pixels"
     assert "acc_vs_region" not in only_eval["pearson"]["baseline"]
     with pytest.raises(ValueError, match="same number of classes"):
-        comparison.compare_reports(BASE, _report([0.1], [0.1]), PIXELS)
+        run_comparison.compare_reports(BASE, _report([0.1], [0.1]), PIXELS)
     with pytest.raises(ValueError, match="No class frequencies"):
-        comparison.compare_reports(BASE, CAND)
+        run_comparison.compare_reports(BASE, CAND)
 
 
 def test_load_report_round_trip(tmp_path):
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps({"miou": 0.5, "macc": None, "aacc": 0.7, "iou": [0.5, None], "acc": [1.0, None]}))
-    report = comparison.load_report(path)
+    report = run_comparison.load_report(path)
     assert np.isnan(report["iou"][1]) and np.isnan(report["macc"])
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="metrics.json"):
-        comparison.load_report(tmp_path / "bad.json")
+        run_comparison.load_report(tmp_path / "bad.json")

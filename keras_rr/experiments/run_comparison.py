@@ -16,6 +16,12 @@ import os
 
 import numpy as np
 
+from keras_rr.metrics.analysis import delta_per_class
+from keras_rr.metrics.analysis import head_body_tail_summary
+from keras_rr.metrics.analysis import pearson_r
+from keras_rr.metrics.analysis import per_class_table
+from keras_rr.metrics.plotting import plot_per_class_delta
+
 COMPARISON_JSON = "compare.json"
 COMPARISON_MARKDOWN = "compare.md"
 DELTA_PLOT = "delta_per_class.png"
@@ -93,10 +99,6 @@ def compare_reports(
     print(result["groups"]["delta_iou"]["tail"])
     ```
     """
-    from keras_rr.metrics import delta_per_class
-    from keras_rr.metrics import head_body_tail_summary
-    from keras_rr.metrics import pearson_r
-
     k = baseline["iou"].shape[0]
     if candidate["iou"].shape[0] != k:
         raise ValueError(
@@ -167,8 +169,6 @@ def _pct(value, signed=False):
 
 def comparison_markdown(result):
     """Markdown report of `compare_reports` output (summary, groups, Pearson, per class)."""
-    from keras_rr.metrics import per_class_table
-
     base, cand = result["names"]["baseline"], result["names"]["candidate"]
     lines = [f"# {cand} vs {base}", "", "| metric | " + base + " | " + cand + " | Δ |", "|:---|---:|---:|---:|"]
     for key, label in (("miou", "mIoU"), ("macc", "mAcc"), ("aacc", "aAcc")):
@@ -216,8 +216,6 @@ def write_comparison(result, output_dir, plot=True):
 
     >>> write_comparison(compare_reports(base, rr), "runs/compare")
     """
-    from keras_rr.metrics import plot_per_class_delta
-
     os.makedirs(output_dir, exist_ok=True)
     paths = {
         "json": os.path.join(output_dir, COMPARISON_JSON),

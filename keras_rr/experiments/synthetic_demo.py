@@ -2,7 +2,7 @@
 
 `run_demo` generates the embedded synthetic dataset (no downloads), computes its class
 statistics, trains the same small CNN with plain cross-entropy and with Region
-Rebalance over paired seeds (`keras_rr.training.run_paired_experiment`: same initial
+Rebalance over paired seeds (`keras_rr.experiments.run_paired_experiment`: same initial
 weights, data order and schedule per seed), and writes a report: mIoU / mAcc / aAcc /
 head and tail mIoU (mean ± std), the paired RR − baseline difference with a 95%
 interval, per-class IoU sorted by frequency, the per-class ΔIoU/ΔAcc plot (paper
@@ -15,6 +15,18 @@ import dataclasses
 import json
 import os
 import time
+
+from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.synthetic import synthetic_long_tailed
+from keras_rr.experiments.paired_experiment import run_paired_experiment
+from keras_rr.experiments.paired_report import mean_per_class
+from keras_rr.experiments.paired_report import per_class_comparison
+from keras_rr.experiments.paired_report import summary_table
+from keras_rr.metrics.plotting import plot_frequency_histogram
+from keras_rr.metrics.plotting import plot_per_class_delta
+from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.training.variant import BASELINE
+from keras_rr.training.variant import REGION_REBALANCE
 
 
 def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, image_size=64, num_classes=12,
@@ -42,21 +54,14 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
 
     >>> run_demo("outputs/demo", seeds=3, epochs=10)
     """
-    import keras_rr
-    from keras_rr.models import small_fcn
-    from keras_rr.training import report
-    from keras_rr.training.experiment import run_paired_experiment
-    from keras_rr.training.variant import BASELINE
-    from keras_rr.training.variant import REGION_REBALANCE
-
     start = time.time()
     os.makedirs(output_dir, exist_ok=True)
     data_kwargs = dict(image_size=image_size, num_classes=num_classes, class_seed=0)
-    *train, spec = keras_rr.data.synthetic_long_tailed(num_images=train_images, seed=0, return_spec=True, **data_kwargs)
+    *train, spec = synthetic_long_tailed(num_images=train_images, seed=0, return_spec=True, **data_kwargs)
     train = tuple(train)
-    val = keras_rr.data.synthetic_long_tailed(num_images=val_images, seed=10_000, **data_kwargs)
+    val = synthetic_long_tailed(num_images=val_images, seed=10_000, **data_kwargs)
     class_names = list(spec.class_names)
-    stats = keras_rr.data.compute_class_statistics(
+    stats = compute_class_statistics(
         train[1], num_classes, dataset_name="synthetic_long_tailed", split="train", class_names=class_names,
         progress=False,
     )
@@ -83,10 +88,10 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
     )
 
     paths = {"stats": stats_path}
-    baseline = report.mean_per_class(results["baseline"])
-    rr = report.mean_per_class(results["region_rebalance"])
+    baseline = mean_per_class(results["baseline"])
+    rr = mean_per_class(results["region_rebalance"])
     paths["delta_plot"] = os.path.join(output_dir, "per_class_delta.png")
-    keras_rr.metrics.plot_per_class_delta(
+    plot_per_class_delta(
         rr["iou"] - baseline["iou"],
         rr["acc"] - baseline["acc"],
         stats.pixel_counts,
@@ -95,7 +100,7 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
         title=f"RR − baseline, mean of {seeds} paired seeds",
     )
     paths["frequency_plot"] = os.path.join(output_dir, "frequency_histogram.png")
-    keras_rr.metrics.plot_frequency_histogram(
+    plot_frequency_histogram(
         stats.pixel_counts, stats.region_counts, paths["frequency_plot"], class_names=class_names,
         title="Synthetic long-tailed train set",
     )
@@ -108,9 +113,9 @@ def run_demo(output_dir, seeds=5, epochs=25, train_images=600, val_images=300, i
             f"PIF {stats.pixel_imbalance_factor:.0f}, RIF {stats.region_imbalance_factor:.0f}; small FCN, "
             f"SGD lr {learning_rate} poly, {epochs} epochs, batch {batch_size}, λ = {loss_weight}; "
             f"{seeds} paired seeds; {minutes:.1f} min.",
-            report.summary_table(results, stats.pixel_counts),
+            summary_table(results, stats.pixel_counts),
             "## Per-class (mean over seeds, most frequent first)",
-            report.per_class_comparison(results, stats, "region_rebalance", class_names=class_names),
+            per_class_comparison(results, stats, "region_rebalance", class_names=class_names),
         ]
     )
     paths["report"] = os.path.join(output_dir, "report.md")

@@ -9,10 +9,10 @@ eagerly either way.
 Usage:
 
 ```
-KERAS_BACKEND=jax python benchmarks/evaluate.py
-KERAS_BACKEND=tensorflow python benchmarks/evaluate.py --batch_size=2 --height=256 \
+KERAS_BACKEND=jax python benchmarks/metric_throughput.py
+KERAS_BACKEND=tensorflow python benchmarks/metric_throughput.py --batch_size=2 --height=256 \
     --width=256 --num_classes=150 --steps=10
-python benchmarks/evaluate.py --predictions=logits   # argmax inside the update
+python benchmarks/metric_throughput.py --predictions=logits   # argmax inside the update
 ```
 """
 

@@ -4,7 +4,7 @@ Small-data results swing by several mIoU points from seed to seed, so a comparis
 baseline and Region Rebalance is only meaningful over several *paired* seeds: for a given
 seed every variant starts from the same initial weights and sees the same batches in the
 same order. `run_paired_experiment` does exactly that on in-memory arrays (the demo and
-`benchmarks/ablations.py`); `keras_rr.training.paired_difference` turns the per-seed
+`benchmarks/ablations.py`); `keras_rr.experiments.paired_difference` turns the per-seed
 differences into a mean with a confidence interval.
 
 The runs use the library's one optimizer recipe (`keras_rr.training.optimizers`: SGD
@@ -14,7 +14,11 @@ momentum 0.9 with the poly schedule, docs/method.md, section 6) and its one eval
 
 import math
 
+import keras
 import numpy as np
+
+from keras_rr.inference.dataset_evaluation import evaluate_segmenter
+from keras_rr.training.optimizers import build_optimizer
 
 
 def train_variant(variant, seed, images, labels, statistics, num_classes, model_fn, epochs,
@@ -39,10 +43,6 @@ def train_variant(variant, seed, images, labels, statistics, num_classes, model_
     Returns:
         The trained plain segmenter (the region branch, if any, is left behind).
     """
-    import keras
-
-    from keras_rr.training.optimizers import build_optimizer
-
     keras.utils.set_random_seed(seed)
     segmenter = model_fn(num_classes)
     steps = epochs * math.ceil(len(images) / batch_size)
@@ -103,8 +103,6 @@ def run_paired_experiment(
     >>> paired_difference([m.miou for m in results["region_rebalance"]],
     ...                   [m.miou for m in results["baseline"]])
     """
-    from keras_rr.inference import evaluate_segmenter
-
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise ValueError(f"Variant names must be unique. Received: {names}")
