@@ -144,3 +144,38 @@ def test_function_local_imports_are_few_and_say_why():
                 local.append(f"{module}:{line}")
                 assert "#" in lines[line - 1], f"{module}:{line} imports {target} inside a function without saying why"
     assert len(local) <= MAX_FUNCTION_LOCAL_IMPORTS, local
+
+
+def _documented_arguments(doc):
+    """Names in a docstring's Args section (`name:` entries, or `a, b, c:` lists)."""
+    import re
+
+    args = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+    args = re.split(r"\n    [A-Z][A-Za-z ]+:\n", args, maxsplit=1)[0]
+    names = set()
+    for entry in re.findall(r"^        ([\w*][\w*, \n]*?):", args, flags=re.M):
+        names.update(name.strip().lstrip("*") for name in entry.replace("\n", " ").split(","))
+    return names
+
+
+def test_every_option_of_every_public_layer_and_model_is_documented():
+    import inspect
+
+    import keras
+
+    classes = {
+        f"{face}.{name}": value
+        for face in ("models", "layers", "losses")
+        for name, value in vars(getattr(keras_rr, face)).items()
+        if inspect.isclass(value) and issubclass(value, (keras.layers.Layer, keras.losses.Loss))
+    }
+    assert len(classes) > 10
+    undocumented = {}
+    for name, cls in classes.items():
+        if "__init__" not in vars(cls):  # Keras' own constructor (e.g. PassThrough)
+            continue
+        parameters = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "args")]
+        missing = [p for p in parameters if p not in _documented_arguments(cls.__doc__ or "")]
+        if missing:
+            undocumented[name] = missing
+    assert not undocumented, undocumented

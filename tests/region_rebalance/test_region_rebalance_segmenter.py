@@ -434,6 +434,7 @@ def test_a_head_passed_in_equals_the_head_built_from_options(tmp_path):
     built = make_model(projection_dim=6, pooling_resolution="labels")
     assert given.region_head is head
     built.region_head.set_weights(head.get_weights())
+    built.segmenter.set_weights(given.segmenter.get_weights())
     for model in (given, built):
         model.compile(optimizer="sgd")
     want = built.evaluate(images, labels, verbose=0, return_dict=True)
@@ -455,5 +456,5 @@ def test_region_head_argument_errors():
         make_model(region_frequency=None, region_head=RegionRebalanceHead(3, region_frequency=FREQ[:3]))
     with pytest.raises(ValueError, match="must be a `keras_rr.layers.RegionRebalanceHead`"):
         make_model(region_frequency=None, region_head="paper")
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="projection_dims"):
         make_model(projection_dims=4)  # a misspelt option reaches keras.Model and fails

@@ -18,6 +18,7 @@ class ResizeLike(keras.layers.Layer):
         interpolation: str. `keras.ops.image.resize` interpolation. Defaults to
             `"bilinear"`.
         data_format: str or None. Defaults to `keras.config.image_data_format()`.
+        **kwargs: `keras.layers.Layer` arguments such as `name`.
 
     Call arguments:
         inputs: `[x, reference]`; the output has `x`'s channels and `reference`'s height

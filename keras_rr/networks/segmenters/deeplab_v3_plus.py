@@ -16,9 +16,6 @@ Reference:
 import keras
 
 from keras_rr import validation
-from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
-from keras_rr.networks.backbones.resnet_c import dilated_resnet
-from keras_rr.networks.backbones.resnet_c import resnet_c_config
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
 from keras_rr.networks.decode_heads.depthwise_separable_aspp_head import ASPP_DILATIONS
 from keras_rr.networks.decode_heads.depthwise_separable_aspp_head import depthwise_separable_aspp_head
@@ -114,23 +111,15 @@ def deeplab_v3_plus_resnet_c(
     >>> encoder = keras_hub.models.Backbone.from_preset("resnet_vd_50_imagenet")
     >>> segmenter = deeplab_v3_plus_resnet_c(150, image_size=512, encoder=encoder)
     """
-    import keras_hub
-
     num_classes = validation.check_num_classes(num_classes)
     output_stride = validation.check_choice(output_stride, tuple(ASPP_DILATIONS), "output_stride")
     if image_size is not None:
         image_size = validation.check_int(image_size, "image_size", minimum=8)
     dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
-    encoder, normalization = presets.resolve_encoder(
-        encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
-        pyramid_levels=("P2", "P5"),
+    images, features, normalization = presets.dilated_resnet_c_inputs(
+        depth, encoder, backbone_preset, output_stride, image_size, ("P2", "P5")
     )
     data_format = keras.config.image_data_format()
-    image_shape = square_image_shape(image_size, data_format)
-    image_encoder = dilated_resnet(encoder, output_stride, image_shape=image_shape, name="image_encoder")
-
-    images = keras.Input(image_shape, name="images")
-    features = image_encoder(images)
     x = depthwise_separable_aspp_head(
         features["P5"], features["P2"], channels, low_level_channels,
         ASPP_DILATIONS[output_stride] if aspp_dilations is None else aspp_dilations, data_format,

@@ -33,6 +33,9 @@ import urllib.error
 import urllib.request
 
 from keras_rr import validation
+from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
+from keras_rr.networks.backbones.resnet_c import dilated_resnet
+from keras_rr.networks.backbones.resnet_c import resnet_c_config
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 
 OFFLINE_ENV = "KERAS_RR_OFFLINE"
@@ -466,6 +469,40 @@ def resolve_encoder(encoder, backbone_preset, build_random, image_size=None, pyr
             )
         return load_backbone_preset(backbone_preset, image_size, pyramid_levels)
     return (build_random() if encoder is None else encoder), None
+
+
+def dilated_resnet_c_inputs(depth, encoder, backbone_preset, output_stride, image_size, pyramid_levels):
+    """The images input and dilated ResNet-c maps a d8/d16 segmenter (DeepLabV3+, PSPNet) starts from.
+
+    Args:
+        depth: int. Depth of the random ResNet-c built when neither `encoder` nor
+            `backbone_preset` is given.
+        encoder: a `keras_hub.models.ResNetBackbone` or None.
+        backbone_preset: str, path-like or None. A KerasHub ResNet backbone preset.
+        output_stride: int. 8 or 16 (`keras_rr.models.dilated_resnet`).
+        image_size: int or None. Square input size.
+        pyramid_levels: tuple of str. The levels the head reads (checked on a preset).
+
+    Returns:
+        `(images, features, normalization)`: the `keras.Input` (layer `"images"`), the
+        dict of maps `P2`..`P5` of the dilated encoder (layer `"image_encoder"`), and
+        the preset's normalisation or None (for `with_normalization`).
+
+    Example:
+
+    >>> images, features, normalization = dilated_resnet_c_inputs(50, None, None, 8, 512, ("P4", "P5"))
+    """
+    import keras
+    import keras_hub
+
+    encoder, normalization = resolve_encoder(
+        encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
+        pyramid_levels=pyramid_levels,
+    )
+    image_shape = square_image_shape(image_size)
+    image_encoder = dilated_resnet(encoder, output_stride, image_shape=image_shape, name="image_encoder")
+    images = keras.Input(image_shape, name="images")
+    return images, image_encoder(images), normalization
 
 
 def with_normalization(segmenter, normalization):

@@ -30,10 +30,7 @@ Reference:
 import keras
 
 from keras_rr import validation
-from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
 from keras_rr.networks.backbones.resnet_c import RESNET_C_DEPTHS
-from keras_rr.networks.backbones.resnet_c import dilated_resnet
-from keras_rr.networks.backbones.resnet_c import resnet_c_config
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
 from keras_rr.networks.decode_heads.psp_head import psp_head
 from keras_rr.networks.decode_heads.pyramid_pooling_module import POOL_SCALES
@@ -72,8 +69,6 @@ def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, enc
 
     >>> segmenter = psp_net_resnet_c(150, backbone_preset="resnet_vd_50_imagenet")
     """
-    import keras_hub
-
     num_classes = validation.check_num_classes(num_classes)
     depth = validation.check_choice(depth, tuple(RESNET_C_DEPTHS), "depth")
     output_stride = validation.check_choice(output_stride, (8, 16), "output_stride")
@@ -85,16 +80,10 @@ def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, enc
     channels = validation.check_int(channels, "channels", minimum=1)
     pool_scales = tuple(validation.check_int(s, "pool_scales", minimum=1) for s in pool_scales)
     dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
-    encoder, normalization = presets.resolve_encoder(
-        encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
-        pyramid_levels=("P4", "P5"),
+    images, features, normalization = presets.dilated_resnet_c_inputs(
+        depth, encoder, backbone_preset, output_stride, image_size, ("P4", "P5")
     )
     data_format = keras.config.image_data_format()
-    image_shape = square_image_shape(image_size, data_format)
-    image_encoder = dilated_resnet(encoder, output_stride, image_shape=image_shape, name="image_encoder")
-
-    images = keras.Input(image_shape, name="images")
-    features = image_encoder(images)
     x = psp_head(features["P5"], channels, pool_scales, data_format)
     x = PassThrough(name="keep_auxiliary_features")([x, mark_auxiliary_features(features["P4"])])
     x = segmentation_classifier(x, num_classes, dropout, data_format)
