@@ -6,6 +6,12 @@ every class a saved `model.keras` of this package names (wrapper, region head, l
 `keras_rr.optimizers`, the layers of `keras_rr.models`), so
 `keras.saving.load_model` works after `import keras_rr` alone.
 
+Reading order: the faces `keras_rr.models`, `.layers`, `.losses`, `.ops` (re-exports
+only); the method in `keras_rr.region_rebalance`; the networks it trains in
+`keras_rr.networks` (layers -> backbones -> decode heads -> segmenters); the pixel
+losses in `keras_rr.pixel_losses`; `keras_rr.data`, `.metrics`, `.inference`,
+`.export`, `.optimizers`.
+
 Not imported here: `keras_rr.training` (configs, the resumable trainer),
 `keras_rr.experiments` (paired runs, run comparisons, the demo; built on training) and
 the command-line tools `keras_rr.tools.<name>`.

@@ -164,7 +164,9 @@ def test_save_and_load_round_trip(swin_segmenter, mit_segmenter, tmp_path):
         path = str(tmp_path / f"{segmenter.name}.keras")
         segmenter.save(path)
         restored[segmenter.name] = keras.saving.load_model(path)
-        assert [w.path for w in restored[segmenter.name].weights] == [w.path for w in segmenter.weights]
+        # Shapes, not paths: KerasHub's inner layers take session-counted automatic names
+        # (`conv2d_7`), which depend on what the process built before.
+        assert [w.shape for w in restored[segmenter.name].weights] == [w.shape for w in segmenter.weights]
         for a, b in zip(restored[segmenter.name].weights, segmenter.weights):
             np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
     if BACKEND == "jax":

@@ -1,1 +1,7 @@
-"""See `keras_rr.networks` for what this folder holds and may import."""
+"""Encoders from KerasHub parts (may import `networks.layers`).
+
+`resnet_c` (the ResNet-c config and `dilated_resnet`, output stride 8/16/32), `mit` and
+`swin` (encoder sizes), `backbone_pyramid` and `swin_transformer_pyramid` (a KerasHub
+backbone's four maps as one serialisable layer), `pyramid_encoder` (any of them as
+images -> four maps). Future homes: ResNetV1c from torch weights, HRNet, BEiT.
+"""
