@@ -72,7 +72,7 @@ def evaluate_saved_model(
     report = metrics_report(
         metrics, names, mode, dataset=config.data.name, split=config.data.get("val_split") or "val",
         num_images=num_images, statistics=statistics,
-        extra={"model": os.path.abspath(model_path), "eval": eval_settings(config.eval, mode)},
+        extra={"model": os.path.abspath(model_path), "eval": eval_settings(config.eval, mode, model)},
     )
     write_report(report, output_dir)
     return report

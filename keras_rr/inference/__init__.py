@@ -6,6 +6,8 @@ segmenter); `evaluate_segmenter` streams a dataset into `keras_rr.metrics` resul
 
 from keras_rr.inference.dataset_evaluation import evaluate_segmenter
 from keras_rr.inference.predict import DEFAULT_SCALES
+from keras_rr.inference.predict import default_stride
+from keras_rr.inference.predict import model_input_size
 from keras_rr.inference.predict import predict_labels
 from keras_rr.inference.predict import predict_multi_scale
 from keras_rr.inference.predict import predict_probabilities
@@ -14,7 +16,9 @@ from keras_rr.inference.predict import predict_whole
 
 __all__ = [
     "DEFAULT_SCALES",
+    "default_stride",
     "evaluate_segmenter",
+    "model_input_size",
     "predict_labels",
     "predict_multi_scale",
     "predict_probabilities",

@@ -117,8 +117,58 @@ def _to_probabilities(scores, output_probabilities):
     return ops.softmax(scores, axis=-1)
 
 
+def model_input_size(model, data_format=None):
+    """The fixed `(height, width)` a model takes, or None (any size, or not a Keras model).
+
+    Args:
+        model: `keras.Model` or callable.
+        data_format: see `predict_whole`.
+
+    Returns:
+        tuple of two ints, or None.
+
+    Example:
+
+    >>> model_input_size(keras_rr.models.small_fcn(12, image_size=64))
+    (64, 64)
+    """
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 4:
+        return None
+    shape = tuple(inputs[0].shape)
+    size = shape[1:3] if validation.check_data_format(data_format) == "channels_last" else shape[2:4]
+    if any(not isinstance(s, int) for s in size):
+        return None
+    return tuple(size)
+
+
+def default_stride(crop_size):
+    """Sliding-window stride for a crop: two thirds of it, as mmseg's 512 / 341.
+
+    Args:
+        crop_size: int or (height, width).
+
+    Returns:
+        int, or a pair for a pair.
+
+    Example:
+
+    >>> default_stride(512)
+    341
+    """
+    if isinstance(crop_size, (tuple, list)):
+        return tuple(default_stride(c) for c in crop_size)
+    return max(int(round(2 * int(crop_size) / 3)), 1)
+
+
 def _whole_scores(model, images_cl, data_format, num_classes=None):
-    scores = _run_model(model, images_cl, data_format, num_classes)
+    fixed = model_input_size(model, data_format)
+    inputs = images_cl
+    if fixed is not None and tuple(images_cl.shape[1:3]) != fixed:
+        # A model built for one input size sees the image at that size (as mmseg's
+        # test-time resize); the scores come back at the image size below.
+        inputs = _resize(images_cl, fixed)
+    scores = _run_model(model, inputs, data_format, num_classes)
     return _resize(scores, images_cl.shape[1:3])
 
 
@@ -160,7 +210,9 @@ def _slide_scores(model, images_cl, crop_size, stride, data_format, num_classes,
 def predict_whole(model, images, output_probabilities=False, num_classes=None, data_format=None):
     """Whole-image inference: class probabilities at the input resolution.
 
-    The model output is resized bilinearly to the image size when it is smaller (e.g.
+    A model built for a fixed input size (`model.inputs`) gets the images resized
+    bilinearly to that size when they differ (like mmseg's test-time resize). The model
+    output is resized bilinearly to the image size when it is smaller (e.g.
     a stride-4 decoder), then turned into probabilities with a softmax unless the model
     already returns probabilities.
 
@@ -280,12 +332,20 @@ def predict_multi_scale(
         crop_size, stride = _window(crop_size, stride)
     images_cl = _images_channels_last(images, data_format)
     height, width = images_cl.shape[1], images_cl.shape[2]
+    fixed = model_input_size(model, data_format) if mode == "whole" else None
 
     total = None
     num_views = 0
     for scale in scales:
         # mmcv rounds half up when rescaling.
         size = (max(int(height * scale + 0.5), 1), max(int(width * scale + 0.5), 1))
+        if fixed is not None and size != fixed:
+            raise ValueError(
+                f"The model takes {fixed[0]}x{fixed[1]} images only, so the multi-scale view at scale "
+                f"{scale} ({size[0]}x{size[1]}) needs the sliding window: pass crop_size={fixed[0]}, "
+                f"stride={default_stride(fixed[0])} (a config's eval.crop_size / eval.stride). "
+                f"Received: crop_size={crop_size}, stride={stride}"
+            )
         scaled = _resize(images_cl, size)
         for flipped in (False, True) if flip else (False,):
             view = ops.flip(scaled, axis=2) if flipped else scaled

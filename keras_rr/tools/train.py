@@ -38,20 +38,35 @@ python -m keras_rr.tools.train --config=configs/ade20k/deeplabv3plus_r101_rr.py:
 ```
 
 Running the same command again resumes from the newest checkpoint in `--workdir`
-(`--noresume` starts over, overwriting it). The workdir receives `config.json`,
+(`--noresume` starts over, overwriting it). A resume whose config changes what training
+computes (model, data, loss, optimizer, schedule) is refused with the changed fields
+listed; evaluation, logging and checkpoint settings may change, and
+`--allow_config_change` accepts any change (recorded in `config_history.jsonl`; the list
+is in `keras_rr.training.run_config`).
+
+Ctrl-C (SIGINT) or a cluster's SIGTERM stops after the running step, saves a checkpoint
+and exits with one line and code 130 (SIGINT) or 143 (SIGTERM); the same command resumes.
+
+The run opens with a short summary; the whole config is in `workdir/config.json`. With
+`--noprogress` the losses are logged every `train.log_every` steps instead of a progress
+bar. The workdir receives `config.json`,
 `class_statistics.json`, `checkpoints/`, `tensorboard/` (`tensorboard --logdir DIR`),
 `model.keras` (training model), `segmenter.keras` (exported inference model),
 `metrics.json` and `per_class.md`. All logic is in
 `keras_rr.training.trainer.train_and_evaluate`.
 """
 
+import sys
+
 from absl import app
 from absl import flags
-from absl import logging
 from ml_collections import config_flags
 
 from keras_rr.tools.quiet import define_verbose_flag
 from keras_rr.training.distribution import ProcessGroup
+from keras_rr.training.interruption import TrainingInterrupted
+from keras_rr.training.run_config import ConfigChangedError
+from keras_rr.training.run_config import config_summary
 from keras_rr.training.trainer import train_and_evaluate
 
 define_verbose_flag()  # quiet by default; see keras_rr/tools/quiet.py
@@ -78,7 +93,13 @@ _PROCESS_ID = flags.DEFINE_integer(
     lower_bound=0,
 )
 _RESUME = flags.DEFINE_bool("resume", True, "Resume from the newest checkpoint in --workdir.")
-_PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")
+_PROGRESS = flags.DEFINE_bool(
+    "progress", True, "Show a progress bar (off: the losses are logged every train.log_every steps)."
+)
+_ALLOW_CONFIG_CHANGE = flags.DEFINE_bool(
+    "allow_config_change", False,
+    "Resume even when the config changes what training computes (recorded in config_history.jsonl).",
+)
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -86,12 +107,22 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     config = _CONFIG.value
-    logging.info("Config:\n%s", config)
+    print(config_summary(config), flush=True)
     group = ProcessGroup(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
-    result = train_and_evaluate(
-        config, _WORKDIR.value, strategy=_STRATEGY.value, progress=_PROGRESS.value, resume=_RESUME.value,
-        process_group=group,
-    )
+    try:
+        result = train_and_evaluate(
+            config, _WORKDIR.value, strategy=_STRATEGY.value, progress=_PROGRESS.value, resume=_RESUME.value,
+            process_group=group, allow_config_change=_ALLOW_CONFIG_CHANGE.value,
+        )
+    except TrainingInterrupted as stop:
+        print(f"\n{stop}", file=sys.stderr, flush=True)
+        return stop.exit_code
+    except KeyboardInterrupt:
+        print("\nInterrupted (nothing new saved).", file=sys.stderr, flush=True)
+        return 130
+    except ConfigChangedError as error:
+        print(error, file=sys.stderr, flush=True)
+        return 2
     summary = result.metrics.summary()
     print(
         f"step {result.step}: mIoU {100 * summary['miou']:.2f}  mAcc {100 * summary['macc']:.2f}  "

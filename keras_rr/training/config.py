@@ -80,6 +80,14 @@ def default_config():
     # A `ClassStatistics` JSON (`python -m keras_rr.tools.dataset_stats`); unset: computed
     # from the training labels and cached as `workdir/class_statistics.json`.
     data.statistics_path = placeholder(str)
+    # `name="directory"`: your own data, two folders per split with images and label PNGs
+    # paired by file name (`keras_rr.data.load_segmentation_directory`; the README's "Train
+    # on your own folder").
+    data.image_dir = placeholder(str)  # training images
+    data.label_dir = placeholder(str)  # training label PNGs (class ids, `ignore_class` unlabeled)
+    data.val_image_dir = placeholder(str)  # validation images
+    data.val_label_dir = placeholder(str)  # validation label PNGs
+    data.class_names_file = placeholder(str)  # optional: one class name per line (reports)
     data.loader_kwargs = ml_collections.ConfigDict()  # extra arguments of the training loader
     data.val_loader_kwargs = ml_collections.ConfigDict()  # ... and of the validation loader
     data.max_val_images = placeholder(int)  # evaluate on the first N validation images only
@@ -385,9 +393,31 @@ def validate_config(config):
     if "auxiliary_head" in config:
         validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)
+    if config.data.name == "directory":
+        _check_directory_fields(config.data)
     if config.data.name in ("ade20k", "coco_stuff164k") and not config.data.data_dir:
         raise ValueError(
             f"Dataset {config.data.name!r} needs `data.data_dir` (e.g. --config.data.data_dir=/data/...). "
             "Received: data.data_dir=None"
         )
     return config
+
+
+def _check_directory_fields(data):
+    """`data.name="directory"`: the four folders are set and exist, the names file too."""
+    for field, kwargs_name, key in (
+        ("image_dir", "loader_kwargs", "image_dir"), ("label_dir", "loader_kwargs", "label_dir"),
+        ("val_image_dir", "val_loader_kwargs", "image_dir"), ("val_label_dir", "val_loader_kwargs", "label_dir"),
+    ):
+        path = data.get(field) or data[kwargs_name].get(key)
+        if not path:
+            raise ValueError(
+                f"`data.name='directory'` trains on your own folders and needs `data.{field}`, e.g. "
+                f"--config.data.{field}=/path/to/folder (see the README's \"Train on your own folder\"). "
+                f"Received: data.{field}=None"
+            )
+        if not os.path.isdir(os.path.expanduser(path)):
+            raise ValueError(f"`data.{field}` is not a folder. Received: data.{field}={path!r}")
+    names = data.get("class_names_file")
+    if names and not os.path.isfile(os.path.expanduser(names)):
+        raise ValueError(f"`data.class_names_file` is not a file. Received: data.class_names_file={names!r}")

@@ -19,6 +19,8 @@ import os
 import numpy as np
 
 from keras_rr.inference.dataset_evaluation import evaluate_segmenter
+from keras_rr.inference.predict import default_stride
+from keras_rr.inference.predict import model_input_size
 from keras_rr.metrics.analysis import per_class_table
 
 METRICS_FILE = "metrics.json"
@@ -60,6 +62,51 @@ class _CountingBatches:
             yield batch
 
 
+def resolve_eval_settings(segmenter, eval_config, mode=None):
+    """The inference settings a segmenter is evaluated with: the `eval` section's, defaults filled in.
+
+    `"slide"` without `eval.crop_size` uses the model's fixed input size (the size it
+    was built and trained for) as the crop; a crop without `eval.stride` gets two
+    thirds of it (mmseg's 512 / 341). `"multi_scale"` on a fixed-size model slides
+    that window over every scaled view (`"whole"` views of other sizes cannot be fed
+    to it); on a model taking any size it predicts whole views unless a crop is set.
+
+    Args:
+        segmenter: `keras.Model` (a wrapper is unwrapped).
+        eval_config: the config's `eval` section.
+        mode: str or None. Overrides `eval_config.mode`.
+
+    Returns:
+        dict with `mode`, `crop_size`, `stride` (None for whole-image inference),
+        `scales`, `flip`.
+
+    Raises:
+        ValueError: `"slide"` on a model of any input size without `eval.crop_size`.
+    """
+    mode = mode or eval_config.mode
+    crop = eval_config.get("crop_size")
+    stride = eval_config.get("stride")
+    if mode == "whole":
+        crop = stride = None
+    else:
+        fixed = model_input_size(unwrap_segmenter(segmenter))
+        if crop is None and fixed is not None:
+            crop = fixed[0] if fixed[0] == fixed[1] else fixed
+        if crop is None and (mode == "slide" or stride is not None):
+            raise ValueError(
+                f"Evaluation mode {mode!r} slides a window, but `eval.crop_size` is unset and the model "
+                "takes images of any size (no fixed input size to default to). Set it, e.g. "
+                "--config.eval.crop_size=512 (stride defaults to 2/3 of it), or use --config.eval.mode=whole. "
+                f"Received: eval.crop_size=None, eval.stride={stride}"
+            )
+        if crop is not None and stride is None:
+            stride = default_stride(crop)
+    return {
+        "mode": mode, "crop_size": crop, "stride": stride,
+        "scales": tuple(float(s) for s in eval_config.scales), "flip": bool(eval_config.flip),
+    }
+
+
 def evaluate_dataset(
     segmenter, dataset, num_classes, eval_config, mode=None, ignore_class=255, max_batches=None, progress=True
 ):
@@ -70,7 +117,7 @@ def evaluate_dataset(
         dataset: batched `tf.data.Dataset` (or iterable) of `(images, labels)`.
         num_classes: int.
         eval_config: the config's `eval` section (`mode`, `crop_size`, `stride`,
-            `scales`, `flip`).
+            `scales`, `flip`); unset window settings default as `resolve_eval_settings` says.
         mode: str or None. Overrides `eval_config.mode`.
         ignore_class: int. Defaults to `255`.
         max_batches: int or None. Stop early (intermediate evaluations).
@@ -79,22 +126,19 @@ def evaluate_dataset(
     Returns:
         `(keras_rr.metrics.SegmentationMetrics, number of images)`.
     """
-    mode = mode or eval_config.mode
     model = unwrap_segmenter(segmenter)
-    crop = eval_config.get("crop_size")
-    if mode == "slide" and not crop:
-        crop = model.inputs[0].shape[1]
+    settings = resolve_eval_settings(model, eval_config, mode)
     batches = _CountingBatches(dataset)
     metrics = evaluate_segmenter(
         model,
         batches,
         num_classes,
-        mode=mode,
+        mode=settings["mode"],
         ignore_class=ignore_class,
-        crop_size=crop if mode != "whole" else None,
-        stride=eval_config.get("stride") if mode != "whole" else None,
-        scales=tuple(eval_config.scales),
-        flip=bool(eval_config.flip),
+        crop_size=settings["crop_size"],
+        stride=settings["stride"],
+        scales=settings["scales"],
+        flip=settings["flip"],
         max_batches=max_batches,
         progress=progress,
     )
@@ -181,11 +225,20 @@ def write_report(report, output_dir):
     return {"metrics": metrics_path, "table": table_path}
 
 
-def eval_settings(eval_config, mode):
-    """The inference settings of a mode, as stored in `metrics.json` under `eval`."""
+def eval_settings(eval_config, mode, segmenter=None):
+    """The inference settings of a mode, as stored in `metrics.json` under `eval`.
+
+    With `segmenter`, unset window settings are the defaults it was evaluated with
+    (`resolve_eval_settings`).
+    """
+    if segmenter is not None:
+        resolved = resolve_eval_settings(segmenter, eval_config, mode)
+        crop, stride = resolved["crop_size"], resolved["stride"]
+    else:
+        crop, stride = eval_config.get("crop_size"), eval_config.get("stride")
     settings = {"mode": mode}
     if mode != "whole":
-        settings.update({"crop_size": eval_config.get("crop_size"), "stride": eval_config.get("stride")})
+        settings.update({"crop_size": crop, "stride": stride})
     if mode == "multi_scale":
         settings.update({"scales": [float(s) for s in eval_config.scales], "flip": bool(eval_config.flip)})
     return settings

@@ -1,29 +1,36 @@
-"""`train_and_evaluate`: trains a config into a workdir, resumably, then evaluates and exports.
+"""`train_and_evaluate`: trains a config into a workdir, resumably, then exports and evaluates.
 
 The library side of `python -m keras_rr.tools.train`. One run is:
 
-1. Create the distribution strategy (`train.strategy`, checked against the backend).
-2. Load the data and class statistics (`keras_rr.training.training_data`; statistics
-   are cached as `workdir/class_statistics.json`).
-3. Seed everything with `train.seed`, build the segmenter and, with
-   `region_rebalance.enabled`, the `RegionRebalanceSegmenter` wrapper; compile with
-   the pixel loss and the optimizer/schedule of the config.
+1. Check the config, and on resume that it trains what the workdir's `config.json`
+   trained (`keras_rr.training.run_config`: a changed model, data, loss or optimizer is
+   refused unless `allow_config_change`).
+2. Create the distribution strategy (`train.strategy`, checked against the backend),
+   seed everything with `train.seed` and build the segmenter, so a bad model setting
+   or preset fails before any file is written; then write `config.json`.
+3. Load the data and class statistics (`keras_rr.training.training_data`; statistics
+   are cached as `workdir/class_statistics.json`); with `region_rebalance.enabled`
+   wrap the segmenter in `RegionRebalanceSegmenter`; compile with the pixel loss and
+   the optimizer/schedule of the config.
 4. Restore the newest checkpoint in `workdir/checkpoints`, if any.
 5. Train in chunks that end at every checkpoint and evaluation step: each chunk is
    one `fit` call on the step-indexed batches of `training_data.train_batches`, so
    an interrupted run resumed from its last checkpoint reproduces the weights of an
    uninterrupted one. TensorBoard (`workdir/tensorboard`) gets the per-step
    loss, pixel_loss, region_loss (averaged over `train.log_every` steps) and the
-   learning rate; validation mIoU, mAcc and aAcc at every evaluation.
-6. Write `model.keras` (the training model, optimizer included), `segmenter.keras`
-   (the plain segmenter, via `keras_rr.export.export_segmenter`), and the final
-   validation `metrics.json` / `per_class.md`.
+   learning_rate; validation mIoU, mAcc and aAcc at every evaluation. SIGINT and
+   SIGTERM stop after the running step, which is checkpointed
+   (`keras_rr.training.interruption`).
+6. Write `model.keras` (the training model, optimizer included) and `segmenter.keras`
+   (the plain segmenter, via `keras_rr.export.export_segmenter`), then run the final
+   validation: `metrics.json` / `per_class.md`. A failing evaluation keeps the model
+   files and names the `eval` settings to change.
 
 Workdir layout:
 
 ```
 workdir/
-  config.json  class_statistics.json  checkpoints/step_XXXXXXXX/
+  config.json  config_history.jsonl  class_statistics.json  checkpoints/step_XXXXXXXX/
   tensorboard/{train,eval}/  eval_history.jsonl
   model.keras  segmenter.keras  metrics.json  per_class.md
 ```
@@ -41,10 +48,13 @@ from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.networks.segmenters.builders import build_segmenter
 from keras_rr.training import checkpointing
 from keras_rr.training import metrics_report
+from keras_rr.training import run_config
 from keras_rr.training import training_data
 from keras_rr.training.config import validate_config
 from keras_rr.training.distribution import check_strategy
 from keras_rr.training.distribution import distribution_scope
+from keras_rr.training.interruption import StopSignals
+from keras_rr.training.interruption import TrainingInterrupted
 from keras_rr.training.optimizers import build_optimizer
 from keras_rr.training.variant import Variant
 
@@ -81,8 +91,9 @@ def _step_logger_class():
 
         def __init__(self, run, first_step, schedule, progbar, hooks):
             super().__init__()
-            self.run = run  # `_Run`: total steps, log interval, TensorBoard writer
+            self.run = run  # `_Run`: total steps, log interval, TensorBoard writer, stop signals
             self.first_step = first_step
+            self.last_step = first_step  # the last step trained
             self.schedule = schedule
             self.progbar = progbar
             self.hooks = list(hooks)
@@ -94,7 +105,9 @@ def _step_logger_class():
 
         def on_train_batch_end(self, batch, logs=None):
             logs = logs or {}
-            step = self.first_step + batch + 1
+            step = self.last_step = self.first_step + batch + 1
+            if self.run.stop.received is not None:
+                self.model.stop_training = True  # SIGINT / SIGTERM: stop after this step
             values = {}
             # Keras logs running means over the current `fit` call; the difference of
             # consecutive running sums is this step's value.
@@ -114,6 +127,10 @@ def _step_logger_class():
                 means["learning_rate"] = _learning_rate(self.schedule, step - 1)
                 if "train" in self.run.writers:
                     _write_scalars(self.run.writers["train"], means, step)
+                if self.progbar is None and self.run.chief:
+                    # Without a progress bar the losses still show, every `log_every` steps.
+                    _LOG.info("step %d/%d: %s", step, train.total_steps,
+                              "  ".join(f"{k} {v:.4g}" for k, v in means.items()))
                 self._window, self._window_steps = {}, 0
             if self.progbar is not None:
                 self.progbar.update(step, values=list(values.items()))
@@ -142,18 +159,6 @@ def _write_scalars(writer, scalars, step):
     writer.flush()
 
 
-def _write_config(config, workdir):
-    path = os.path.join(workdir, "config.json")
-    text = config.to_json_best_effort(indent=1, sort_keys=True)
-    if os.path.isfile(path):
-        with open(path) as f:
-            previous = f.read()
-        if previous != text:
-            _LOG.warning("The config differs from the one in %s; resuming with the new one.", path)
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def _next_boundary(step, total, every):
     boundaries = [total]
     for interval in every:
@@ -162,7 +167,10 @@ def _next_boundary(step, total, every):
     return min(b for b in boundaries if b > step)
 
 
-def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=True, resume=True, process_group=None):
+def train_and_evaluate(
+    config, workdir, strategy=None, step_hooks=(), progress=True, resume=True, process_group=None,
+    allow_config_change=False, handle_signals=True,
+):
     """Trains the model of `config` in `workdir`, resuming from its newest checkpoint.
 
     Args:
@@ -177,15 +185,30 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
         step_hooks: callables `hook(step, losses)` run after every training step with
             the global step and that step's losses (for tests and custom logging; an
             exception stops training like a crash would).
-        progress: bool. Show a progress bar and evaluation progress. Defaults to `True`.
+        progress: bool. Show a progress bar and evaluation progress; `False` logs the
+            losses every `train.log_every` steps instead. Defaults to `True`.
         resume: bool. Continue from the newest checkpoint in the workdir; `False`
             deletes the workdir's checkpoints and starts over. Defaults to `True`.
         process_group: `keras_rr.training.distribution.ProcessGroup` or None. JAX
             `"multi_worker"` only: coordinator address, process count and id (`None`:
             from the environment).
+        allow_config_change: bool. Resume even when the config changes what training
+            computes (`keras_rr.training.run_config`); the change is recorded in
+            `workdir/config_history.jsonl`. Defaults to `False`: such a resume raises
+            `run_config.ConfigChangedError` listing the changed fields.
+        handle_signals: bool. While training (single process, main thread), SIGINT and
+            SIGTERM save a checkpoint at the next step and raise
+            `keras_rr.training.interruption.TrainingInterrupted`. Defaults to `True`.
 
     Returns:
         `TrainResult`.
+
+    Raises:
+        TrainingInterrupted: SIGINT / SIGTERM during training (the step is saved).
+        ConfigChangedError: see `allow_config_change`.
+        RuntimeError: an evaluation failed; the message names the `eval` settings to
+            change (the final evaluation runs after `model.keras` / `segmenter.keras`
+            are written).
 
     Example:
 
@@ -203,21 +226,43 @@ def train_and_evaluate(config, workdir, strategy=None, step_hooks=(), progress=T
     # Fail before any data is read when the strategy cannot run on this backend.
     check_strategy(strategy)
     workdir = os.fspath(workdir)
+    found = checkpointing.list_checkpoints(os.path.join(workdir, CHECKPOINT_DIR)) if resume else []
+    resumed_step = found[-1][0] if found else None
+    if resumed_step is not None and resumed_step > config.train.total_steps:
+        raise ValueError(
+            f"The workdir holds a checkpoint at step {resumed_step}, past train.total_steps="
+            f"{config.train.total_steps}. Use a new workdir or a larger total."
+        )
+    # Before anything is built: a resume may not silently train another experiment.
+    changes = run_config.check_resume(config, workdir, resumed_step, allow_config_change)
     with distribution_scope(strategy, process_group=process_group) as dist:
         if config.train.batch_size % dist.num_replicas:
             raise ValueError(
                 f"`train.batch_size` ({config.train.batch_size}) must be divisible by the number of replicas "
                 f"({dist.num_replicas}). Received: train.batch_size={config.train.batch_size}"
             )
+        keras.utils.set_random_seed(config.train.seed)
+        # The segmenter first: a bad preset or model setting fails before any file is written.
+        segmenter = build_segmenter(config.model, config.data.num_classes)
+        metrics_report.resolve_eval_settings(segmenter, config.eval)  # e.g. "slide" needs a crop
         if dist.is_chief:
             os.makedirs(workdir, exist_ok=True)
-            _write_config(config, workdir)
-        keras.utils.set_random_seed(config.train.seed)
-        run, start, metrics, count = _run(config, workdir, dist, step_hooks, progress, resume)
+            run_config.write_workdir_config(
+                config, workdir, changes, step=resumed_step, forced=allow_config_change and resumed_step is not None
+            )
+        run, start = _run(config, workdir, dist, segmenter, step_hooks, progress, resume, handle_signals)
     # Saving outside the strategy scope: Keras' saving creates a variable (a reference
     # optimizer), which under a multi-worker strategy is a collective that the other
-    # workers, which write nothing, would never join.
-    paths = _finish(run, metrics, count) if dist.is_chief else {}
+    # workers, which write nothing, would never join. The models are written before the
+    # final evaluation, so an evaluation that fails (or is killed) loses no training.
+    paths = _save_models(run) if dist.is_chief else {}
+    try:
+        metrics, count = _evaluate(run, config.train.total_steps, None, show_progress=run.progress, saved=paths)
+        if dist.is_chief:
+            paths.update(_write_report(run, metrics, count))
+    finally:
+        for writer in run.writers.values():
+            writer.close()
     return TrainResult(
         step=config.train.total_steps, start_step=start, metrics=metrics, model=run.model, segmenter=run.segmenter,
         paths=paths,
@@ -236,34 +281,39 @@ class _Run:
     model: object
     segmenter: object
     writers: dict  # TensorBoard writers by name ("train", "eval"); empty off the chief
+    progress: bool = False  # a progress bar is shown
+    stop: object = None  # `StopSignals` while training
 
 
-def _run(config, workdir, dist, step_hooks, progress, resume):
-    """Build, restore, train in chunks between checkpoints/evaluations, evaluate.
+def _run(config, workdir, dist, segmenter, step_hooks, progress, resume, handle_signals):
+    """Load data, compile, restore, train in chunks between checkpoints/evaluations.
 
-    Returns `(_Run, start step, final metrics, number of validation images)`.
+    Returns `(_Run, start step)`.
     """
     chief = dist.is_chief
     progress = progress and chief
     data = training_data.build_training_data(config, workdir if chief else None, progress=progress)
-    model, segmenter, schedule = _build(config, data)
+    model, schedule = _compile(config, segmenter, data)
     start = _restore(model, workdir, config.train.total_steps, resume, chief)
     # Every worker restores from the shared workdir; a worker that sees another
     # checkpoint than the chief would silently train different weights.
     dist.check_same_step(start)
     writers = _open_writers(workdir) if chief else {}
-    run = _Run(config, workdir, dist, chief, data, model, segmenter, writers)
+    run = _Run(config, workdir, dist, chief, data, model, segmenter, writers, progress, StopSignals(False))
     logger = _make_logger(run, start, schedule, step_hooks, progress)
-    _train(run, start, logger)
-    total = config.train.total_steps
-    metrics, count = _evaluate(run, total, max_batches=None, show_progress=progress)
-    return run, start, metrics, count
+    # One process only: a signal reaching one of several workers would stop it alone.
+    with StopSignals(handle_signals and dist.num_workers == 1) as stop:
+        run.stop = stop
+        try:
+            _train(run, start, logger)
+        finally:
+            run.stop = StopSignals(False)
+    return run, start
 
 
-def _build(config, data):
-    """The segmenter of `config.model`, compiled (or wrapped and compiled) for its variant."""
+def _compile(config, segmenter, data):
+    """The segmenter compiled (or wrapped and compiled) for the config's variant."""
     num_classes = config.data.num_classes
-    segmenter = build_segmenter(config.model, num_classes)
     optimizer, schedule = build_optimizer(
         config.optimizer, config.schedule, config.train.total_steps, variables=segmenter.trainable_variables
     )
@@ -271,7 +321,7 @@ def _build(config, data):
         segmenter, num_classes, data.statistics, optimizer,
         ignore_class=config.data.ignore_class, feature_layer=config.model.get("feature_layer"),
     )
-    return model, segmenter, schedule
+    return model, schedule
 
 
 def _restore(model, workdir, total, resume, chief):
@@ -316,14 +366,32 @@ def _make_logger(run, start, schedule, step_hooks, progress):
     return _step_logger_class()(run, start, schedule, progbar, step_hooks)
 
 
+def _save(run, step):
+    """Chief only: a checkpoint of `step`; returns its folder (None off the chief)."""
+    if not run.chief:
+        return None
+    return checkpointing.save_checkpoint(
+        os.path.join(run.workdir, CHECKPOINT_DIR), step, run.model, keep=run.config.train.keep_checkpoints,
+        extra={"config": run.config.get("name")},
+    )
+
+
 def _train(run, start, logger):
-    """Trains `start .. total` in `fit` chunks ending at every checkpoint and evaluation step."""
+    """Trains `start .. total` in `fit` chunks ending at every checkpoint and evaluation step.
+
+    A SIGINT / SIGTERM (`run.stop`) ends the chunk after the running step, which is
+    then checkpointed, and raises `TrainingInterrupted`.
+    """
     train = run.config.train
-    checkpoint_dir = os.path.join(run.workdir, CHECKPOINT_DIR)
     step = start
-    while step < train.total_steps:
+    saved = None  # the checkpoint holding `step`, once written
+    while True:
+        if run.stop.received is not None:
+            raise TrainingInterrupted(run.stop.received, step, saved or _save(run, step))
+        if step >= train.total_steps:
+            return
         end = _next_boundary(step, train.total_steps, (train.checkpoint_every, train.eval_every))
-        logger.first_step = step
+        logger.first_step = logger.last_step = step
         # Each worker reads and augments its own share of every global batch.
         batches = run.dist.shard_batches(
             lambda num_shards, shard_index, step=step, end=end: training_data.train_batches(
@@ -332,25 +400,36 @@ def _train(run, start, logger):
             train.batch_size,
         )
         run.model.fit(batches, epochs=1, verbose=0, callbacks=[logger], shuffle=False)
-        step = end
-        if run.chief and (step % train.checkpoint_every == 0 or step == train.total_steps):
-            checkpointing.save_checkpoint(
-                checkpoint_dir, step, run.model, keep=train.keep_checkpoints, extra={"config": run.config.get("name")}
-            )
-        if train.eval_every and step % train.eval_every == 0 and step < train.total_steps:
+        step = logger.last_step  # `end`, or earlier when a signal stopped the chunk
+        saved = None
+        if step % train.checkpoint_every == 0 or step == train.total_steps or run.stop.received is not None:
+            saved = _save(run, step)
+        if train.eval_every and step % train.eval_every == 0 and step < train.total_steps and run.stop.received is None:
             _evaluate(run, step, run.config.eval.get("max_batches"))
 
 
-def _evaluate(run, step, max_batches, show_progress=False):
-    """Validation metrics at `step`; logged, and on the chief written to TensorBoard and history."""
+def _evaluate(run, step, max_batches, show_progress=False, saved=None):
+    """Validation metrics at `step`; logged, and on the chief written to TensorBoard and history.
+
+    `saved`: the model files written before the final evaluation (named if it fails).
+    """
     config = run.config
-    metrics, count = metrics_report.evaluate_dataset(
-        run.segmenter, run.data.validation, config.data.num_classes, config.eval,
-        ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
-    )
+    if run.progress and step < config.train.total_steps:
+        print(flush=True)  # end the progress bar's line: the evaluation's output starts on its own
+    try:
+        metrics, count = metrics_report.evaluate_dataset(
+            run.segmenter, run.data.validation, config.data.num_classes, config.eval,
+            ignore_class=config.data.ignore_class, max_batches=max_batches, progress=show_progress,
+        )
+    except Exception as error:
+        raise RuntimeError(_evaluation_failed(config, step, error, saved)) from error
     summary = metrics.summary()
-    _LOG.info("step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)", step,
-              100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
+    line = "step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)" % (
+        step, 100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
+    if run.progress:
+        print(line, flush=True)
+    else:
+        _LOG.info(line)
     if run.chief:
         _write_scalars(run.writers["eval"], summary, step)
         with open(os.path.join(run.workdir, HISTORY_FILE), "a") as f:
@@ -358,21 +437,46 @@ def _evaluate(run, step, max_batches, show_progress=False):
     return metrics, count
 
 
-def _finish(run, metrics, count):
-    """Chief only: writes the final report, `model.keras` and `segmenter.keras`; closes the logs."""
+def _evaluation_failed(config, step, error, saved):
+    """The message of a failed evaluation: the settings used and which to change."""
+    e = config.eval
+    settings = (
+        f"eval.mode={e.mode!r}, eval.batch_size={e.batch_size}, eval.crop_size={e.get('crop_size')}, "
+        f"eval.stride={e.get('stride')}"
+    )
+    message = f"The evaluation at step {step} failed ({settings}): {type(error).__name__}: {error}\n"
+    if saved:
+        message += (
+            f"Training is done and saved: {', '.join(saved[k] for k in sorted(saved))}. Evaluate the model with "
+            "`python -m keras_rr.tools.evaluate --model=<segmenter.keras> --config=<the same config>` and other "
+            "settings, or re-run the train command with them (it resumes at the last step and only evaluates).\n"
+        )
+    else:
+        message += "The last checkpoint is kept; re-run the train command with other settings to resume.\n"
+    message += (
+        "Settings to try: --config.eval.batch_size=1 (validation images of different sizes), "
+        "--config.eval.mode=slide (window = the model's input size), --config.data.max_val_images=N."
+    )
+    return message
+
+
+def _save_models(run):
+    """Chief only: writes `model.keras` and (with `train.export`) `segmenter.keras`."""
+    paths = {"model": os.path.join(run.workdir, "model.keras")}
+    run.model.save(paths["model"])
+    if run.config.train.export:
+        paths["segmenter"] = os.path.join(run.workdir, "segmenter.keras")
+        export_segmenter(run.model, paths["segmenter"])
+    return paths
+
+
+def _write_report(run, metrics, count):
+    """Chief only: the final `metrics.json` and `per_class.md`."""
     config, workdir = run.config, run.workdir
     report = metrics_report.metrics_report(
         metrics, run.data.class_names, config.eval.mode, dataset=config.data.name,
         split=config.data.get("val_split") or "val", num_images=count, statistics=run.data.statistics,
         extra={"step": config.train.total_steps, "config": config.get("name"),
-               "eval": metrics_report.eval_settings(config.eval, config.eval.mode)},
+               "eval": metrics_report.eval_settings(config.eval, config.eval.mode, run.segmenter)},
     )
-    paths = metrics_report.write_report(report, workdir)
-    paths["model"] = os.path.join(workdir, "model.keras")
-    run.model.save(paths["model"])
-    if config.train.export:
-        paths["segmenter"] = os.path.join(workdir, "segmenter.keras")
-        export_segmenter(run.model, paths["segmenter"])
-    for writer in run.writers.values():
-        writer.close()
-    return paths
+    return metrics_report.write_report(report, workdir)

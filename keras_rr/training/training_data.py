@@ -37,7 +37,8 @@ class TrainingData:
             int32 (H, W))`, in a fixed order.
         num_examples: int. Number of training examples `N`.
         random_access: bool. `examples` supports `tf.data.experimental.at`.
-        validation: batched `tf.data.Dataset` of validation `(images, labels)`.
+        validation: batched `tf.data.Dataset` of validation `(images, labels)` (or
+            `SizeBatches` when its images differ in size).
         num_validation_images: int or None.
         statistics: `keras_rr.data.ClassStatistics` of the training labels.
         class_names: list of `K` str.
@@ -143,6 +144,9 @@ def load_statistics(data_config, workdir=None, labels=None, class_names=None, pr
             split=data_config.get("train_split") or "train", class_names=class_names, progress=False,
         )
     else:
+        kwargs = loader_arguments(data_config, train=True)
+        for key in ("num_classes", "ignore_class"):  # passed below
+            kwargs.pop(key, None)
         stats = compute_dataset_statistics(
             data_config.name,
             data_dir=data_config.data_dir,
@@ -150,11 +154,75 @@ def load_statistics(data_config, workdir=None, labels=None, class_names=None, pr
             num_classes=k,
             ignore_class=data_config.ignore_class,
             progress=progress,
-            **data_config.loader_kwargs.to_dict(),
+            **kwargs,
         )
     if cache is not None:
         stats.save(cache)
     return stats
+
+
+# `data` fields naming the folders of `name="directory"` (training, validation).
+DIRECTORY_FIELDS = {True: ("image_dir", "label_dir"), False: ("val_image_dir", "val_label_dir")}
+
+
+def loader_arguments(data_config, train):
+    """Keyword arguments of `keras_rr.data.load_dataset` for the training or validation split.
+
+    `loader_kwargs` (`val_loader_kwargs`), plus for `name="directory"` the folders
+    (`data.image_dir` / `data.label_dir`, or `data.val_image_dir` /
+    `data.val_label_dir`), `data.class_names_file`, `data.num_classes` and
+    `data.ignore_class`.
+
+    Args:
+        data_config: the config's `data` section.
+        train: bool. The training split, else the validation split.
+
+    Returns:
+        dict.
+    """
+    kwargs = (data_config.loader_kwargs if train else data_config.val_loader_kwargs).to_dict()
+    if data_config.name == "directory":
+        image_field, label_field = DIRECTORY_FIELDS[train]
+        folders = {
+            "image_dir": data_config.get(image_field), "label_dir": data_config.get(label_field),
+            "class_names_file": data_config.get("class_names_file"), "num_classes": data_config.num_classes,
+            "ignore_class": data_config.ignore_class,
+        }
+        for key, value in folders.items():
+            if value is not None:
+                kwargs.setdefault(key, value)
+    return kwargs
+
+
+class SizeBatches:
+    """Batches of consecutive examples of one image size (whole-image evaluation of mixed sizes).
+
+    `tf.data`'s `batch` needs every image of a batch to have one size; validation
+    images of a folder rarely do. A batch here ends at `batch_size` examples or where
+    the next image has another size, so same-size data batches as usual and mixed
+    sizes still run, in order (the metrics are counted over the whole set, so batch
+    boundaries do not change them).
+
+    Args:
+        dataset: un-batched `tf.data.Dataset` of `(image, label)`.
+        batch_size: int.
+    """
+
+    def __init__(self, dataset, batch_size):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+
+    def __iter__(self):
+        import numpy as np
+
+        pending = []
+        for image, label in self.dataset.as_numpy_iterator():
+            if pending and (len(pending) == self.batch_size or pending[0][0].shape != image.shape):
+                yield tuple(np.stack(column) for column in zip(*pending))
+                pending = []
+            pending.append((image, label))
+        if pending:
+            yield tuple(np.stack(column) for column in zip(*pending))
 
 
 def build_validation_data(data_config, eval_config):
@@ -165,7 +233,8 @@ def build_validation_data(data_config, eval_config):
         eval_config: the config's `eval` section (`batch_size`).
 
     Returns:
-        `(dataset, num_images or None, spec_class_names or None)`.
+        `(dataset, num_images or None, spec_class_names or None)`; the dataset is a
+        `SizeBatches` when the images may differ in size and `eval.batch_size > 1`.
     """
     import tensorflow as tf
 
@@ -177,12 +246,16 @@ def build_validation_data(data_config, eval_config):
         return dataset, len(images), list(spec.class_names)
 
     dataset = load_dataset(
-        data_config.name, data_config.data_dir, data_config.val_split, **data_config.val_loader_kwargs.to_dict()
+        data_config.name, data_config.data_dir, data_config.val_split, **loader_arguments(data_config, train=False)
     )
     if data_config.get("max_val_images"):
         dataset = dataset.take(data_config.max_val_images)
     count = int(dataset.cardinality())
-    dataset = dataset.batch(eval_config.batch_size).prefetch(tf.data.AUTOTUNE)
+    image_shape = dataset.element_spec[0].shape
+    if eval_config.batch_size == 1 or image_shape.is_fully_defined():
+        dataset = dataset.batch(eval_config.batch_size).prefetch(tf.data.AUTOTUNE)
+    else:  # images of several sizes: batch each run of one size
+        dataset = SizeBatches(dataset.prefetch(tf.data.AUTOTUNE), eval_config.batch_size)
     return dataset, (count if count >= 0 else None), None
 
 
@@ -213,7 +286,7 @@ def build_training_data(config, workdir=None, progress=True):
         statistics = load_statistics(data_config, workdir, labels=labels, class_names=spec_names, progress=progress)
     else:
         examples = load_dataset(
-            data_config.name, data_config.data_dir, data_config.train_split, **data_config.loader_kwargs.to_dict()
+            data_config.name, data_config.data_dir, data_config.train_split, **loader_arguments(data_config, train=True)
         )
         num_examples = int(examples.cardinality())
         if num_examples < 0:

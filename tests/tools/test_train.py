@@ -43,3 +43,47 @@ def test_train_command_line(tmp_path):
     assert json.loads((workdir / "config.json").read_text())["train"]["checkpoint_every"] == 1
     assert {"loss", "pixel_loss", "region_loss", "learning_rate"} <= _scalars(workdir / "tensorboard" / "train")
     assert {"miou", "macc", "aacc"} <= _scalars(workdir / "tensorboard" / "eval")
+
+
+def test_sigterm_saves_the_running_step_and_the_same_command_resumes_there(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from keras_rr.training import config as rr_config
+    from keras_rr.training import train_and_evaluate
+    from tests.harness import REPO_ROOT
+
+    workdir = tmp_path / "run"
+    # A long run whose learning-rate schedule is pinned to 3000 steps, so the resume below
+    # may end it earlier (`train.total_steps` may change when `schedule.total_steps` is set).
+    overrides = {"train.total_steps": 3000, "schedule.total_steps": 3000, "train.checkpoint_every": 1000,
+                 "train.log_every": 5, "train.export": False}
+    env = {**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keras_rr.tools.train", f"--config={CONFIG}", f"--workdir={workdir}", "--noprogress",
+         *(f"--config.{k}={v}" for k, v in overrides.items())],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    try:
+        for line in proc.stdout:  # the losses are logged every 5 steps without a progress bar
+            lines.append(line)
+            if "step 10/3000: loss" in line:
+                proc.send_signal(signal.SIGTERM)
+                break
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    last = (lines + out.splitlines())[-1]
+    assert proc.returncode == 143, "".join(lines) + out
+    # One line, no traceback; at most the step running when the signal came is lost.
+    assert "Traceback" not in out and last.startswith("SIGTERM received: stopped at step "), last
+    (step_name,) = os.listdir(workdir / "checkpoints")
+    step = int(step_name.split("_")[1])
+    assert 10 <= step < 3000 and f"stopped at step {step}, saved {workdir / 'checkpoints' / step_name}" in last
+
+    config = rr_config.load_config(os.path.join(REPO_ROOT, CONFIG), overrides={**overrides, "train.total_steps": step + 1})
+    steps = []
+    result = train_and_evaluate(config, str(workdir), progress=False, step_hooks=[lambda s, _: steps.append(s)])
+    assert result.start_step == step and steps == [step + 1]
