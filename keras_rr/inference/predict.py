@@ -342,8 +342,8 @@ def predict_multi_scale(
         if fixed is not None and size != fixed:
             raise ValueError(
                 f"The model takes {fixed[0]}x{fixed[1]} images only, so the multi-scale view at scale "
-                f"{scale} ({size[0]}x{size[1]}) needs the sliding window: pass crop_size={fixed[0]}, "
-                f"stride={default_stride(fixed[0])} (a config's eval.crop_size / eval.stride). "
+                f"{scale} ({size[0]}x{size[1]}) needs the sliding window: mode='slide', "
+                f"crop_size={fixed[0]}, stride={default_stride(fixed[0])} (a config's eval.crop_size / eval.stride). "
                 f"Received: crop_size={crop_size}, stride={stride}"
             )
         scaled = _resize(images_cl, size)

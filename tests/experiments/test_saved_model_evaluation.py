@@ -11,6 +11,7 @@ from keras_rr.metrics import confusion_matrix_numpy
 from keras_rr.metrics import metrics_from_confusion_matrix
 from keras_rr.training import config as rr_config
 from keras_rr.training import training_data
+from keras_rr.training.metrics_report import resolve_eval_settings
 from keras_rr.experiments import evaluate_saved_model
 from tests import tiny_models
 from tests.harness import REPO_ROOT
@@ -58,3 +59,21 @@ def test_unknown_mode_is_a_clear_error_before_anything_is_loaded(tmp_path):
     with pytest.raises(ValueError, match="`mode` must be one of \\('whole', 'slide', 'multi_scale'\\)"):
         evaluate_saved_model(str(tmp_path / "missing.keras"), config, str(tmp_path / "eval"), mode="tiles")
     assert not (tmp_path / "eval").exists()
+
+
+def test_window_settings_default_to_the_models_input_size(tmp_path):
+    # The synthetic base sets no eval.crop_size / eval.stride: a window is the 32 px the
+    # model was built for, the stride two thirds of it (mmseg's 512 / 341).
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
+    config.eval.crop_size = config.eval.stride = None
+    path = str(tmp_path / "toy.keras")
+    tiny_models.functional_segmenter(config.data.num_classes, size=32, channels=4).save(path)
+    for mode in ("slide", "multi_scale"):
+        report = evaluate_saved_model(path, config, str(tmp_path / mode), mode=mode, max_batches=1, progress=False)
+        assert report["eval"]["crop_size"] == 32 and report["eval"]["stride"] == 21, mode
+    # A model of any input size has no size to default to: the error names the field.
+    inputs = keras.Input((None, None, 3))
+    any_size = keras.Model(inputs, keras.layers.Conv2D(config.data.num_classes, 1)(inputs))
+    with pytest.raises(ValueError, match=r"eval.crop_size` is unset.*--config.eval.crop_size=512"):
+        resolve_eval_settings(any_size, config.eval, "slide")
+    assert resolve_eval_settings(any_size, config.eval, "multi_scale")["crop_size"] is None  # whole views

@@ -240,3 +240,19 @@ def test_mode_and_data_format_are_checked():
         inference.predict_whole(model, images, data_format="NHWC")
     with pytest.raises(ValueError, match="data_format"):
         inference.predict_labels(model, images, data_format="channels_middle")
+
+
+def test_a_fixed_size_model_sees_its_size_and_multi_scale_asks_for_a_window():
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(K, 1)(inputs))
+    assert inference.model_input_size(model) == (8, 8) and inference.model_input_size(_pointwise_model()) is None
+    assert inference.default_stride(512) == 341 and inference.default_stride((96, 769)) == (64, 513)
+    images = _images((2, 10, 13, 3))
+    # Whole-image inference resizes the images to the model's 8x8 and the scores back.
+    probs = to_numpy(inference.predict_whole(model, images))
+    resized = ops.image.resize(images, (8, 8), interpolation="bilinear")
+    expected = ops.image.resize(model(resized), (10, 13), interpolation="bilinear")
+    np.testing.assert_allclose(probs, np_softmax(to_numpy(expected)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"takes 8x8 images only.*mode='slide', crop_size=8, stride=5"):
+        inference.predict_multi_scale(model, images, scales=(1.0,))
+    assert inference.predict_multi_scale(model, images, (0.5, 1.0), mode="slide", crop_size=8, stride=5).shape == (2, 10, 13, K)

@@ -4,11 +4,14 @@ total, a changed config) and a model from a KerasHub preset (`model.preset`)."""
 import json
 import os
 
+import numpy as np
 import pytest
 
 from keras_rr.training import config as rr_config
 from keras_rr.training import train_and_evaluate
+from keras_rr.training import metrics_report
 from keras_rr.training.run_config import ConfigChangedError
+from tests.data import label_files
 from tests.harness import REPO_ROOT
 from tests.tiny_models import IMAGENET_OFFSET
 from tests.tiny_models import IMAGENET_SCALE
@@ -79,3 +82,67 @@ def test_a_whole_task_preset_trains_with_its_normalization(tmp_path, resnet_pres
     assert segmenter.output_shape == (None, 32, 32, config.data.num_classes)
     assert segmenter.normalization.scale == pytest.approx(IMAGENET_SCALE)
     assert segmenter.normalization.offset == pytest.approx(IMAGENET_OFFSET)
+
+
+def _write_folder(root, sizes, seed):
+    """`root/images/i.png` and `root/labels/i.png`: random pixels, classes 0-2, one unlabeled pixel."""
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    rng = np.random.default_rng(seed)
+    for i, (height, width) in enumerate(sizes):
+        label_files.write_image(str(root / "images" / f"{i}.png"), height, width, seed=seed + i)
+        label = rng.integers(0, 3, size=(height, width))
+        label[0, 0] = 255
+        label_files.write_label(str(root / "labels" / f"{i}.png"), label)
+
+
+def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate(tmp_path):
+    # The README's "Train on your own folder": data.name="directory" and four folder fields.
+    _write_folder(tmp_path / "train", [(32, 32)] * 4, seed=0)
+    _write_folder(tmp_path / "val", [(32, 32), (24, 40), (24, 40), (32, 32)], seed=10)
+    config = _config(total_steps=1, checkpoint_every=1)
+    config.data.update({
+        "name": "directory", "num_classes": 3, "image_dir": str(tmp_path / "train" / "images"),
+        "label_dir": str(tmp_path / "train" / "labels"), "val_image_dir": str(tmp_path / "val" / "images"),
+        "val_label_dir": str(tmp_path / "val" / "labels"),
+    })
+    # Whole-image evaluation in batches of 2 of images of two sizes (batched per size; the
+    # 24x40 ones are resized to the model's 32 px and the scores back).
+    config.eval.batch_size = 2
+    result = train_and_evaluate(config, str(tmp_path / "run"), progress=False)
+    report = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert report["num_images"] == 4 and report["dataset"] == "directory" and report["class_names"] == ["0", "1", "2"]
+    stats = json.loads((tmp_path / "run" / "class_statistics.json").read_text())
+    assert sum(stats["pixel_counts"]) == 4 * (32 * 32 - 1)
+    assert 0.0 <= result.metrics.aacc <= 1.0
+
+    config.data.val_label_dir = None
+    with pytest.raises(ValueError, match=r"needs `data.val_label_dir`, e.g. --config.data.val_label_dir="):
+        train_and_evaluate(config, str(tmp_path / "bad"), progress=False)
+    config.data.val_label_dir = str(tmp_path / "missing")
+    with pytest.raises(ValueError, match=r"`data.val_label_dir` is not a folder"):
+        train_and_evaluate(config, str(tmp_path / "bad"), progress=False)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_failing_final_evaluation_keeps_the_models_and_names_the_settings(tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise ValueError("Cannot batch tensors with different shapes")
+
+    monkeypatch.setattr(metrics_report, "evaluate_dataset", fail)
+    config = _config(total_steps=1, checkpoint_every=1)
+    config.train.export = True
+    with pytest.raises(RuntimeError, match=r"(?s)evaluation at step 1 failed \(eval.mode='whole', eval.batch_size=2.*"
+                       r"Training is done and saved: .*model.keras.*--config.eval.batch_size=1"):
+        train_and_evaluate(config, str(tmp_path), progress=False)
+    assert (tmp_path / "model.keras").is_file() and (tmp_path / "segmenter.keras").is_file()
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_bad_preset_fails_before_any_file_is_written(tmp_path):
+    config = _config(total_steps=1, checkpoint_every=1)
+    config.model.name = "deeplab_v3_plus_resnet"
+    config.model.preset = str(tmp_path / "no_such_preset")
+    with pytest.raises(ValueError, match="no_such_preset"):
+        train_and_evaluate(config, str(tmp_path / "run"), progress=False)
+    assert not (tmp_path / "run").exists()
