@@ -20,6 +20,11 @@ python -m keras_rr.tools.evaluate --model=runs/ade20k/r50_rr/segmenter.keras \
     --output_dir=runs/ade20k/r50_rr/eval_ms
 ```
 
+`--mode=slide` without `eval.crop_size` slides a window of the model's input size (the
+size it was built for) with a stride of 2/3 of it (mmseg's 512 / 341); `--mode=multi_scale`
+on such a fixed-size model slides that window over every scaled view. Set
+`--config.eval.crop_size` / `--config.eval.stride` to choose others.
+
 Writes `metrics.json` (miou, macc, aacc, per-class `iou`/`acc` lists with `null` for
 NaN, class names, mode and settings, dataset, split, number of images, training pixel
 and region counts when known) and `per_class.md` (per-class table sorted by training
