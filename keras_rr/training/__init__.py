@@ -12,6 +12,9 @@ In reading order:
 - `checkpointing`, `distribution`: checkpoints of a workdir; distribution strategies.
 - `metrics_report`: a segmenter evaluated with a config's `eval` settings, and the
   `metrics.json` / `per_class.md` report a run ends with.
+- `run_config`: the workdir's `config.json`: what a resume may change
+  (`ConfigChangedError`), the run summary; `interruption`: SIGINT / SIGTERM save the
+  running step (`TrainingInterrupted`).
 - `trainer.train_and_evaluate`: trains a config into a workdir with exact resume,
   TensorBoard logs, distribution strategies, export and final evaluation
   (`python -m keras_rr.tools.train`).
@@ -21,6 +24,8 @@ this package in `keras_rr.experiments`. Nothing here imports TensorFlow, ml_coll
 or matplotlib at import time.
 """
 
+from keras_rr.training.interruption import TrainingInterrupted
+from keras_rr.training.run_config import ConfigChangedError
 from keras_rr.training.trainer import TrainResult
 from keras_rr.training.trainer import train_and_evaluate
 from keras_rr.training.variant import BASELINE
@@ -32,8 +37,10 @@ from keras_rr.optimizers.warmup_polynomial_decay import WarmupPolynomialDecay  #
 
 __all__ = [
     "BASELINE",
+    "ConfigChangedError",
     "REGION_REBALANCE",
     "TrainResult",
+    "TrainingInterrupted",
     "Variant",
     "train_and_evaluate",
 ]
