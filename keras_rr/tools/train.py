@@ -65,6 +65,7 @@ from ml_collections import config_flags
 from keras_rr.tools.quiet import define_verbose_flag
 from keras_rr.training.distribution import ProcessGroup
 from keras_rr.training.interruption import TrainingInterrupted
+from keras_rr.training.config import validate_config
 from keras_rr.training.run_config import ConfigChangedError
 from keras_rr.training.run_config import config_summary
 from keras_rr.training.trainer import train_and_evaluate
@@ -107,6 +108,11 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     config = _CONFIG.value
+    try:
+        validate_config(config)
+    except ValueError as error:  # a bad field: its name and the fix, without a traceback
+        print(f"Invalid config: {error}", file=sys.stderr, flush=True)
+        return 2
     print(config_summary(config), flush=True)
     group = ProcessGroup(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     try:

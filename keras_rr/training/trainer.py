@@ -426,7 +426,7 @@ def _evaluate(run, step, max_batches, show_progress=False, saved=None):
     summary = metrics.summary()
     line = "step %d: val mIoU %.2f mAcc %.2f aAcc %.2f (%d images)" % (
         step, 100 * summary["miou"], 100 * summary["macc"], 100 * summary["aacc"], count)
-    if run.progress:
+    if run.progress and step < config.train.total_steps:  # the final result is the caller's to show
         print(line, flush=True)
     else:
         _LOG.info(line)
