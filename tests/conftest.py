@@ -53,6 +53,7 @@ RUN_ON_ONE_BACKEND = {
     ),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
+    "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's
     # `fit`; torch starts the subprocess fastest. Checkpoint/resume is tested per backend.
     "tests/tools/test_train.py::test_sigterm_saves_the_running_step_and_the_same_command_resumes_there": (
