@@ -96,11 +96,12 @@ def _write_folder(root, sizes, seed):
         label_files.write_label(str(root / "labels" / f"{i}.png"), label)
 
 
-def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate(tmp_path):
+def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate(tmp_path, monkeypatch):
     # The README's "Train on your own folder": data.name="directory" and four folder fields.
     _write_folder(tmp_path / "train", [(32, 32)] * 4, seed=0)
     _write_folder(tmp_path / "val", [(32, 32), (24, 40), (24, 40), (32, 32)], seed=10)
     config = _config(total_steps=1, checkpoint_every=1)
+    config.train.export = True
     config.data.update({
         "name": "directory", "num_classes": 3, "image_dir": str(tmp_path / "train" / "images"),
         "label_dir": str(tmp_path / "train" / "labels"), "val_image_dir": str(tmp_path / "val" / "images"),
@@ -116,6 +117,21 @@ def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate
     assert sum(stats["pixel_counts"]) == 4 * (32 * 32 - 1)
     assert 0.0 <= result.metrics.aacc <= 1.0
 
+    # A failing final evaluation (here a resumed, finished run: it only evaluates) keeps
+    # the model files, written before it, and names the settings to change.
+    def fail(*args, **kwargs):
+        raise ValueError("Cannot batch tensors with different shapes")
+
+    for name in ("model.keras", "segmenter.keras", "metrics.json"):
+        (tmp_path / "run" / name).unlink()
+    with monkeypatch.context() as patch:
+        patch.setattr(metrics_report, "evaluate_dataset", fail)
+        with pytest.raises(RuntimeError, match=r"(?s)evaluation at step 1 failed \(eval.mode='whole', "
+                           r"eval.batch_size=2.*Training is done and saved: .*model.keras.*--config.eval.batch_size=1"):
+            train_and_evaluate(config, str(tmp_path / "run"), progress=False)
+    assert (tmp_path / "run" / "model.keras").is_file() and (tmp_path / "run" / "segmenter.keras").is_file()
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
     config.data.val_label_dir = None
     with pytest.raises(ValueError, match=r"needs `data.val_label_dir`, e.g. --config.data.val_label_dir="):
         train_and_evaluate(config, str(tmp_path / "bad"), progress=False)
@@ -123,20 +139,6 @@ def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate
     with pytest.raises(ValueError, match=r"`data.val_label_dir` is not a folder"):
         train_and_evaluate(config, str(tmp_path / "bad"), progress=False)
     assert not (tmp_path / "bad").exists()
-
-
-def test_a_failing_final_evaluation_keeps_the_models_and_names_the_settings(tmp_path, monkeypatch):
-    def fail(*args, **kwargs):
-        raise ValueError("Cannot batch tensors with different shapes")
-
-    monkeypatch.setattr(metrics_report, "evaluate_dataset", fail)
-    config = _config(total_steps=1, checkpoint_every=1)
-    config.train.export = True
-    with pytest.raises(RuntimeError, match=r"(?s)evaluation at step 1 failed \(eval.mode='whole', eval.batch_size=2.*"
-                       r"Training is done and saved: .*model.keras.*--config.eval.batch_size=1"):
-        train_and_evaluate(config, str(tmp_path), progress=False)
-    assert (tmp_path / "model.keras").is_file() and (tmp_path / "segmenter.keras").is_file()
-    assert not (tmp_path / "metrics.json").exists()
 
 
 def test_a_bad_preset_fails_before_any_file_is_written(tmp_path):
