@@ -43,6 +43,7 @@ class TrainingData:
         statistics: `keras_rr.data.ClassStatistics` of the training labels.
         class_names: list of `K` str.
         augment: callable `(image, label, seed) -> (image, label)` or None.
+        example_size: `(height, width)` of every training example, or None.
         loaders: cache of traced example loaders (internal).
     """
 
@@ -54,6 +55,9 @@ class TrainingData:
     statistics: object
     class_names: list
     augment: object = None
+    # `(height, width)` every training example must have (the crop, else the model's
+    # input size), checked when the source's images have no static size; None: unchecked.
+    example_size: object = None
     # Traced per-example loaders by seed (see `train_batches`).
     loaders: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -308,16 +312,43 @@ def build_training_data(config, workdir=None, progress=True):
         statistics=statistics,
         class_names=names,
         augment=augmentation_from_config(data_config.augment, ignore_class=data_config.ignore_class),
+        example_size=_example_size(config, examples),
     )
 
 
-def _finisher(augment, seed):
+def _example_size(config, examples):
+    """The size batches need when the source's images have none (e.g. a folder of photos)."""
+    if examples.element_spec[0].shape[:2].is_fully_defined():
+        return None
+    if config.data.augment.enabled:
+        size = config.data.augment.crop_size
+    else:
+        size = config.model.image_size
+    return tuple(size) if isinstance(size, (tuple, list)) else (int(size), int(size))
+
+
+def _finisher(augment, seed, size=None):
     import tensorflow as tf
 
     def finish(index, image, label):
         if augment is not None:
             image, label = augment(image, label, seed=tf.stack([tf.constant(seed + 1, tf.int64), index]))
-        return tf.cast(image, tf.float32), tf.cast(label, tf.int32)
+        image, label = tf.cast(image, tf.float32), tf.cast(label, tf.int32)
+        if size is not None:
+            # Batches (and TensorFlow's traced step) need one static size.
+            check = tf.debugging.assert_equal(
+                tf.shape(image)[:2], tf.constant(size, tf.int32),
+                message=(
+                    f"A training image is not {size[0]}x{size[1]} (data.augment.crop_size with "
+                    "data.augment.enabled=True, else model.image_size): images of several sizes need "
+                    "--config.data.augment.enabled=True (random rescale + crop). Image shape:"
+                ),
+                summarize=3,
+            )
+            with tf.control_dependencies([check]):
+                image = tf.ensure_shape(tf.identity(image), (*size, None))
+            label = tf.ensure_shape(label, size)
+        return image, label
 
     return finish
 
@@ -325,7 +356,7 @@ def _finisher(augment, seed):
 def _random_access_loader(data, n, seed):
     import tensorflow as tf
 
-    examples, finish = data.examples, _finisher(data.augment, seed)
+    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int64)], autograph=False)
     def load(index):
@@ -399,7 +430,7 @@ def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, sh
         stream = stream.enumerate().skip(first).take(last - first)
         if num_shards > 1:
             stream = stream.filter(lambda i, pair: (i % batch_size) // b == shard_index)
-        augment = _finisher(data.augment, seed)
+        augment = _finisher(data.augment, seed, data.example_size)
         dataset = stream.map(lambda i, pair: augment(i, pair[0], pair[1]), num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(b, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
