@@ -102,7 +102,7 @@ def write_bad_pairs(root):
     bad["corrupt"] = os.path.join(image_dir, "corrupt.jpg")
     with open(bad["corrupt"], "rb") as f:
         data = bytearray(f.read())
-    data[2:] = bytes(len(data) - 2)  # a JPEG start marker, then zeros
+    data[3:] = bytes(len(data) - 3)  # a JPEG start marker, then zeros
     with open(bad["corrupt"], "wb") as f:
         f.write(bytes(data))
     bad["deep"] = os.path.join(label_dir, "deep.png")
