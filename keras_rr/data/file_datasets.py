@@ -528,27 +528,32 @@ def resize_example(element, image_size):
     return image, resize_label(label)
 
 
-def _check_one_size(dataset):
-    """Fails with an error naming `image_size` when un-batched examples differ in size."""
+def _check_one_size(dataset, batch_size):
+    """Fails with an error naming `image_size` when examples of one batch differ in size.
+
+    Mirrors `batch`: the examples `i * batch_size ...` form batch `i`, so a batch of one
+    (or a dataset of one size) never fails.
+    """
     import tensorflow as tf
 
     spec = extract_label(dataset.element_spec)
-    if spec.shape.rank is not None and spec.shape.rank >= 2 and None not in spec.shape[:2]:
+    if batch_size == 1 or (spec.shape.rank is not None and spec.shape.rank >= 2 and None not in spec.shape[:2]):
         return dataset
 
-    def check(first, element):
+    def check(state, element):
+        position, first = state[0], state[1:]
         size = tf.shape(extract_label(element))[:2]
-        first = tf.where(first[0] < 0, size, first)
+        first = tf.where(tf.equal(position, 0), size, first)
         tf.debugging.Assert(
             tf.reduce_all(tf.equal(size, first)),
             ["Examples of different sizes cannot be batched: an example of size", size,
              "follows one of size", first, ". Set `image_size=` (a keras_rr.data.LoaderOptions field, also a "
              "loader keyword and a `data.loader_kwargs` entry) to resize every example, crop with "
-             "`augment={'crop_size': ...}`, or leave `batch_size=None`."],
+             "`augment={'crop_size': ...}`, or use `batch_size=1` / None."],
         )
-        return first, element
+        return tf.concat([[(position + 1) % batch_size], first], 0), element
 
-    return dataset.scan(tf.constant([-1, -1]), check)
+    return dataset.scan(tf.constant([0, -1, -1]), check)
 
 
 def build_pipeline(sources, options, shuffle_buffer_size, load=None):
@@ -585,7 +590,7 @@ def build_pipeline(sources, options, shuffle_buffer_size, load=None):
         dataset = dataset.map(lambda *element: resize_example(element if len(element) > 1 else element[0], size),
                               num_parallel_calls=tf.data.AUTOTUNE)
     if options.batch_size is not None:
-        dataset = _check_one_size(dataset).batch(options.batch_size)
+        dataset = _check_one_size(dataset, options.batch_size).batch(options.batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -124,6 +124,9 @@ def test_image_size_gives_static_batches_and_no_new_label_values(tmp_path):
     # Without a size, the second size fails at batching, naming the option.
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[20 6\].*\[9 13\].*image_size="):
         collect(load_segmentation_directory(image_dir, label_dir, batch_size=2))
+    # Batches of one hold one size each: nothing to resize.
+    assert [x.shape for x, _ in collect(load_segmentation_directory(image_dir, label_dir, batch_size=1))] == [
+        (1, 9, 13, 3), (1, 20, 6, 3)]
 
 
 def test_resize_example_is_bilinear_for_images_and_nearest_for_labels():
