@@ -57,7 +57,8 @@ def load_ade20k(data_dir, split="training", options=None, **kwargs):
             values other than 0..150 and 255: a corrupt or non-ADE20K file). Defaults
             to `None` (the `LoaderOptions` defaults).
         **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
-            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
+            `batch_size`, `labels_only`, `validate_labels`, `image_size`, `color_map`),
+            overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image, label)`: image float32 `(H, W, 3)` in

@@ -368,23 +368,21 @@ def list_pairs(image_dir, label_dir, image_suffix, label_suffix, missing_message
     )
 
 
-def check_label_png(path, color_map=None):
+def check_label_png(path):
     """Rejects a label file the loaders cannot read as class ids, before any pipeline runs.
 
     Palette PNGs are read by their indices and RGB PNGs with equal channels as
     grayscale (`keras_rr.data.label_png`); this header check catches what can be seen
-    without decoding: not a PNG, 16-bit channels, and (without `color_map`) colour
-    types whose pixels the loader will check.
+    without decoding: not a PNG, or 16-bit channels. Coloured pixels are checked when
+    the loader decodes them.
 
     Args:
         path: str. A label file.
-        color_map: as `LoaderOptions.color_map`. Defaults to `None`.
 
     Example:
 
     >>> check_label_png("annotations/training/ADE_train_00000001.png")
     """
-    del color_map  # every colour type is readable; coloured pixels are checked when decoded
     with open(path, "rb") as f:
         header = f.read(33)
     _, _, bit_depth, _ = png_header(header, path)
@@ -794,7 +792,7 @@ def file_dataset(image_paths, label_paths, table, options):
     """
     import tensorflow as tf
 
-    check_label_png(label_paths[0], options.color_map)
+    check_label_png(label_paths[0])
 
     def load(image_path, label_path):
         image_contents = None if options.labels_only else tf.io.read_file(image_path)

@@ -40,9 +40,17 @@ def test_palette_labels_read_as_their_indices_like_pil(tmp_path, bits):
     np.testing.assert_array_equal(label, pil_indices)
 
 
-def test_palette_rewrite_keeps_other_pngs_and_the_pixels():
-    plain = b"not a png at all"
-    assert label_png.palette_as_indices(plain) == plain
+def test_palette_rewrite_changes_only_palette_pngs(tmp_path):
+    write_label(tmp_path / "gray.png", np.eye(3))
+    write_palette_label(tmp_path / "palette.png", np.eye(3), bits=2)
+    gray = (tmp_path / "gray.png").read_bytes()
+    assert label_png.palette_as_indices(gray) == gray
+    assert label_png.palette_as_indices(b"not a png") == b"not a png"
+    rewritten = label_png.palette_as_indices((tmp_path / "palette.png").read_bytes())
+    assert b"tRNS" not in rewritten and bytes([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]) in rewritten
+    assert label_png.png_header(rewritten) == (3, 3, 2, 3)
+    with pytest.raises(ValueError, match="x.png is not a PNG"):
+        label_png.png_header(b"GIF89a" + bytes(40), "x.png")
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA"])
@@ -144,3 +152,10 @@ def test_resize_example_is_bilinear_for_images_and_nearest_for_labels():
 def test_bad_image_size(value):
     with pytest.raises(ValueError, match="image_size"):
         LoaderOptions(image_size=value)
+
+
+def test_options_from_a_config_section():
+    ml_collections = pytest.importorskip("ml_collections")
+    loader_kwargs = ml_collections.ConfigDict({"image_size": (8, 10), "color_map": {"#ff0000": 1, "0,0,0": 0}})
+    options = LoaderOptions(**loader_kwargs.to_dict())
+    assert options.image_size == (8, 10) and options.color_map == (((0, 0, 0), 0), ((255, 0, 0), 1))
