@@ -184,6 +184,43 @@ def _file_check(dataset, validate, max_images):
     return FileCheck(files, max_images)
 
 
+def _count_dataset(dataset, counter, progress, max_images):
+    batches, total = _label_batches(dataset)
+    if max_images is not None:
+        total = max_images if total is None else min(total, max_images)
+    bar = _progress_bar(progress, total)
+    try:
+        for batch in batches:
+            if max_images is not None:
+                remaining = max_images - counter.num_images
+                if remaining <= 0:
+                    break
+                batch = batch[:remaining]
+            counter.update(batch)
+            if bar is not None:
+                bar.update(batch.shape[0])
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _count_checked_files(check, counter, progress):
+    """Counts the labels of the good files; a label the counter rejects is one more bad file."""
+    bar = _progress_bar(progress, len(check))
+    try:
+        for path, label in check.labels():
+            try:
+                counter.update(label[None])
+            except ValueError as error:
+                check.add(path, str(error))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    check.raise_if_bad()
+
+
 def compute_class_statistics(
     dataset, num_classes, ignore_class=255, dataset_name=None, split=None, class_names=None, progress=True,
     max_images=None, validate=None,
@@ -259,39 +296,10 @@ def compute_class_statistics(
     check = _file_check(dataset, validate, max_images)
 
     counter = _Counter(num_classes, ignore_class)
-    if check is not None:
-        bar = _progress_bar(progress, len(check))
-        try:
-            for path, label in check.labels():
-                try:
-                    counter.update(label[None])
-                except ValueError as error:
-                    check.add(path, str(error))
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
-        check.raise_if_bad()
-        batches = ()
+    if check is None:
+        _count_dataset(dataset, counter, progress, max_images)
     else:
-        batches, total = _label_batches(dataset)
-        if max_images is not None:
-            total = max_images if total is None else min(total, max_images)
-        bar = _progress_bar(progress, total)
-    try:
-        for batch in batches:
-            if max_images is not None:
-                remaining = max_images - counter.num_images
-                if remaining <= 0:
-                    break
-                batch = batch[:remaining]
-            counter.update(batch)
-            if bar is not None:
-                bar.update(batch.shape[0])
-    finally:
-        if bar is not None and check is None:
-            bar.close()
+        _count_checked_files(check, counter, progress)
 
     return ClassStatistics(
         pixel_counts=counter.pixel_counts,
