@@ -201,6 +201,10 @@ class LabelTable:
             fail when `LoaderOptions.validate_labels` is on.
         dataset_name: str. Named in error messages.
         hint: str. The valid values in words, appended to error messages.
+        red_channel: bool. Labels are RGB and the class is the red channel, whatever
+            the others hold (TFDS `scene_parse150` keeps instance ids there); else
+            coloured labels are rejected or go through `color_map`. Defaults to
+            `False`.
 
     Example:
 
@@ -211,6 +215,7 @@ class LabelTable:
     valid: np.ndarray
     dataset_name: str
     hint: str = ""
+    red_channel: bool = False
 
 
 def resolve_root(data_dir, subdir, dataset):
@@ -662,7 +667,7 @@ def decode_label(contents, table, source, validate_labels=True, color_map=None):
 
     damage = _assert_no_problem(file_damage(contents, "label"), f"{table.dataset_name}: label file", source)
     with tf.control_dependencies([damage]):
-        raw, problem = decode_label_values(contents, check_color_map(color_map))
+        raw, problem = decode_label_values(contents, check_color_map(color_map), table.red_channel)
     with tf.control_dependencies([_assert_no_problem(problem, f"{table.dataset_name}: label file", source)]):
         raw = tf.identity(raw)
     if validate_labels:

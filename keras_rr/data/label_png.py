@@ -177,7 +177,7 @@ def check_color_map(color_map, name="color_map"):
     return tuple(sorted(seen.items()))
 
 
-def decode_label_values(contents, color_map=None):
+def decode_label_values(contents, color_map=None, red_channel=False):
     """Decodes a label PNG to its stored values, and says what is wrong with it.
 
     Graph-safe (a `tf.data` map function). Decoding errors of a damaged file are
@@ -188,6 +188,8 @@ def decode_label_values(contents, color_map=None):
     Args:
         contents: scalar string tensor, the file's bytes.
         color_map: the output of `check_color_map`, or None.
+        red_channel: bool. The class is the first (red) channel whatever the others
+            hold (TFDS `scene_parse150` annotations). Defaults to `False`.
 
     Returns:
         `(values int32 (H, W), problem scalar string)`.
@@ -201,7 +203,10 @@ def decode_label_values(contents, color_map=None):
     contents = tf.convert_to_tensor(contents, tf.string)
     bit_depth = tf.strings.substr(contents, 24, 1)
     too_deep = tf.equal(bit_depth, b"\x10")
-    if color_map is None:
+    if red_channel:
+        values = tf.cast(tf.io.decode_png(contents, channels=0)[..., 0], tf.int32)
+        problem = tf.constant("")
+    elif color_map is None:
         is_palette = tf.equal(tf.strings.substr(contents, 25, 1), bytes([_PALETTE]))
         contents = tf.cond(
             is_palette,
