@@ -266,8 +266,11 @@ def compute_class_statistics(
             the counts are then those of its files in name order (shuffling does not
             matter, except which images `max_images` keeps). `None` validates
             exactly such datasets and counts anything else as given. Cost: the
-            image decodes. Measured on a 2-core machine with 512x512 JPEG images and
-            PNG labels: TODO_MEASURE
+            image decodes. Measured on a 2-core CPU machine (shared with other test
+            runs) over 300 pairs of 512x683 JPEG images (~130 KB) and 8-bit PNG
+            labels: 106-111 pairs/s validated against 113-220 labels/s counted
+            alone, so ADE20K's 20,210 training pairs take about 3 min instead of
+            1.5-3 min; a one-time cost, as the statistics are saved and reused.
             Defaults to `None`.
 
     Returns:
