@@ -35,7 +35,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The last 8 bytes of every complete PNG: the IEND chunk's type and its CRC.
 PNG_END = b"IEND\xaeB`\x82"
 _PALETTE = 3
-_COLOR_TYPES = {0: "grayscale", 2: "RGB", 3: "palette", 4: "grayscale+alpha", 6: "RGBA"}
 
 
 def png_header(contents, path="<bytes>"):
