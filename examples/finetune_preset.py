@@ -5,7 +5,8 @@ classes, its input normalisation inside the model) -> Region Rebalance wrapper -
 -> sliding-window evaluation -> `argmax` masks -> export.
 
 Data: two folders of files paired by name, `images/abc.jpg` with `labels/abc.png` (8-bit
-PNGs of class ids, 255 = ignore), as `keras_rr.data.load_segmentation_directory` reads.
+grayscale or palette PNGs of class ids, 255 = ignore), as
+`keras_rr.data.load_segmentation_directory` reads.
 
   KERAS_BACKEND=jax python examples/finetune_preset.py \
       --preset=deeplab_v3_plus_resnet50_pascalvoc --num_classes=21 \
@@ -55,7 +56,8 @@ def main(argv):
     val_images, val_labels = _VAL_IMAGES.value or train_images, _VAL_LABELS.value or train_labels
     os.makedirs(output_dir, exist_ok=True)
 
-    # 1. Region frequency F(k) of the training labels: one pass over the label files.
+    # 1. Region frequency F(k) of the training labels, in one pass that also decodes every
+    #    image once and lists every bad file in one error.
     labels = keras_rr.data.load_segmentation_directory(
         train_images, train_labels, num_classes=num_classes, labels_only=True
     )

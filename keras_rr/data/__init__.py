@@ -9,7 +9,10 @@
   (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
   `load_segmentation_directory`, `load_dataset` (by name). They share one pipeline
   (module `file_datasets`) and one options object, `LoaderOptions` (shuffle, seed,
-  augment, batch_size, labels_only, validate_labels), also accepted as keywords.
+  augment, batch_size, labels_only, validate_labels, image_size, color_map), also
+  accepted as keywords. Label PNGs: grayscale, equal-channel RGB, palette indices or
+  colours through `color_map` (module `label_png`); every file checked in one pass by
+  `compute_class_statistics(validate=...)` (module `file_checks`).
 - `elements`: what a dataset element looks like (`IMAGE_KEYS`, `LABEL_KEYS`,
   `split_element`, `extract_label`).
 - Augmentation after the paper's mmsegmentation recipe: `random_resize`,

@@ -35,9 +35,11 @@ def ade20k_raw_to_contiguous_lut():
     return file_datasets.lut_from_raw_ids(range(1, ADE20K_NUM_CLASSES + 1))
 
 
-def _label_table(dataset_name):
+def _label_table(dataset_name, red_channel=False):
     valid = file_datasets.valid_values(ADE20K_NUM_CLASSES + 1)
-    return file_datasets.LabelTable(ade20k_raw_to_contiguous_lut(), valid, dataset_name, " 0..150 (and 255)")
+    return file_datasets.LabelTable(
+        ade20k_raw_to_contiguous_lut(), valid, dataset_name, " 0..150 (and 255)", red_channel=red_channel
+    )
 
 
 def load_ade20k(data_dir, split="training", options=None, **kwargs):
@@ -57,7 +59,8 @@ def load_ade20k(data_dir, split="training", options=None, **kwargs):
             values other than 0..150 and 255: a corrupt or non-ADE20K file). Defaults
             to `None` (the `LoaderOptions` defaults).
         **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
-            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
+            `batch_size`, `labels_only`, `validate_labels`, `image_size`, `color_map`),
+            overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image, label)`: image float32 `(H, W, 3)` in
@@ -154,7 +157,8 @@ def load_ade20k_tfds(
             "`load_ade20k_tfds(..., download=True)` (needs network access), or use "
             f"`load_ade20k` on the ADEChallengeData2016 folder. TFDS said: {error}"
         ) from None
-    table = _label_table("ADE20K (TFDS)")
+    # TFDS stores the class in the red channel and instance ids in the others.
+    table = _label_table("ADE20K (TFDS)", red_channel=True)
     source = tf.constant("scene_parse150 example")
 
     def load(example):

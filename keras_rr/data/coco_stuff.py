@@ -58,7 +58,8 @@ def load_coco_stuff164k(
             expected ids (0..170 or raw 0..181, and 255), while raw ids that no class
             uses map to 255. Defaults to `None`.
         **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
-            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
+            `batch_size`, `labels_only`, `validate_labels`, `image_size`, `color_map`),
+            overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image float32 (H, W, 3) in [0, 255], label int32

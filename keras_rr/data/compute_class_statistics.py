@@ -14,6 +14,8 @@ from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.class_statistics import check_class_names
 from keras_rr.data.elements import as_label_batch
 from keras_rr.data.elements import extract_label
+from keras_rr.data.file_checks import FileCheck
+from keras_rr.data.file_datasets import dataset_files
 
 # NumPy arrays are counted in chunks so the temporary copies stay small.
 _NUMPY_CHUNK = 64
@@ -159,9 +161,69 @@ def _label_batches(dataset):
     return (as_label_batch(extract_label(e)) for e in elements), total
 
 
+def _file_check(dataset, validate, max_images):
+    """The `FileCheck` that counts `dataset` (with `validate`), or None to count the dataset."""
+    if validate is not None and not isinstance(validate, (bool, np.bool_)):
+        raise ValueError(f"`validate` must be a bool or None. Received: validate={validate!r}")
+    files = dataset_files(dataset)
+    if validate is None:
+        validate = files is not None and files.options.augment is None
+    if not validate:
+        return None
+    if files is None:
+        raise ValueError(
+            "`validate=True` checks the files behind a dataset returned by a keras_rr file loader "
+            "(load_ade20k, load_coco_stuff164k, load_segmentation_directory), unchanged (no .take/.map). "
+            f"Pass such a dataset or validate=False. Received: dataset of type {type(dataset).__name__}"
+        )
+    if files.options.augment is not None:
+        raise ValueError(
+            "`validate=True` counts the files as stored, but this dataset augments them. Load it with "
+            "labels_only=True (and no augment) for statistics, or pass validate=False."
+        )
+    return FileCheck(files, max_images)
+
+
+def _count_dataset(dataset, counter, progress, max_images):
+    batches, total = _label_batches(dataset)
+    if max_images is not None:
+        total = max_images if total is None else min(total, max_images)
+    bar = _progress_bar(progress, total)
+    try:
+        for batch in batches:
+            if max_images is not None:
+                remaining = max_images - counter.num_images
+                if remaining <= 0:
+                    break
+                batch = batch[:remaining]
+            counter.update(batch)
+            if bar is not None:
+                bar.update(batch.shape[0])
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _count_checked_files(check, counter, progress):
+    """Counts the labels of the good files; a label the counter rejects is one more bad file."""
+    bar = _progress_bar(progress, len(check))
+    try:
+        for path, label in check.labels():
+            try:
+                counter.update(label[None])
+            except ValueError as error:
+                check.add(path, str(error))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    check.raise_if_bad()
+
+
 def compute_class_statistics(
     dataset, num_classes, ignore_class=255, dataset_name=None, split=None, class_names=None, progress=True,
-    max_images=None,
+    max_images=None, validate=None,
 ):
     """Counts labeled pixels and regions (images containing a class) per class.
 
@@ -194,9 +256,29 @@ def compute_class_statistics(
         progress: bool. Show a tqdm progress bar (when tqdm is installed). Defaults to
             `True`.
         max_images: int or None. Stop after this many images. Defaults to `None` (all).
+        validate: bool or None. Check the files behind `dataset` in the same pass:
+            decode every image and label once and raise one `ValueError` listing
+            every bad file with its path (undecodable, image/label sizes differ,
+            coloured label without `color_map`, 16-bit, values outside the dataset's
+            ids; see `keras_rr.data.file_checks`). Needs the dataset a file loader
+            returned (`load_ade20k`, `load_coco_stuff164k`,
+            `load_segmentation_directory`, labels-only or not, without `augment`);
+            the counts are then those of its files in name order (shuffling does not
+            matter, except which images `max_images` keeps). `None` validates
+            exactly such datasets and counts anything else as given. Cost: the
+            image decodes. Measured on a 2-core CPU machine (shared with other test
+            runs) over 300 pairs of 512x683 JPEG images (~130 KB) and 8-bit PNG
+            labels: 106-111 pairs/s validated against 113-220 labels/s counted
+            alone, so ADE20K's 20,210 training pairs take about 3 min instead of
+            1.5-3 min; a one-time cost, as the statistics are saved and reused.
+            Defaults to `None`.
 
     Returns:
         A `keras_rr.data.ClassStatistics`.
+
+    Raises:
+        ValueError: bad labels (values outside the classes), bad arguments, or with
+            `validate`, bad files (all of them in one message).
 
     Example:
 
@@ -214,25 +296,13 @@ def compute_class_statistics(
     max_images = validation.check_int(max_images, "max_images", minimum=0, allow_none=True)
     # Checked before the pass, not after it: a long pass should not end in a typo.
     class_names = check_class_names(class_names, num_classes)
+    check = _file_check(dataset, validate, max_images)
 
-    batches, total = _label_batches(dataset)
-    if max_images is not None:
-        total = max_images if total is None else min(total, max_images)
     counter = _Counter(num_classes, ignore_class)
-    bar = _progress_bar(progress, total)
-    try:
-        for batch in batches:
-            if max_images is not None:
-                remaining = max_images - counter.num_images
-                if remaining <= 0:
-                    break
-                batch = batch[:remaining]
-            counter.update(batch)
-            if bar is not None:
-                bar.update(batch.shape[0])
-    finally:
-        if bar is not None:
-            bar.close()
+    if check is None:
+        _count_dataset(dataset, counter, progress, max_images)
+    else:
+        _count_checked_files(check, counter, progress)
 
     return ClassStatistics(
         pixel_counts=counter.pixel_counts,

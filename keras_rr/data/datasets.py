@@ -84,12 +84,14 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
 
 
 def compute_dataset_statistics(
-    name, data_dir=None, split=None, num_classes=None, ignore_class=255, max_images=None, progress=True, **kwargs
+    name, data_dir=None, split=None, num_classes=None, ignore_class=255, max_images=None, progress=True,
+    validate=None, **kwargs
 ):
     """Loads a dataset by name and counts its per-class pixels and regions.
 
-    Reads labels only (no image decoding). The result carries the dataset name, split
-    and class names (when known) as provenance.
+    Reads labels only, unless `validate` checks the files (then every image is decoded
+    once too). The result carries the dataset name, split and class names (when known)
+    as provenance.
 
     Args:
         name: str. See `load_dataset`.
@@ -101,6 +103,10 @@ def compute_dataset_statistics(
         ignore_class: int. Defaults to `255`.
         max_images: int or None. Count only the first images. Defaults to `None`.
         progress: bool. Defaults to `True`.
+        validate: bool or None. As in `keras_rr.data.compute_class_statistics`:
+            `None` checks the files of the file datasets (`ade20k`, `coco_stuff164k`,
+            `directory`) and nothing else; `True` fails for the others. Defaults to
+            `None`.
         **kwargs: loader arguments (e.g. `image_dir`, `label_dir`, `class_names_file`
             for `directory`; `num_images`, `image_size`, `imbalance`, `seed` for
             `synthetic`; `raw_ids` for `coco_stuff164k`).
@@ -147,4 +153,5 @@ def compute_dataset_statistics(
         class_names=class_names,
         progress=progress,
         max_images=max_images,
+        validate=validate,
     )

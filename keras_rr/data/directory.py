@@ -22,8 +22,11 @@ def load_segmentation_directory(
     """Loads any segmentation dataset stored as two folders of files paired by stem.
 
     `image_dir/abc.jpg` pairs with `label_dir/abc.png` (the stem is the name without
-    `image_suffix` / `label_suffix`). Labels are 8-bit grayscale PNGs whose values are
-    the class ids, with `ignore_class` for unlabeled pixels; they are used as stored.
+    `image_suffix` / `label_suffix`). Labels are PNGs of class ids, with `ignore_class`
+    for unlabeled pixels, used as stored: 8-bit grayscale, RGB with equal channels, or
+    palette PNGs read by their indices; coloured labels through `color_map=`
+    (`keras_rr.data.label_png`). For a fixed-size segmenter, `image_size=` resizes
+    every example (images bilinear, labels nearest) so batches have a static shape.
 
     Args:
         image_dir: str or path-like. Folder of images (JPEG or PNG).
@@ -41,7 +44,8 @@ def load_segmentation_directory(
         options: `keras_rr.data.LoaderOptions` or None. As in
             `keras_rr.data.load_ade20k`. Defaults to `None`.
         **kwargs: `LoaderOptions` fields (`shuffle`, `seed`, `augment`,
-            `batch_size`, `labels_only`, `validate_labels`), overriding `options`.
+            `batch_size`, `labels_only`, `validate_labels`, `image_size`,
+            `color_map`), overriding `options`.
 
     Returns:
         A `tf.data.Dataset` of `(image float32 (H, W, 3) in [0, 255], label int32 (H, W))`.
@@ -50,7 +54,8 @@ def load_segmentation_directory(
 
     ```python
     ds = keras_rr.data.load_segmentation_directory(
-        "data/images", "data/labels", class_names_file="data/classes.txt")
+        "data/images", "data/labels", class_names_file="data/classes.txt",
+        image_size=512, shuffle=True, batch_size=8)
     ```
     """
     options = LoaderOptions.resolve(options, "load_segmentation_directory", **kwargs)

@@ -6,10 +6,18 @@ Every `(image, label)` loader of keras_rr (`load_ade20k`, `load_ade20k_tfds`,
 
 1. sources: paired image/label files (`list_pairs`) or encoded TFDS examples;
 2. `shuffle` (of the sources, so the buffer holds paths or encoded bytes);
-3. decode (`decode_example`): the label PNG through a `LabelTable` (raw value ->
-   training id, and which raw values are valid), the image as float32 RGB;
+3. decode (`decode_example`): the label PNG (read as `keras_rr.data.label_png` says:
+   grayscale, equal-channel RGB, palette indices, or colours through `color_map`)
+   through a `LabelTable` (raw value -> training id, and which raw values are valid),
+   the image as float32 RGB; a file that is not a complete PNG/JPEG fails naming it;
 4. augment (`keras_rr.data.augmentation_from_config`, one seed pair per element);
-5. `batch`, `prefetch`.
+5. resize to `image_size` (images bilinear, labels nearest), so batches have a static
+   shape;
+6. `batch` (images of different sizes fail with an error naming `image_size`),
+   `prefetch`.
+
+The file loaders' datasets remember their files (`dataset_files`), so
+`keras_rr.data.compute_class_statistics` can check every file in one pass.
 
 What a caller may set about steps 2-5 is one `LoaderOptions` object, which the loaders
 also accept as keyword arguments (`load_ade20k(root, shuffle=True, batch_size=16)`).
@@ -33,11 +41,34 @@ import numpy as np
 
 from keras_rr import validation
 from keras_rr.data.augmentation import augmentation_from_config
+from keras_rr.data.augmentation import resize_nearest
+from keras_rr.data.elements import extract_label
 from keras_rr.data.elements import split_element
+from keras_rr.data.label_png import PNG_END
+from keras_rr.data.label_png import PNG_SIGNATURE
+from keras_rr.data.label_png import check_color_map
+from keras_rr.data.label_png import decode_label_values
+from keras_rr.data.label_png import png_header
 
 IGNORE_CLASS = 255
 # How many example names an error message lists.
 _MAX_LISTED = 5
+
+
+def _check_image_size(value):
+    if value is None:
+        return None
+    size = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    try:
+        size = tuple(validation.check_int(v, "image_size", minimum=1) for v in size)
+    except (TypeError, ValueError):
+        size = ()
+    if len(size) != 2:
+        raise ValueError(
+            "`image_size` must be an int or an (height, width) pair of positive ints. "
+            f"Received: image_size={value!r}"
+        )
+    return size
 
 
 def _check_bool(value, name):
@@ -69,6 +100,20 @@ class LoaderOptions:
             statistics); cannot be combined with `augment`. Defaults to `False`.
         validate_labels: bool. Fail on label values the dataset does not define
             instead of mapping them to the ignore value. Defaults to `True`.
+        image_size: None, an int or `(height, width)`. Resize every example to this
+            size after `augment` (images bilinear, labels nearest, so no new label
+            values), which gives batches a static shape: what fixed-size segmenters
+            (KerasHub DeepLabV3, SegFormer) need to trace on TensorFlow, and what lets
+            images of different sizes be batched. Labels-only datasets are resized
+            too. Evaluate at the labels' own size with `image_size=None` and
+            `batch_size=None`. Defaults to `None` (sizes as stored).
+        color_map: None or a dict `{(r, g, b): label value}` (keys may also be
+            `"r,g,b"` or `"#rrggbb"` strings, as config files need). Read coloured
+            label PNGs: each colour becomes its value, then the dataset's own label
+            mapping applies. A colour the map does not list fails, naming the file
+            and the colour; map it to `255` to ignore it. Without it, coloured labels
+            fail (see `keras_rr.data.label_png`). Stored as a sorted tuple of
+            `((r, g, b), value)` pairs. Defaults to `None`.
 
     Example:
 
@@ -85,6 +130,8 @@ class LoaderOptions:
     batch_size: object = None
     labels_only: bool = False
     validate_labels: bool = True
+    image_size: object = None
+    color_map: object = None
 
     def __post_init__(self):
         augment = augmentation_from_config(self.augment)
@@ -95,6 +142,8 @@ class LoaderOptions:
             "batch_size": validation.check_int(self.batch_size, "batch_size", minimum=1, allow_none=True),
             "labels_only": _check_bool(self.labels_only, "labels_only"),
             "validate_labels": _check_bool(self.validate_labels, "validate_labels"),
+            "image_size": _check_image_size(self.image_size),
+            "color_map": check_color_map(self.color_map),
         }
         if values["labels_only"] and augment is not None:
             raise ValueError(
@@ -152,6 +201,10 @@ class LabelTable:
             fail when `LoaderOptions.validate_labels` is on.
         dataset_name: str. Named in error messages.
         hint: str. The valid values in words, appended to error messages.
+        red_channel: bool. Labels are RGB and the class is the red channel, whatever
+            the others hold (TFDS `scene_parse150` keeps instance ids there); else
+            coloured labels are rejected or go through `color_map`. Defaults to
+            `False`.
 
     Example:
 
@@ -162,6 +215,7 @@ class LabelTable:
     valid: np.ndarray
     dataset_name: str
     hint: str = ""
+    red_channel: bool = False
 
 
 def resolve_root(data_dir, subdir, dataset):
@@ -320,7 +374,12 @@ def list_pairs(image_dir, label_dir, image_suffix, label_suffix, missing_message
 
 
 def check_label_png(path):
-    """Rejects palette and 16-bit label PNGs, which TF would decode to wrong class ids.
+    """Rejects a label file the loaders cannot read as class ids, before any pipeline runs.
+
+    Palette PNGs are read by their indices and RGB PNGs with equal channels as
+    grayscale (`keras_rr.data.label_png`); this header check catches what can be seen
+    without decoding: not a PNG, or 16-bit channels. Coloured pixels are checked when
+    the loader decodes them.
 
     Args:
         path: str. A label file.
@@ -330,17 +389,13 @@ def check_label_png(path):
     >>> check_label_png("annotations/training/ADE_train_00000001.png")
     """
     with open(path, "rb") as f:
-        header = f.read(26)
-    if len(header) < 26 or header[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError(f"Label file {path} is not a PNG image.")
-    bit_depth, color_type = header[24], header[25]
-    if color_type == 3:
+        header = f.read(33)
+    _, _, bit_depth, _ = png_header(header, path)
+    if bit_depth == 16:
         raise ValueError(
-            f"Label file {path} is a palette PNG: TensorFlow decodes palettes to colours, "
-            "not class indices. Save labels as 8-bit grayscale PNGs (PIL mode 'L')."
+            f"Label file {path} has 16-bit channels; 8-bit grayscale or palette PNGs are expected "
+            "(convert with PIL: Image.fromarray(ids.astype(np.uint8), mode='L').save(path))."
         )
-    if bit_depth != 8:
-        raise ValueError(f"Label file {path} has {bit_depth}-bit channels; 8-bit grayscale PNGs are expected.")
 
 
 def valid_values(count, ignore_class=IGNORE_CLASS):
@@ -445,8 +500,67 @@ def apply_augment(dataset, augment, seed):
     return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def resize_example(element, image_size):
+    """Resizes an `(image, label)` pair (or a label) to `image_size`.
+
+    Images bilinear (float32), labels nearest (`keras_rr.data.resize_nearest`), so a
+    label holds no value it did not hold before.
+
+    Args:
+        element: `(image (H, W, C), label (H, W))` tensors, or a label `(H, W)`.
+        image_size: `(height, width)` ints.
+
+    Returns:
+        The same structure at `image_size`, with a static shape.
+
+    Example:
+
+    >>> image, label = resize_example((image, label), (512, 512))
+    """
+    import tensorflow as tf
+
+    def resize_label(label):
+        resized = resize_nearest(label[..., None], image_size)[..., 0]
+        return tf.ensure_shape(resized, tuple(image_size))
+
+    if not isinstance(element, tuple):
+        return resize_label(element)
+    image, label = split_element(element)
+    image = tf.image.resize(tf.cast(image, tf.float32), image_size, method="bilinear")
+    image = tf.ensure_shape(image, tuple(image_size) + (image.shape[-1],))
+    return image, resize_label(label)
+
+
+def _check_one_size(dataset, batch_size):
+    """Fails with an error naming `image_size` when examples of one batch differ in size.
+
+    Mirrors `batch`: the examples `i * batch_size ...` form batch `i`, so a batch of one
+    (or a dataset of one size) never fails.
+    """
+    import tensorflow as tf
+
+    spec = extract_label(dataset.element_spec)
+    if batch_size == 1 or (spec.shape.rank is not None and spec.shape.rank >= 2 and None not in spec.shape[:2]):
+        return dataset
+
+    def check(state, element):
+        position, first = state[0], state[1:]
+        size = tf.shape(extract_label(element))[:2]
+        first = tf.where(tf.equal(position, 0), size, first)
+        tf.debugging.Assert(
+            tf.reduce_all(tf.equal(size, first)),
+            ["Examples of different sizes cannot be batched: an example of size", size,
+             "follows one of size", first, ". Set `image_size=` (a keras_rr.data.LoaderOptions field, also a "
+             "loader keyword and a `data.loader_kwargs` entry) to resize every example, crop with "
+             "`augment={'crop_size': ...}`, or use `batch_size=1` / None."],
+        )
+        return tf.concat([[(position + 1) % batch_size], first], 0), element
+
+    return dataset.scan(tf.constant([0, -1, -1]), check)
+
+
 def build_pipeline(sources, options, shuffle_buffer_size, load=None):
-    """Shuffles `sources`, maps `load` over them, augments, batches and prefetches.
+    """Shuffles `sources`, maps `load` over them, augments, resizes, batches and prefetches.
 
     The one pipeline of every loader: the file loaders, `load_ade20k_tfds` and
     `synthetic_long_tailed_dataset` differ only in their sources and `load`.
@@ -474,13 +588,65 @@ def build_pipeline(sources, options, shuffle_buffer_size, load=None):
         sources = sources.shuffle(shuffle_buffer_size, seed=options.seed, reshuffle_each_iteration=True)
     dataset = sources if load is None else sources.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = apply_augment(dataset, options.augment, options.seed)
+    if options.image_size is not None:
+        size = options.image_size
+        dataset = dataset.map(lambda *element: resize_example(element if len(element) > 1 else element[0], size),
+                              num_parallel_calls=tf.data.AUTOTUNE)
     if options.batch_size is not None:
-        dataset = dataset.batch(options.batch_size)
+        dataset = _check_one_size(dataset, options.batch_size).batch(options.batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def decode_label(contents, table, source, validate_labels=True):
-    """Decodes an 8-bit label PNG to int32 `(H, W)` through `table`, rejecting invalid ids.
+def file_damage(contents, kind="label"):
+    """What is wrong with a file's bytes that TensorFlow's decoder would report without a name.
+
+    Graph-safe and cheap (a few bytes compared): a label must be a PNG that ends with
+    the PNG end chunk (a truncated download does not); an image must start like a
+    PNG, JPEG, GIF or BMP, and a PNG image must end with the end chunk. Damage inside
+    complete files is found by decoding them (`keras_rr.data.compute_class_statistics`
+    with `validate=True`).
+
+    Args:
+        contents: scalar string tensor.
+        kind: `"label"` or `"image"`.
+
+    Returns:
+        scalar string tensor, `""` when nothing is wrong.
+
+    Example:
+
+    >>> tf.debugging.Assert(tf.equal(file_damage(data), ""), [path, file_damage(data)])
+    """
+    import tensorflow as tf
+
+    is_png = tf.equal(tf.strings.substr(contents, 0, 8), PNG_SIGNATURE)
+    tail = tf.strings.substr(contents, tf.maximum(tf.strings.length(contents) - 8, 0), 8)
+    complete = tf.equal(tail, PNG_END)
+    truncated = tf.where(
+        tf.logical_and(is_png, tf.logical_not(complete)),
+        "is truncated or damaged: it does not end with the PNG end chunk (IEND)", "",
+    )
+    if kind == "label":
+        return tf.where(is_png, truncated, "is not a PNG file (labels must be PNG files)")
+    head = tf.strings.substr(contents, 0, 3)
+    known = tf.reduce_any(tf.stack([
+        is_png, tf.equal(head, b"\xff\xd8\xff"), tf.equal(head, b"GIF"), tf.equal(tf.strings.substr(contents, 0, 2), b"BM"),
+    ]))
+    return tf.where(known, truncated, "is not a JPEG, PNG, GIF or BMP image")
+
+
+def _assert_no_problem(problem, prefix, source):
+    import tensorflow as tf
+
+    return tf.debugging.Assert(tf.equal(problem, ""), [prefix, source, problem])
+
+
+def decode_label(contents, table, source, validate_labels=True, color_map=None):
+    """Decodes a label PNG to int32 `(H, W)` through `table`, rejecting invalid ids.
+
+    How the file's pixels become stored values (grayscale, equal-channel RGB,
+    palette indices, `color_map`) is `keras_rr.data.label_png.decode_label_values`;
+    a file it cannot read fails here, naming `source`.
 
     Args:
         contents: scalar string tensor, the encoded PNG.
@@ -488,6 +654,7 @@ def decode_label(contents, table, source, validate_labels=True):
         source: scalar string tensor naming the file, for error messages.
         validate_labels: bool. Fail (when the element is read) on values `table`
             does not define. Defaults to `True`.
+        color_map: as `LoaderOptions.color_map`. Defaults to `None`.
 
     Returns:
         int32 tensor `(H, W)`.
@@ -498,8 +665,11 @@ def decode_label(contents, table, source, validate_labels=True):
     """
     import tensorflow as tf
 
-    # The first channel holds the class id (grayscale PNGs have only that channel).
-    raw = tf.cast(tf.io.decode_png(contents, channels=0)[..., 0], tf.int32)
+    damage = _assert_no_problem(file_damage(contents, "label"), f"{table.dataset_name}: label file", source)
+    with tf.control_dependencies([damage]):
+        raw, problem = decode_label_values(contents, check_color_map(color_map), table.red_channel)
+    with tf.control_dependencies([_assert_no_problem(problem, f"{table.dataset_name}: label file", source)]):
+        raw = tf.identity(raw)
     if validate_labels:
         is_valid = tf.gather(tf.constant(table.valid), raw)
         tf.debugging.Assert(
@@ -510,11 +680,13 @@ def decode_label(contents, table, source, validate_labels=True):
     return tf.gather(tf.constant(table.lut), raw)
 
 
-def decode_image(contents):
+def decode_image(contents, source=None):
     """Decodes a JPEG or PNG to float32 `(H, W, 3)` in [0, 255].
 
     Args:
         contents: scalar string tensor.
+        source: scalar string tensor or None. Names the file when its bytes are not a
+            complete image (see `file_damage`). Defaults to `None` (no check).
 
     Returns:
         float32 tensor `(H, W, 3)`.
@@ -525,7 +697,9 @@ def decode_image(contents):
     """
     import tensorflow as tf
 
-    image = tf.io.decode_image(contents, channels=3, expand_animations=False)
+    checks = [] if source is None else [_assert_no_problem(file_damage(contents, "image"), "Image file", source)]
+    with tf.control_dependencies(checks):
+        image = tf.io.decode_image(contents, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
     return tf.cast(image, tf.float32)
 
@@ -551,16 +725,58 @@ def decode_example(image_contents, label_contents, table, options, label_source,
     """
     import tensorflow as tf
 
-    label = decode_label(label_contents, table, label_source, options.validate_labels)
+    label = decode_label(label_contents, table, label_source, options.validate_labels, options.color_map)
     if options.labels_only:
         return label
-    image = decode_image(image_contents)
     source = label_source if image_source is None else image_source
+    image = decode_image(image_contents, source)
     tf.debugging.Assert(
         tf.reduce_all(tf.equal(tf.shape(image)[:2], tf.shape(label)[:2])),
         ["Image and label sizes differ for", source, "image:", tf.shape(image), "label:", tf.shape(label)],
     )
     return image, label
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetFiles:
+    """The files behind a file loader's dataset, and how it reads them.
+
+    Kept on the dataset a file loader returns (`dataset_files(dataset)`) so that
+    `keras_rr.data.compute_class_statistics` can check every file once.
+
+    Args:
+        image_paths: tuple of str.
+        label_paths: tuple of str, paired with `image_paths`.
+        table: `LabelTable`.
+        options: `LoaderOptions`.
+    """
+
+    image_paths: tuple
+    label_paths: tuple
+    table: LabelTable
+    options: LoaderOptions
+
+
+_FILES_ATTRIBUTE = "_keras_rr_dataset_files"
+
+
+def dataset_files(dataset):
+    """The `DatasetFiles` of a dataset returned by a file loader, else None.
+
+    Only the loader's own dataset carries them: `dataset.take(10)` or `.map(...)` is
+    another dataset, whose elements the files no longer describe.
+
+    Args:
+        dataset: anything.
+
+    Returns:
+        `DatasetFiles` or None.
+
+    Example:
+
+    >>> dataset_files(keras_rr.data.load_ade20k(root, labels_only=True)).label_paths[:1]
+    """
+    return getattr(dataset, _FILES_ATTRIBUTE, None)
 
 
 def file_dataset(image_paths, label_paths, table, options):
@@ -573,7 +789,7 @@ def file_dataset(image_paths, label_paths, table, options):
         options: `LoaderOptions`.
 
     Returns:
-        A `tf.data.Dataset`.
+        A `tf.data.Dataset`, carrying its `DatasetFiles` (see `dataset_files`).
 
     Example:
 
@@ -589,4 +805,6 @@ def file_dataset(image_paths, label_paths, table, options):
 
     sources = tf.data.Dataset.from_tensor_slices((image_paths, label_paths))
     # Shuffling paths is cheap, so the buffer holds the whole split.
-    return build_pipeline(sources, options, len(image_paths), load)
+    dataset = build_pipeline(sources, options, len(image_paths), load)
+    setattr(dataset, _FILES_ATTRIBUTE, DatasetFiles(tuple(image_paths), tuple(label_paths), table, options))
+    return dataset

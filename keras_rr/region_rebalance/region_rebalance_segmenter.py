@@ -17,6 +17,7 @@ from keras import ops
 from keras_rr import replica_context
 from keras_rr import validation
 from keras_rr.data.elements import extract_label
+from keras_rr.data.elements import split_element
 from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
@@ -381,6 +382,7 @@ class RegionRebalanceSegmenter(keras.Model):
         """
         labels = y
         if labels is None and hasattr(x, "take") and hasattr(x, "element_spec"):  # tf.data
+            self._check_image_spec(x.element_spec)
             for element in x.take(1):
                 if isinstance(element, (tuple, list)) and len(element) >= 2:
                     labels = extract_label(tuple(element))
@@ -394,6 +396,22 @@ class RegionRebalanceSegmenter(keras.Model):
             except Exception:  # symbolic or exotic inputs: checked in the step instead
                 return
         validation.check_labels(values, self.num_classes, self.ignore_class)
+
+    def _check_image_spec(self, element_spec):
+        """A fixed-size segmenter cannot trace batches of unknown size: say which option fixes it."""
+        try:
+            image_spec = split_element(element_spec)[0]
+            input_shape = tuple(self.segmenter.input_shape)
+        except (AttributeError, TypeError, ValueError):  # subclassed segmenters, exotic elements
+            return
+        data_hw, model_hw = tuple(image_spec.shape)[1:3], input_shape[1:3]
+        if len(model_hw) == 2 and None not in model_hw and None in data_hw:
+            raise ValueError(
+                f"The segmenter takes images of a fixed size {model_hw}, but the dataset's images have an "
+                f"unknown size (element_spec shape {tuple(image_spec.shape)}), which it cannot trace. Give the "
+                f"loader `image_size={model_hw}` (keras_rr.data.LoaderOptions; `data.loader_kwargs` in a "
+                "config) or a crop (`augment={'crop_size': ...}`), or resize the images to that size yourself."
+            )
 
     # ---------------------------------------------------------------- loss
     def _standardize_labels(self, y):

@@ -13,6 +13,9 @@ python -m keras_rr.tools.dataset_stats --dataset=coco_stuff164k \
     --data_dir=/data/coco_stuff164k --split=train2017 --output=stats/coco_stuff.json
 python -m keras_rr.tools.dataset_stats --dataset=directory --image_dir=imgs \
     --label_dir=labels --class_names_file=classes.txt --output=stats/mine.json
+# labels only, without checking the files (see --validate)
+python -m keras_rr.tools.dataset_stats --dataset=ade20k --data_dir=/data/ADEChallengeData2016 \
+    --novalidate
 python -m keras_rr.tools.dataset_stats --dataset=synthetic --num_images=600 \
     --output=stats/synthetic.json
 ```
@@ -39,6 +42,12 @@ _IGNORE_CLASS = flags.DEFINE_integer("ignore_class", 255, "Label value that is n
 _OUTPUT = flags.DEFINE_string("output", None, "Where to write the JSON file (optional).")
 _MAX_IMAGES = flags.DEFINE_integer("max_images", None, "Count only the first N images.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")
+_VALIDATE = flags.DEFINE_bool(
+    "validate", None,
+    "Decode every image and label once and list every bad file (undecodable, image/label sizes "
+    "differ, coloured or 16-bit label, values outside the classes) in one error. Default: on for "
+    "file datasets (ade20k, coco_stuff164k, directory); --novalidate counts labels only.",
+)
 _TOP = flags.DEFINE_integer("top", 20, "Class rows to print (most frequent first); -1 for all.")
 # directory
 _IMAGE_DIR = flags.DEFINE_string("image_dir", None, "directory: folder of images.")
@@ -87,6 +96,7 @@ def main(argv):
     stats = compute_dataset_statistics(
         _DATASET.value, data_dir=_DATA_DIR.value, split=_SPLIT.value, num_classes=_NUM_CLASSES.value,
         ignore_class=_IGNORE_CLASS.value, max_images=_MAX_IMAGES.value, progress=_PROGRESS.value,
+        validate=_VALIDATE.value,
         **_loader_kwargs(),
     )
     top = None if _TOP.value < 0 else _TOP.value

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 from keras_rr.data import LoaderOptions
 from keras_rr.data import load_dataset
@@ -42,16 +41,6 @@ def test_directory_loader_pairs_by_stem(folders, tmp_path):
         load_segmentation_directory(image_dir, tmp_path / "missing")
     ds = load_dataset("directory", image_dir=image_dir, label_dir=label_dir, labels_only=True)
     assert len(collect(ds)) == 3
-
-
-def test_palette_label_png_is_rejected(tmp_path):
-    image_dir, label_dir = tmp_path / "img", tmp_path / "lab"
-    make_pairs(image_dir, label_dir, [np.zeros((4, 4), np.uint8)], ["a"])
-    palette = Image.fromarray(np.zeros((4, 4), np.uint8), mode="P")
-    palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
-    palette.save(label_dir / "a.png")
-    with pytest.raises(ValueError, match="palette"):
-        load_segmentation_directory(image_dir, label_dir)
 
 
 @pytest.mark.parametrize(
