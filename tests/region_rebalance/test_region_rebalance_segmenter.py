@@ -250,7 +250,7 @@ def test_constructor_validation():
         RegionRebalanceSegmenter(segmenter, K, region_frequency=[1, 2])
     with pytest.raises(ValueError, match="non-negative"):
         RegionRebalanceSegmenter(segmenter, K, region_frequency=[1, 2, -1, 0])
-    with pytest.raises(ValueError, match=r"\(batch, height, width, 5\)"):
+    with pytest.raises(ValueError, match=r"\(batch, height, width, 5\).*classifies 4 classes.*segmenter_from_preset\(preset, num_classes=5\)"):
         RegionRebalanceSegmenter(segmenter, 5, region_frequency=[1] * 5)
     with pytest.raises(ValueError, match="loss_weight"):
         RegionRebalanceSegmenter(segmenter, K, region_frequency=FREQ, loss_weight=-1)
