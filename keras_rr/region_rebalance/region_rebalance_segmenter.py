@@ -65,6 +65,25 @@ OUT_OF_RANGE_ACTIONS = ("ignore", "warn", "error")
 _OUT_OF_RANGE_METRIC = "out_of_range_pixels"
 
 
+class _PixelCount(keras.metrics.Metric):
+    """A running count of pixels: `keras.metrics.Sum` for one scalar per step, in one update.
+
+    `Sum.update_state` standardises shapes and weights first: dozens more operator calls
+    per step on eager torch, each costing host time (the wrapper's budget of calls is
+    tested in tests/benchmarks/test_benchmark_helpers.py).
+    """
+
+    def __init__(self, name, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype, name="total")
+
+    def update_state(self, count):
+        self.total.assign_add(ops.cast(count, self.dtype))
+
+    def result(self):
+        return ops.cast(self.total, self.dtype)
+
+
 class _OutOfRangeGuard(keras.callbacks.Callback):
     """Raises at the end of the first `fit` epoch whose labels held out-of-range ids.
 
@@ -96,7 +115,7 @@ def _with_out_of_range_guard(model, args, kwargs):
 
 
 def _out_of_range_in_logs(history):
-    """`{"training"|"validation": largest per-batch mean}` of logs with out-of-range ids."""
+    """`{"training"|"validation": largest epoch count}` of logs with out-of-range ids."""
     found = {}
     for prefix, where in (("", "training"), ("val_", "validation")):
         values = [float(v) for v in history.get(prefix + _OUT_OF_RANGE_METRIC, ()) if v is not None]
@@ -210,8 +229,9 @@ class RegionRebalanceSegmenter(keras.Model):
         out_of_range: str. What to do about label ids outside `[0, num_classes)` that
             are not `ignore_class`, which compiled steps cannot raise on and treat as
             ignored (eager labels and the first `tf.data` batch are checked before
-            training and raise). `"warn"`: count them per batch, log the count as
-            `out_of_range_pixels` and warn once when `fit` / `evaluate` returns.
+            training and raise). `"warn"`: count them in every step, log the count as
+            `out_of_range_pixels` (pixels so far in the epoch, over all replicas) and
+            warn once when `fit` / `evaluate` returns.
             `"error"`: the same count, and a `ValueError` naming it and the fix at the
             end of the first `fit` epoch that saw any (or when `evaluate` /
             `*_on_batch` returns). `"ignore"`: no count, no metric. Defaults to
@@ -335,7 +355,7 @@ class RegionRebalanceSegmenter(keras.Model):
             self.region_overflow_tracker = keras.metrics.Mean(name="region_overflow")
         self.out_of_range_tracker = None
         if out_of_range != "ignore":
-            self.out_of_range_tracker = keras.metrics.Mean(name=_OUT_OF_RANGE_METRIC)
+            self.out_of_range_tracker = _PixelCount(name=_OUT_OF_RANGE_METRIC)
         # True only inside fit/evaluate/train_on_batch/test_on_batch, where `call`
         # returns logits and features for the loss (read at trace time).
         self._emit_training_outputs = False
@@ -466,18 +486,21 @@ class RegionRebalanceSegmenter(keras.Model):
     # ---------------------------------------------------------------- loss
     def _standardize_labels(self, y):
         """`(labels, out_of_range)`: int32 `(B, H, W)` labels, and the mask of their ids
-        outside `[0, K)` that are not `ignore_class` (mapped to `ignore_class`)."""
+        outside `[0, K)` that are not `ignore_class` (mapped to `ignore_class`), or None
+        with `out_of_range="ignore"`."""
         if y is None:
             raise ValueError("RegionRebalanceSegmenter needs labels `y` to compute its loss.")
         labels = validation.check_label_map(ops.convert_to_tensor(y))
         labels = ops.cast(labels, "int32")
-        out_of_range = ops.logical_not(validation.valid_label_mask(labels, self.num_classes))
-        if self.ignore_class is not None:
-            # Graph steps cannot raise on values: ids outside [0, K) are ignored, and
-            # counted (eager inputs were already checked in fit/evaluate).
-            out_of_range = ops.logical_and(out_of_range, ops.not_equal(labels, self.ignore_class))
-            labels = ops.where(out_of_range, self.ignore_class, labels)
-        return labels, out_of_range
+        valid = validation.valid_label_mask(labels, self.num_classes)
+        counted = self.out_of_range_tracker is not None
+        if self.ignore_class is None:
+            return labels, ops.logical_not(valid) if counted else None
+        # Graph steps cannot raise on values: ids outside [0, K) are ignored (eager
+        # inputs were already checked in fit/evaluate). The pixels this changes are
+        # exactly the out-of-range ones (ignore pixels stay as they are).
+        standardized = ops.where(valid, labels, self.ignore_class)
+        return standardized, ops.not_equal(standardized, labels) if counted else None
 
     def _report_out_of_range(self, history=None):
         """Warns or raises (per `out_of_range`) when the last call's labels held bad ids.
@@ -500,11 +523,11 @@ class RegionRebalanceSegmenter(keras.Model):
         warnings.warn(message, stacklevel=3)
 
     def _out_of_range_message(self, found, where=None):
-        counts = ", ".join(f"{count:.6g} pixels per batch in {part}" for part, count in found.items())
+        counts = ", ".join(f"{count:.0f} pixels in {part}" for part, count in found.items())
         when = f" ({where})" if where else ""
         return (
             f"Labels held class ids outside [0, {self.num_classes}) that are not the ignore value "
-            f"{self.ignore_class}{when}: {counts} (mean over an epoch; logged as "
+            f"{self.ignore_class}{when}: {counts} (the most in one epoch; logged as "
             f"`{_OUT_OF_RANGE_METRIC}`). Compiled steps treat them as ignored. Fix the label files, or "
             f"load them with `keras_rr.data.load_segmentation_directory(..., num_classes={self.num_classes})`, "
             "which checks every label file's ids; `out_of_range='ignore'` on the "
@@ -535,8 +558,8 @@ class RegionRebalanceSegmenter(keras.Model):
         replicas = replica_context.num_replicas()
         batch_size = ops.cast(ops.shape(labels)[0], "float32")
         if self.out_of_range_tracker is not None:
-            count = ops.cast(ops.sum(ops.cast(out_of_range, "int32")), "float32")
-            self.out_of_range_tracker.update_state(replica_context.cross_replica_sum(count))
+            # This replica's count: metric variables are summed over replicas when read.
+            self.out_of_range_tracker.update_state(ops.count_nonzero(out_of_range))
         pixel_loss = self._pixel_loss_of(logits, labels, sample_weight)
         total = pixel_loss
         self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)

@@ -172,7 +172,7 @@ def test_out_of_range_ids_inside_a_step_are_ignored():
     want = to_numpy(model.compute_loss(images, clean, y_pred, training=False))
     assert np.isfinite(got)
     np.testing.assert_allclose(got, want, rtol=1e-6)
-    np.testing.assert_allclose(to_numpy(model.out_of_range_tracker.result()), want_count / 2)  # mean of 2 calls
+    np.testing.assert_allclose(to_numpy(model.out_of_range_tracker.result()), want_count)  # the clean call adds 0
 
 
 def _second_batch_bad_dataset(seed=14):
@@ -190,12 +190,12 @@ def test_out_of_range_ids_after_the_first_batch_are_logged_and_reported():
     dataset, bad = _second_batch_bad_dataset()
     model = make_model()
     model.compile(optimizer="sgd")
-    with pytest.warns(UserWarning, match=r"outside \[0, 4\).*4 pixels per batch in training.*num_classes=4"):
+    with pytest.warns(UserWarning, match=r"outside \[0, 4\).*: 8 pixels in training.*num_classes=4"):
         history = model.fit(dataset, epochs=1, verbose=0).history
-    assert bad == 8 and history["out_of_range_pixels"] == [bad / 2]  # mean over the 2 batches
-    with pytest.warns(UserWarning, match="in evaluation"):
+    assert bad == 8 and history["out_of_range_pixels"] == [bad]  # the epoch's count
+    with pytest.warns(UserWarning, match="8 pixels in evaluation"):
         logs = model.evaluate(dataset, verbose=0, return_dict=True)
-    assert logs["out_of_range_pixels"] == bad / 2
+    assert logs["out_of_range_pixels"] == bad
 
     strict = make_model(out_of_range="error")
     strict.compile(optimizer="sgd")
