@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.keras_rr-installed
-EXTRAS := tensorflow,jax,torch,hub,cv,data,export,dev
+# Every extra: `tools` brings TensorBoard (to read runs' logs), tqdm, matplotlib, ml_collections.
+EXTRAS := tensorflow,jax,torch,hub,cv,data,export,tools,dev
 BACKENDS ?= tensorflow jax torch
 PYTEST_ARGS ?=
 

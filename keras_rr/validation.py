@@ -353,6 +353,27 @@ def valid_label_mask(labels, num_classes, ignore_class=None):
     return valid
 
 
+def reheading_hint(num_classes):
+    """The sentence that follows "the model classifies C classes, not K": how to re-head it.
+
+    Args:
+        num_classes: int. The class count the caller wants, `K`.
+
+    Returns:
+        str.
+
+    Example:
+
+    >>> reheading_hint(19)[:60]
+    'To train a pretrained KerasHub preset on your 19 classes, re-'
+    """
+    return (
+        f"To train a pretrained KerasHub preset on your {num_classes} classes, re-head it: "
+        f"`keras_rr.models.segmenter_from_preset(preset, num_classes={num_classes})` keeps its backbone and "
+        "decoder weights and gives it a fresh classifier; otherwise set `num_classes` to the model's count."
+    )
+
+
 def check_labels(labels, num_classes, ignore_class=255, name="labels"):
     """Raises `ValueError` if concrete labels hold ids outside `[0, num_classes)`.
 

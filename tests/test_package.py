@@ -138,3 +138,24 @@ print(json.dumps({{
         "iterations": 1,
         "heavy": [],
     }
+
+
+def test_readme_install_line_and_make_install_every_extra():
+    # `make` installs every extra of pyproject.toml (TensorBoard comes with `tools`), and
+    # the README's install line is the same command.
+    import os
+    import re
+
+    from tests.harness import REPO_ROOT
+
+    def read(name):
+        with open(os.path.join(REPO_ROOT, name), encoding="utf-8") as f:
+            return f.read()
+
+    # The section's `name = [...]` lines (no tomllib: Python 3.10 is supported).
+    section = read("pyproject.toml").split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    extras = set(re.findall(r"^([\w-]+) = \[", section, re.M))
+    make = set(re.search(r"^EXTRAS := (\S+)$", read("Makefile"), re.M).group(1).split(","))
+    readme = set(re.search(r'pip install -e "\.\[([\w,]+)\]"`? \(what `make` does\)', read("README.md")).group(1).split(","))
+    assert {"export", "tools"} <= make
+    assert make == extras == readme, (make, extras, readme)

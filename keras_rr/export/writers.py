@@ -22,6 +22,8 @@ Routes (which backend can write which format is `FORMAT_BACKENDS`):
 """
 
 import contextlib
+import os
+import sys
 import tempfile
 import warnings
 
@@ -175,6 +177,34 @@ def _write_onnx(model, path, input_shape):
     return f"tf.function -> tf2onnx {tf2onnx.__version__} (opset {ONNX_OPSET}, reshape optimizer off)"
 
 
+@contextlib.contextmanager
+def _native_output_discarded():
+    """Discards what native code writes to stdout and stderr (file descriptors 1 and 2).
+
+    torch's TorchScript ONNX exporter logs from C++ straight to the process's stdout
+    (its ONNX log is always on in torch 2.13), and when a conversion fails it dumps the
+    whole Torch IR graph: about 1,100 lines for a tiny SegFormer, before the error we
+    raise. The exception itself carries what went wrong.
+    """
+    streams = [stream for stream in (sys.stdout, sys.stderr) if stream is not None]
+    for stream in streams:
+        stream.flush()
+    saved = []
+    try:
+        with open(os.devnull, "w") as devnull:
+            for fd in (1, 2):
+                saved.append((fd, os.dup(fd)))
+                os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        for stream in streams:
+            with contextlib.suppress(Exception):
+                stream.flush()
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
 def _write_onnx_torch(model, path, input_shape):
     import torch
 
@@ -199,7 +229,7 @@ def _write_onnx_torch(model, path, input_shape):
 
     sample = keras.ops.convert_to_tensor(keras.ops.zeros((1,) + input_shape, "float32"))
     dynamic = {name: {0: "batch"} for name in [INPUT_NAME] + names}
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), _native_output_discarded():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             _Serving().eval(),

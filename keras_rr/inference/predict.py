@@ -97,7 +97,7 @@ def _run_model(model, images_cl, data_format, num_classes=None):
     if num_classes is not None and out.shape[-1] != num_classes:
         raise ValueError(
             f"The model returned {out.shape[-1]} class scores, expected num_classes="
-            f"{num_classes}. Received: output shape={out.shape}"
+            f"{num_classes}. Received: output shape={out.shape}. " + validation.reheading_hint(num_classes)
         )
     return out
 

@@ -68,11 +68,24 @@ def _prepare(first, second, pixel_counts, class_names, path):
     return first_values, second_values, frequency_order(counts), path, _pyplot()
 
 
+def _class_label(class_names, c):
+    return str(c) if class_names is None else str(class_names[c])
+
+
 def _label_classes(ax, class_names, order):
-    """Class names on the x axis, in plot order, while they stay readable."""
-    if class_names is not None and len(order) <= _MAX_TICK_LABELS:
+    """Each bar's class (its name, else its id) on the x axis, while they stay readable.
+
+    More classes than that leave the axis unlabelled: positions are then ranks.
+    """
+    if len(order) <= _MAX_TICK_LABELS:
         ax.set_xticks(np.arange(len(order)))
-        ax.set_xticklabels([str(class_names[c]) for c in order], rotation=90, fontsize=7)
+        ax.set_xticklabels([_class_label(class_names, c) for c in order], rotation=90, fontsize=7)
+
+
+def _listed(class_names, classes, limit=8):
+    """`"a, b, c"` for up to `limit` classes, then `", ..."`."""
+    shown = [_class_label(class_names, c) for c in classes[:limit]]
+    return ", ".join(shown) + (", ..." if len(classes) > limit else "")
 
 
 def _save(plt, fig, path):
@@ -89,17 +102,21 @@ def plot_per_class_delta(
 
     Classes run from most to least frequent (left to right), as in paper Fig. 3 and 6;
     gains are green, losses red. Values are fractions, drawn in percentage points.
+    Each bar is labelled with its class name (or id) while `K <= 60`.
 
     Args:
         delta_iou: array-like `(K,)` ΔIoU per class. A NaN class (absent from the
             ground truth and the predictions of a run) gets no bar but a grey cross on
             the zero line, labelled in the legend, so it is not read as "no change".
+            Classes whose ΔIoU and ΔAcc are both NaN (absent from the ground truth the
+            runs were scored on: nothing to compare) are left out of the axis, and the
+            axis label names them.
         delta_acc: array-like `(K,)` ΔAcc per class.
         pixel_counts: array-like `(K,)` used for the order (training-set counts match
             the paper).
         path: str or path-like, the PNG file to write (parent folders are created).
-        class_names: optional sequence of `K` names for the x axis (shown when
-            `K <= 60`).
+        class_names: optional sequence of `K` names for the x axis (shown when at
+            most 60 classes are drawn; class ids otherwise).
         title: optional figure title.
 
     Returns:
@@ -116,6 +133,8 @@ def plot_per_class_delta(
     delta_iou, delta_acc, order, path, plt = _prepare(
         ("delta_iou", delta_iou), ("delta_acc", delta_acc), pixel_counts, class_names, path
     )
+    absent = order[np.isnan(delta_iou[order]) & np.isnan(delta_acc[order])]
+    order = order[~(np.isnan(delta_iou[order]) & np.isnan(delta_acc[order]))]
     k, x = order.size, np.arange(order.size)
     fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(0.12 * k + 2, 24.0)), 6), sharex=True)
     for ax, values, label in ((axes[0], delta_iou, "ΔIoU"), (axes[1], delta_acc, "ΔAcc")):
@@ -131,7 +150,10 @@ def plot_per_class_delta(
         ax.set_ylabel(f"{label} (points)")
         ax.grid(axis="y", alpha=0.3)
     _label_classes(axes[1], class_names, order)
-    axes[1].set_xlabel("classes, sorted by pixel frequency (descending)")
+    xlabel = "classes, sorted by pixel frequency (descending)"
+    if absent.size:
+        xlabel += f"\nnot shown, no ground truth in either run: {_listed(class_names, absent)}"
+    axes[1].set_xlabel(xlabel)
     if title:
         fig.suptitle(title)
     return _save(plt, fig, path)
@@ -145,7 +167,9 @@ def plot_frequency_histogram(
     Both curves are normalised by their largest value and drawn on a log scale, with
     classes sorted by descending pixel frequency, so the right end of each curve sits
     at 1 / imbalance factor. The legend gives PIF and RIF (max / min over classes with a
-    positive count).
+    positive count). Each class is labelled with its name (or id) while `K <= 60`; a
+    class with no pixels, which a log axis cannot show, keeps its place at the right
+    end, marked by a grey cross at the bottom of the axis.
 
     Args:
         pixel_counts: array-like `(K,)` labeled pixels per class.
@@ -177,10 +201,15 @@ def plot_frequency_histogram(
     pif = imbalance_factor(pixel_counts)
     rif = imbalance_factor(region_counts)
     fig, ax = plt.subplots(figsize=(max(6.0, min(0.08 * k + 3, 16.0)), 4))
-    ax.bar(x, normalised(pixel_counts), width=1.0, alpha=0.55, color="tab:blue",
+    missing = pixel_counts[order] <= 0
+    ax.bar(x[~missing], normalised(pixel_counts)[~missing], width=1.0, alpha=0.55, color="tab:blue",
            label=f"pixel frequency (PIF={pif:.0f})")
     ax.plot(x, normalised(region_counts), color="tab:orange", marker=".",
             label=f"region frequency (RIF={rif:.0f})")
+    if missing.any():
+        # x in data units, y in axes units: the bottom of the log axis, whatever its range.
+        ax.scatter(x[missing], np.full(int(missing.sum()), 0.03), marker="x", color="tab:gray", zorder=3,
+                   transform=ax.get_xaxis_transform(), clip_on=False, label="class absent (0 pixels)")
     ax.set_yscale("log")
     ax.set_ylabel("normalised frequency")
     ax.set_xlabel("classes, sorted by pixel frequency (descending)")

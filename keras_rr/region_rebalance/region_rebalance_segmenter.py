@@ -39,18 +39,90 @@ def _with_region_branch(method_name):
 
     def method(self, x=None, y=None, *args, **kwargs):
         self._check_first_labels(x, y)
+        # `fit` runs its validation through `self.evaluate`: that nested call reports
+        # nothing, its counts reach `fit`'s logs as `val_out_of_range_pixels`.
+        nested = self._emit_training_outputs
+        if method_name == "fit" and self.out_of_range == "error" and not nested:
+            kwargs = _with_out_of_range_guard(self, args, kwargs)
         with self._training_outputs():
             result = base(self, x, y, *args, **kwargs)
         self._warn_on_region_overflow()
+        if not nested:
+            self._report_out_of_range(result if method_name == "fit" else None)
         return result
 
     method.__name__ = method_name
     method.__doc__ = (
         f"`keras.Model.{method_name}` with the Region Rebalance branch active.\n\n"
         "Labels visible before the first step (NumPy arrays, the first batch of a "
-        "`tf.data` dataset) are checked for class ids outside `[0, num_classes)`."
+        "`tf.data` dataset) are checked for class ids outside `[0, num_classes)`; ids "
+        "outside it in later batches are counted (`out_of_range_pixels`) and reported "
+        "as the wrapper's `out_of_range` option says."
     )
     return method
+
+
+OUT_OF_RANGE_ACTIONS = ("ignore", "warn", "error")
+_OUT_OF_RANGE_METRIC = "out_of_range_pixels"
+
+
+class _PixelCount(keras.metrics.Metric):
+    """A running count of pixels: `keras.metrics.Sum` for one scalar per step, in one update.
+
+    `Sum.update_state` standardises shapes and weights first: dozens more operator calls
+    per step on eager torch, each costing host time (the wrapper's budget of calls is
+    tested in tests/benchmarks/test_benchmark_helpers.py).
+    """
+
+    def __init__(self, name, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype, name="total")
+
+    def update_state(self, count):
+        self.total.assign_add(ops.cast(count, self.dtype))
+
+    def result(self):
+        return ops.cast(self.total, self.dtype)
+
+
+class _OutOfRangeGuard(keras.callbacks.Callback):
+    """Raises at the end of the first `fit` epoch whose labels held out-of-range ids.
+
+    Reads only the epoch logs (already on the host), so no step waits for it.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self._wrapper = model
+
+    def on_epoch_end(self, epoch, logs=None):
+        found = _out_of_range_in_logs({key: [value] for key, value in (logs or {}).items()})
+        if found:
+            raise ValueError(self._wrapper._out_of_range_message(found, where=f"epoch {epoch + 1}"))
+
+
+def _with_out_of_range_guard(model, args, kwargs):
+    """`fit`'s kwargs with an `_OutOfRangeGuard` added to its callbacks.
+
+    When the callbacks were passed positionally the guard is left out: the error then
+    comes when `fit` returns, from its history.
+    """
+    if len(args) >= 4:  # batch_size, epochs, verbose, callbacks
+        return kwargs
+    callbacks = kwargs.get("callbacks")
+    if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+        return kwargs  # a CallbackList the caller manages
+    return {**kwargs, "callbacks": list(callbacks or []) + [_OutOfRangeGuard(model)]}
+
+
+def _out_of_range_in_logs(history):
+    """`{"training"|"validation": largest epoch count}` of logs with out-of-range ids."""
+    found = {}
+    for prefix, where in (("", "training"), ("val_", "validation")):
+        values = [float(v) for v in history.get(prefix + _OUT_OF_RANGE_METRIC, ()) if v is not None]
+        if values and max(values) > 0:
+            found[where] = max(values)
+    return found
 
 
 def _region_head(region_head, num_classes, region_frequency, ignore_class, options):
@@ -155,6 +227,16 @@ class RegionRebalanceSegmenter(keras.Model):
             head reads. Defaults to `"auxiliary_features"` (the stage-3 map of
             `keras_rr.models.uper_net_*`, `psp_net_resnet_c` and
             `deeplab_v3_plus_resnet_c`).
+        out_of_range: str. What to do about label ids outside `[0, num_classes)` that
+            are not `ignore_class`, which compiled steps cannot raise on and treat as
+            ignored (eager labels and the first `tf.data` batch are checked before
+            training and raise). `"warn"`: count them in every step, log the count as
+            `out_of_range_pixels` (pixels so far in the epoch, over all replicas) and
+            warn once when `fit` / `evaluate` returns.
+            `"error"`: the same count, and a `ValueError` naming it and the fix at the
+            end of the first `fit` epoch that saw any (or when `evaluate` /
+            `*_on_batch` returns). `"ignore"`: no count, no metric. Defaults to
+            `"warn"`.
         **kwargs: the region head's options, a convenience for `region_head=None`:
             any `keras_rr.layers.RegionRebalanceHead` argument but `num_classes`,
             `region_frequency` and `ignore_class` (`rebalance`, `pooling_resolution`,
@@ -184,7 +266,7 @@ class RegionRebalanceSegmenter(keras.Model):
     model = keras_rr.models.RegionRebalanceSegmenter(
         segmenter, num_classes=150, region_frequency="ade20k_train_stats.json")
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9))
-    model.fit(train_ds, epochs=...)   # logs loss, pixel_loss, region_loss
+    model.fit(train_ds, epochs=...)   # logs loss, pixel_loss, region_loss, out_of_range_pixels
     scores = model.predict(images)    # == segmenter.predict(images)
     ```
 
@@ -206,9 +288,11 @@ class RegionRebalanceSegmenter(keras.Model):
         region_branch=True,
         auxiliary_head=None,
         auxiliary_feature_layer=AUXILIARY_FEATURES,
+        out_of_range="warn",
         **kwargs,
     ):
         num_classes = validation.check_num_classes(num_classes, minimum=2)
+        out_of_range = validation.check_choice(out_of_range, OUT_OF_RANGE_ACTIONS, "out_of_range")
         loss_weight = validation.check_number(loss_weight, "loss_weight", minimum=0.0)
         ignore_class = validation.check_ignore_class(ignore_class)
         region_branch = bool(region_branch)
@@ -237,6 +321,7 @@ class RegionRebalanceSegmenter(keras.Model):
         self.pool_before_upsampling = bool(pool_before_upsampling)
         self.region_branch = region_branch
         self.auxiliary_feature_layer = auxiliary_feature_layer
+        self.out_of_range = out_of_range
 
         tap = tap_segmenter(
             segmenter,
@@ -269,6 +354,9 @@ class RegionRebalanceSegmenter(keras.Model):
         self.region_overflow_tracker = None
         if region_head is not None and region_head.max_regions_per_image is not None:
             self.region_overflow_tracker = keras.metrics.Mean(name="region_overflow")
+        self.out_of_range_tracker = None
+        if out_of_range != "ignore":
+            self.out_of_range_tracker = _PixelCount(name=_OUT_OF_RANGE_METRIC)
         # True only inside fit/evaluate/train_on_batch/test_on_batch, where `call`
         # returns logits and features for the loss (read at trace time).
         self._emit_training_outputs = False
@@ -415,16 +503,54 @@ class RegionRebalanceSegmenter(keras.Model):
 
     # ---------------------------------------------------------------- loss
     def _standardize_labels(self, y):
+        """`(labels, out_of_range)`: int32 `(B, H, W)` labels, and the mask of their ids
+        outside `[0, K)` that are not `ignore_class` (mapped to `ignore_class`), or None
+        with `out_of_range="ignore"`."""
         if y is None:
             raise ValueError("RegionRebalanceSegmenter needs labels `y` to compute its loss.")
         labels = validation.check_label_map(ops.convert_to_tensor(y))
         labels = ops.cast(labels, "int32")
-        if self.ignore_class is not None:
-            # Graph steps cannot raise on values: ids outside [0, K) are ignored
-            # (eager inputs were already checked in fit/evaluate).
-            valid = validation.valid_label_mask(labels, self.num_classes)
-            labels = ops.where(valid, labels, self.ignore_class)
-        return labels
+        valid = validation.valid_label_mask(labels, self.num_classes)
+        counted = self.out_of_range_tracker is not None
+        if self.ignore_class is None:
+            return labels, ops.logical_not(valid) if counted else None
+        # Graph steps cannot raise on values: ids outside [0, K) are ignored (eager
+        # inputs were already checked in fit/evaluate). The pixels this changes are
+        # exactly the out-of-range ones (ignore pixels stay as they are).
+        standardized = ops.where(valid, labels, self.ignore_class)
+        return standardized, ops.not_equal(standardized, labels) if counted else None
+
+    def _report_out_of_range(self, history=None):
+        """Warns or raises (per `out_of_range`) when the last call's labels held bad ids.
+
+        Reads `fit`'s history (every epoch, training and validation) or, after
+        `evaluate` / `*_on_batch`, the tracker: one host read per call, none per step.
+        """
+        if self.out_of_range_tracker is None:
+            return
+        if history is not None and hasattr(history, "history"):
+            found = _out_of_range_in_logs(history.history)
+        else:
+            value = float(keras.ops.convert_to_numpy(self.out_of_range_tracker.result()))
+            found = {"evaluation": value} if value > 0 else {}
+        if not found:
+            return
+        message = self._out_of_range_message(found)
+        if self.out_of_range == "error":
+            raise ValueError(message)
+        warnings.warn(message, stacklevel=3)
+
+    def _out_of_range_message(self, found, where=None):
+        counts = ", ".join(f"{count:.0f} pixels in {part}" for part, count in found.items())
+        when = f" ({where})" if where else ""
+        return (
+            f"Labels held class ids outside [0, {self.num_classes}) that are not the ignore value "
+            f"{self.ignore_class}{when}: {counts} (the most in one epoch; logged as "
+            f"`{_OUT_OF_RANGE_METRIC}`). Compiled steps treat them as ignored. Fix the label files, or "
+            f"load them with `keras_rr.data.load_segmentation_directory(..., num_classes={self.num_classes})`, "
+            "which checks every label file's ids; `out_of_range='ignore'` on the "
+            "RegionRebalanceSegmenter silences this."
+        )
 
     def _pixel_logits(self, logits, labels):
         logits = ops.cast(logits, "float32")
@@ -440,7 +566,7 @@ class RegionRebalanceSegmenter(keras.Model):
             # Called by user code with plain predictions: recompute what the loss needs.
             y_pred = self._training_dict(self.feature_model(x, training=training))
         logits, features = y_pred["logits"], y_pred["features"]
-        labels = self._standardize_labels(y)
+        labels, out_of_range = self._standardize_labels(y)
         if features.shape[0] is not None and labels.shape[0] is not None and features.shape[0] != labels.shape[0]:
             raise ValueError(
                 "Images and labels have different batch sizes. Received: "
@@ -449,6 +575,9 @@ class RegionRebalanceSegmenter(keras.Model):
 
         replicas = replica_context.num_replicas()
         batch_size = ops.cast(ops.shape(labels)[0], "float32")
+        if self.out_of_range_tracker is not None:
+            # This replica's count: metric variables are summed over replicas when read.
+            self.out_of_range_tracker.update_state(ops.count_nonzero(out_of_range))
         pixel_loss = self._pixel_loss_of(logits, labels, sample_weight)
         total = pixel_loss
         self.pixel_loss_tracker.update_state(pixel_loss * replicas, sample_weight=batch_size)
@@ -541,6 +670,7 @@ class RegionRebalanceSegmenter(keras.Model):
                     None if self.auxiliary_head is None else keras.saving.serialize_keras_object(self.auxiliary_head)
                 ),
                 "auxiliary_feature_layer": self.auxiliary_feature_layer,
+                "out_of_range": self.out_of_range,
                 "region_head": (
                     None if self.region_head is None else keras.saving.serialize_keras_object(self.region_head)
                 ),

@@ -10,6 +10,7 @@ import collections
 
 import keras
 
+from keras_rr import validation
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 
 SegmenterTap = collections.namedtuple(
@@ -314,9 +315,12 @@ def tap_segmenter(segmenter, num_classes, feature_layer=None, pool_before_upsamp
         )
     output = segmenter.outputs[0]
     if len(output.shape) != 4 or output.shape[-1] != num_classes:
+        hint = ""
+        if len(output.shape) == 4 and output.shape[-1] is not None:
+            hint = f" The segmenter classifies {output.shape[-1]} classes. " + validation.reheading_hint(num_classes)
         raise ValueError(
             f"The segmenter's output must be (batch, height, width, {num_classes}) "
-            f"(channels_last). Received: output shape {tuple(output.shape)}"
+            f"(channels_last). Received: output shape {tuple(output.shape)}.{hint}"
         )
 
     if isinstance(segmenter, NormalizedSegmenter):

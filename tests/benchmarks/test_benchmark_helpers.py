@@ -72,8 +72,9 @@ def test_wrapper_adds_no_work_outside_the_region_branch():
     assert pixel_only["bytes"] - plain["bytes"] <= 32 * pixels + 16 * classifier_params
     # The region branch is there (pooling, classifier, loss and their gradients) ...
     assert rr["flops"] - pixel_only["flops"] >= 2 * batch * k * classifier_params
-    # ... and its state is the classifier (kernel, bias, their momenta) and 2 loss trackers.
-    assert rr["state_arrays"] == plain["state_arrays"] + 8
+    # ... and its state is the classifier (kernel, bias, their momenta), 2 loss trackers
+    # and the out-of-range pixel count.
+    assert rr["state_arrays"] == plain["state_arrays"] + 9
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="XLA cost analysis of the jitted step is read on JAX")
@@ -115,12 +116,13 @@ def test_wrapper_adds_a_fixed_number_of_torch_operator_calls():
         models = step_variants(keras_hub_deeplab_v3(k), k, np.arange(1, k + 1), ["rr", "rr_pixel_only"])
         calls = {name: torch_ops_per_step(model, images, labels, batch_size=2) for name, model in models.items()}
         added[k] = {name: calls[name] - calls["plain"] for name in ("rr", "rr_pixel_only")}
-    # Measured with Keras 3.15 / torch 2.13: 67 calls outside the region branch (labels,
-    # pixel-loss masking, two loss trackers) and 311-313 in all; a ResNet-50 step makes
-    # about 15,500. The ceilings leave room for library drift, not for a new pass.
+    # Measured with Keras 3.15 / torch 2.13: 98 calls outside the region branch (labels,
+    # pixel-loss masking, two loss trackers, 24 of them for the out-of-range pixel count)
+    # and 404-406 in all; a ResNet-50 step makes about 15,500. The ceilings leave room for
+    # library drift, not for a new pass.
     for k in (8, 64):
-        assert 0 < added[k]["rr_pixel_only"] <= 100, added
-        assert added[k]["rr_pixel_only"] + 150 <= added[k]["rr"] <= 400, added
+        assert 0 < added[k]["rr_pixel_only"] <= 120, added
+        assert added[k]["rr_pixel_only"] + 150 <= added[k]["rr"] <= 430, added
     # Nothing in the step loops over classes or regions in Python: 8 times as many
     # classes (56 more) would add at least 56 calls to such a loop.
     assert abs(added[64]["rr"] - added[8]["rr"]) <= 8, added

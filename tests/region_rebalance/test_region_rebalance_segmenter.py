@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -162,10 +163,57 @@ def test_out_of_range_ids_inside_a_step_are_ignored():
     clean[1, :2] = 255
     outputs = model.feature_model(images)
     y_pred = {"logits": outputs[0], "features": outputs[1]}
+    model.out_of_range_tracker.reset_state()
     got = to_numpy(model.compute_loss(images, bad, y_pred, training=False))
+    # Counted: ids outside [0, K) other than the ignore value 255 (NumPy reference).
+    want_count = np.sum((bad != 255) & ((bad < 0) | (bad >= K)))
+    assert want_count == 4 * 32 + 2 * 32  # the planted rows, ignored pixels among them
+    np.testing.assert_allclose(to_numpy(model.out_of_range_tracker.result()), want_count)
     want = to_numpy(model.compute_loss(images, clean, y_pred, training=False))
     assert np.isfinite(got)
     np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(model.out_of_range_tracker.result()), want_count)  # the clean call adds 0
+
+
+def _second_batch_bad_dataset(seed=14):
+    import tensorflow as tf
+
+    images, labels = data(n=4, seed=seed)
+    labels[2, 0, :5] = K  # the second batch (images 2, 3): 5 + 3 bad pixels
+    labels[3, 1, :3] = -2
+    bad = np.sum((labels != 255) & ((labels < 0) | (labels >= K)))
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(2), bad
+
+
+def test_out_of_range_ids_after_the_first_batch_are_logged_and_reported():
+    # The first-batch check sees clean labels; the step counts the second batch's.
+    dataset, bad = _second_batch_bad_dataset()
+    model = make_model()
+    model.compile(optimizer="sgd")
+    with pytest.warns(UserWarning, match=r"outside \[0, 4\).*: 8 pixels in training.*num_classes=4"):
+        history = model.fit(dataset, epochs=1, verbose=0).history
+    assert bad == 8 and history["out_of_range_pixels"] == [bad]  # the epoch's count
+    with pytest.warns(UserWarning, match="8 pixels in evaluation"):
+        logs = model.evaluate(dataset, verbose=0, return_dict=True)
+    assert logs["out_of_range_pixels"] == bad
+
+    strict = make_model(out_of_range="error")
+    strict.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match=r"\(epoch 1\).*load_segmentation_directory"):
+        strict.fit(dataset, epochs=2, verbose=0)
+    with pytest.raises(ValueError, match="in validation"):
+        strict.fit(dataset.take(1), validation_data=dataset, verbose=0)
+    assert strict.get_config()["out_of_range"] == "error"
+
+    quiet = make_model(out_of_range="ignore")
+    quiet.compile(optimizer="sgd")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = quiet.fit(dataset, epochs=1, verbose=0).history
+    assert not [w for w in caught if "outside [0, 4)" in str(w.message)]
+    assert "out_of_range_pixels" not in history
+    with pytest.raises(ValueError, match="out_of_range"):
+        make_model(out_of_range="raise")
 
 
 def test_bad_inputs_raise_clear_errors():
@@ -202,7 +250,7 @@ def test_constructor_validation():
         RegionRebalanceSegmenter(segmenter, K, region_frequency=[1, 2])
     with pytest.raises(ValueError, match="non-negative"):
         RegionRebalanceSegmenter(segmenter, K, region_frequency=[1, 2, -1, 0])
-    with pytest.raises(ValueError, match=r"\(batch, height, width, 5\)"):
+    with pytest.raises(ValueError, match=r"\(batch, height, width, 5\).*classifies 4 classes.*segmenter_from_preset\(preset, num_classes=5\)"):
         RegionRebalanceSegmenter(segmenter, 5, region_frequency=[1] * 5)
     with pytest.raises(ValueError, match="loss_weight"):
         RegionRebalanceSegmenter(segmenter, K, region_frequency=FREQ, loss_weight=-1)

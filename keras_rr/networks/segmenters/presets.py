@@ -232,9 +232,11 @@ def resolve_preset(handle, kind="task", timeout=PROBE_TIMEOUT):
         looks_like_path = handle.startswith((".", "~", os.sep)) or os.sep in handle
         remote = None if looks_like_path else _builtin_handle(handle)
         if remote is None:
-            what = "directory" if looks_like_path else "directory nor a KerasHub preset name"
+            what = "not an existing directory" if looks_like_path else (
+                "neither an existing directory nor a KerasHub preset name"
+            )
             raise ValueError(
-                f"Preset {handle!r} is neither an existing {what}"
+                f"Preset {handle!r} is {what}"
                 + ("" if looks_like_path else " (see keras_hub.models.Backbone.presets / Task.presets)")
                 + f". Received: preset={handle!r}"
             )
