@@ -87,3 +87,43 @@ def test_sigterm_saves_the_running_step_and_the_same_command_resumes_there(tmp_p
     steps = []
     result = train_and_evaluate(config, str(workdir), progress=False, step_hooks=[lambda s, _: steps.append(s)])
     assert result.start_step == step and steps == [step + 1]
+
+
+def test_the_readmes_own_folder_command_runs_as_written(tmp_path):
+    # The README's "Train on your own folder" command, run as printed (its folders made
+    # here with 7 classes, images of several sizes), plus only what makes it tiny.
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from tests.data import label_files
+    from tests.harness import REPO_ROOT
+
+    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("### Train on your own folder", 1)[1]
+    command = re.search(r"```bash\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
+    rng = np.random.default_rng(0)
+    for split, sizes in (("train", [(80, 96), (96, 72), (70, 70)]), ("val", [(64, 64), (72, 48)])):
+        for folder in ("images", "labels"):
+            (tmp_path / "mydata" / split / folder).mkdir(parents=True)
+        for i, (height, width) in enumerate(sizes):
+            label_files.write_image(str(tmp_path / "mydata" / split / "images" / f"{i}.png"), height, width, seed=i)
+            label = rng.integers(0, 6, size=(height, width)).astype("uint8")  # class 6 absent
+            label_files.write_label(str(tmp_path / "mydata" / split / "labels" / f"{i}.png"), label)
+    # Run from the repository root (the config path is relative to it); the data and
+    # the workdir go under tmp_path.
+    command = command.replace("mydata/", f"{tmp_path}/mydata/").replace("runs/", f"{tmp_path}/runs/")
+    args = shlex.split(command)
+    assert args[:3] == ["python", "-m", "keras_rr.tools.train"], args
+    tiny = ["--config.train.total_steps=2", "--config.train.batch_size=2", "--config.eval.batch_size=2",
+            "--config.model.width=8", "--config.train.checkpoint_every=2", "--noprogress"]
+    env = {**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, *args[1:], *tiny], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    workdir = tmp_path / "runs" / "mydata_rr"
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    assert metrics and {"model.keras", "segmenter.keras", "class_statistics.json"} <= set(os.listdir(workdir))
