@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.keras_rr-installed
+# pyproject.toml has lower bounds only; the exact versions CI and `make` use are here.
+CONSTRAINTS := requirements/constraints.txt
 # Every extra: `tools` brings TensorBoard (to read runs' logs), tqdm, matplotlib, ml_collections.
 EXTRAS := tensorflow,jax,torch,hub,cv,data,export,tools,dev
 BACKENDS ?= tensorflow jax torch
@@ -12,10 +14,10 @@ PYTEST_ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 # The main job: statistics, baseline vs Region Rebalance on the synthetic long-tailed default.
