@@ -51,6 +51,9 @@ RUN_ON_ONE_BACKEND = {
     "tests/benchmarks/test_benchmark_scripts.py::test_train_step_overhead_benchmark_reports_ratio_and_noise_floor": (
         "torch", "the script's table logic is backend-independent; the wrapper's steps are tested per backend"
     ),
+    # Builds the wheel and installs it into a fresh JAX-only venv: its own backend, whatever
+    # the suite runs under (about 20 s, mostly pip).
+    "tests/test_packaging.py": ("jax", "the wheel and its fresh venv do not depend on the suite's backend"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
