@@ -156,6 +156,10 @@ def test_readme_install_line_and_make_install_every_extra():
     section = read("pyproject.toml").split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
     extras = set(re.findall(r"^([\w-]+) = \[", section, re.M))
     make = set(re.search(r"^EXTRAS := (\S+)$", read("Makefile"), re.M).group(1).split(","))
-    readme = set(re.search(r'pip install -e "\.\[([\w,]+)\]"`? \(what `make` does\)', read("README.md")).group(1).split(","))
+    install = r'pip install -c requirements/constraints\.txt -e "\.\[([\w,]+)\]"`?\s+\(what `make` does\)'
+    readme = set(re.search(install, read("README.md")).group(1).split(","))
+    # ... with the constraints file that `make` passes to pip.
+    assert re.search(r"^CONSTRAINTS := requirements/constraints\.txt$", read("Makefile"), re.M)
+    assert "pip install -q -c $(CONSTRAINTS) -e" in read("Makefile")
     assert {"export", "tools"} <= make
     assert make == extras == readme, (make, extras, readme)
