@@ -19,6 +19,9 @@
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
   `TrainAugmentation`, `augmentation_from_config`; their building blocks
   `resize_nearest`, `adjust_hsv`.
+- `repeat_factors` / `repeat_factor_epoch` (module `repeat_factors`): LTSS repeat-factor
+  sampling, per-image factors from `ClassStatistics` and one sampled epoch's indices; the
+  trainer samples with them (`data.repeat_factor_threshold`), the tf.data loaders do not.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -48,6 +51,8 @@ from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.file_datasets import LoaderOptions
+from keras_rr.data.repeat_factors import repeat_factor_epoch
+from keras_rr.data.repeat_factors import repeat_factors
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 from keras_rr.data.synthetic_spec import SyntheticSpec
@@ -76,6 +81,8 @@ __all__ = [
     "random_flip",
     "random_resize",
     "read_class_names",
+    "repeat_factor_epoch",
+    "repeat_factors",
     "resize_nearest",
     "synthetic_long_tailed",
     "synthetic_long_tailed_dataset",
