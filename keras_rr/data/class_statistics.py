@@ -78,6 +78,24 @@ def check_class_names(class_names, num_classes):
     return class_names
 
 
+# Per-image fields, written one image per line (indent=2 would give every id a line).
+_PER_IMAGE_FIELDS = ("image_classes", "image_class_pixels")
+
+
+def _dumps(config):
+    """`config` as indented JSON, each image's list of a per-image field on one line."""
+    config = dict(config)
+    per_image = {key: config.pop(key) for key in _PER_IMAGE_FIELDS if key in config}
+    text = json.dumps(config, indent=2)
+    if not per_image:
+        return text
+    parts = []
+    for key, rows in per_image.items():
+        body = ",\n".join("    " + json.dumps(row, separators=(",", ":")) for row in rows)
+        parts.append(f'  "{key}": [\n{body}\n  ]' if rows else f'  "{key}": []')
+    return text[: -len("\n}")] + ",\n" + ",\n".join(parts) + "\n}"
+
+
 def _json_int_lists(values, name):
     """A JSON list of lists of non-negative ints, unchanged (None stays None), else raises."""
     if values is None:
@@ -524,7 +542,7 @@ class ClassStatistics:
         if parent:
             os.makedirs(parent, exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2)
+            f.write(_dumps(self.to_dict()))
             f.write("\n")
         return path
 

@@ -60,7 +60,9 @@ def test_statistics_record_each_images_classes_in_order():
 def test_json_round_trip_and_old_files(tmp_path):
     stats = _stats()
     path = stats.save(tmp_path / "s.json")
-    config = json.load(open(path))
+    text = open(path).read()
+    assert "\n    [0,4],\n" in text and "\n    [12,4],\n" in text  # one line per image
+    config = json.loads(text)
     assert config["image_classes"][2] == [0, 4] and config["image_class_pixels"][2] == [12, 4]
     loaded = ClassStatistics.load(path)
     np.testing.assert_array_equal(loaded.image_class_csr[1], stats.image_class_csr[1])
