@@ -316,10 +316,10 @@ def compute_class_statistics(
         _count_dataset(dataset, counter, progress, max_images)
     else:
         _count_checked_files(check, counter, progress)
-    # The per-image classes are recorded in counting order; a file loader's shuffled
-    # dataset counted as read is in no fixed order, so they are left out there.
+    # The per-image classes are recorded in counting order; a file loader's shuffled (or
+    # sampled) dataset counted as read is in no fixed order, so they are left out there.
     files = dataset_files(dataset) if check is None else None
-    keep_images = files is None or not files.options.shuffle
+    keep_images = files is None or (not files.options.shuffle and files.options.repeat_factors is None)
 
     return ClassStatistics(
         pixel_counts=counter.pixel_counts,

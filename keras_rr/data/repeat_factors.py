@@ -10,8 +10,9 @@ once more with probability frac(r_i), shuffled (`repeat_factor_epoch`).
 Where the sampling lives: the trainer's step-indexed stream
 (`keras_rr.training.training_data.train_batches`, config `data.repeat_factor_threshold`)
 builds every epoch with `repeat_factor_epoch(factors, seed, epoch)`, so resuming mid-epoch
-is exact. The plain tf.data loaders do not sample; for a hand-written loop, draw each
-epoch's index list with `repeat_factor_epoch` and read those examples.
+is exact. The tf.data loaders sample with `LoaderOptions(repeat_factors=factors, seed=...)`
+(a new draw each pass over the dataset); for a hand-written loop, draw each epoch's index
+list with `repeat_factor_epoch` and read those examples.
 """
 
 import numpy as np
