@@ -9,7 +9,8 @@
   (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
   `load_segmentation_directory`, `load_dataset` (by name). They share one pipeline
   (module `file_datasets`) and one options object, `LoaderOptions` (shuffle, seed,
-  augment, batch_size, labels_only, validate_labels, image_size, color_map), also
+  augment, batch_size, labels_only, validate_labels, image_size, color_map,
+  repeat_factors), also
   accepted as keywords. Label PNGs: grayscale, equal-channel RGB, palette indices or
   colours through `color_map` (module `label_png`); every file checked in one pass by
   `compute_class_statistics(validate=...)` (module `file_checks`).
@@ -19,6 +20,10 @@
   `random_crop`, `random_flip`, `photometric_distortion`, `pad_to_size`,
   `TrainAugmentation`, `augmentation_from_config`; their building blocks
   `resize_nearest`, `adjust_hsv`.
+- `repeat_factors` / `repeat_factor_epoch` (module `repeat_factors`): LTSS repeat-factor
+  sampling, per-image factors from `ClassStatistics` and one sampled epoch's indices; the
+  trainer samples with them (`data.repeat_factor_threshold`), the tf.data loaders with
+  `LoaderOptions(repeat_factors=...)`.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -48,6 +53,8 @@ from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.file_datasets import LoaderOptions
+from keras_rr.data.repeat_factors import repeat_factor_epoch
+from keras_rr.data.repeat_factors import repeat_factors
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 from keras_rr.data.synthetic_spec import SyntheticSpec
@@ -76,6 +83,8 @@ __all__ = [
     "random_flip",
     "random_resize",
     "read_class_names",
+    "repeat_factor_epoch",
+    "repeat_factors",
     "resize_nearest",
     "synthetic_long_tailed",
     "synthetic_long_tailed_dataset",

@@ -78,6 +78,79 @@ def check_class_names(class_names, num_classes):
     return class_names
 
 
+# Per-image fields, written one image per line (indent=2 would give every id a line).
+_PER_IMAGE_FIELDS = ("image_classes", "image_class_pixels")
+
+
+def _dumps(config):
+    """`config` as indented JSON, each image's list of a per-image field on one line."""
+    config = dict(config)
+    per_image = {key: config.pop(key) for key in _PER_IMAGE_FIELDS if key in config}
+    text = json.dumps(config, indent=2)
+    if not per_image:
+        return text
+    parts = []
+    for key, rows in per_image.items():
+        body = ",\n".join("    " + json.dumps(row, separators=(",", ":")) for row in rows)
+        parts.append(f'  "{key}": [\n{body}\n  ]' if rows else f'  "{key}": []')
+    return text[: -len("\n}")] + ",\n" + ",\n".join(parts) + "\n}"
+
+
+def _json_int_lists(values, name):
+    """A JSON list of lists of non-negative ints, unchanged (None stays None), else raises."""
+    if values is None:
+        return None
+    if not isinstance(values, list) or not all(
+        isinstance(row, list)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in row)
+        for row in values
+    ):
+        raise ValueError(f"`{name}` must be a list of lists of non-negative integers (one list per image).")
+    return values
+
+
+def _image_csr(image_classes, image_class_pixels, num_images, pixel_counts, region_counts):
+    """Validates the per-image classes and pixels; returns read-only `(offsets, ids, pixels)` or None."""
+    if (image_classes is None) != (image_class_pixels is None):
+        raise ValueError(
+            "`image_classes` and `image_class_pixels` are given together or not at all. "
+            f"Received: image_classes is None: {image_classes is None}, "
+            f"image_class_pixels is None: {image_class_pixels is None}"
+        )
+    if image_classes is None:
+        return None
+    image_classes, image_class_pixels = list(image_classes), list(image_class_pixels)
+    if len(image_classes) != num_images or len(image_class_pixels) != num_images:
+        raise ValueError(
+            f"`image_classes` and `image_class_pixels` need one entry per image (num_images={num_images}). "
+            f"Received: {len(image_classes)} and {len(image_class_pixels)} entries"
+        )
+    rows = [np.asarray(c, dtype=np.int64).reshape(-1) for c in image_classes]
+    pixel_rows = [np.asarray(p, dtype=np.int64).reshape(-1) for p in image_class_pixels]
+    lengths = np.array([r.size for r in rows], dtype=np.int64)
+    if not np.array_equal(lengths, [p.size for p in pixel_rows]):
+        i = int(np.flatnonzero(lengths != [p.size for p in pixel_rows])[0])
+        raise ValueError(f"Image {i} lists {rows[i].size} classes but {pixel_rows[i].size} pixel counts.")
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    num_classes = pixel_counts.size
+    ids = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    pixels = np.concatenate(pixel_rows) if pixel_rows else np.zeros(0, np.int64)
+    for i, row in enumerate(rows):
+        if row.size and (row.min() < 0 or row.max() >= num_classes or np.any(np.diff(row) <= 0)):
+            raise ValueError(
+                f"Image {i}'s classes must be ascending ids in [0, {num_classes}). Received: {row.tolist()}"
+            )
+    if pixels.size and pixels.min() <= 0:
+        raise ValueError("`image_class_pixels` must be positive (a listed class has pixels).")
+    if not np.array_equal(np.bincount(ids, minlength=num_classes), region_counts):
+        raise ValueError("`image_classes` disagree with `region_counts` (images holding each class).")
+    if not np.array_equal(np.bincount(ids, weights=pixels, minlength=num_classes), pixel_counts):
+        raise ValueError("`image_class_pixels` disagree with `pixel_counts` (summed per class).")
+    for array in (offsets, ids, pixels):
+        array.setflags(write=False)
+    return offsets, ids, pixels
+
+
 class ClassStatistics:
     """Per-class pixel and region counts of a segmentation dataset, with provenance.
 
@@ -111,6 +184,14 @@ class ClassStatistics:
             map holds; `RegionRebalanceHead` classifies that many regions per image
             instead of K (a crop never holds more classes than its image). Defaults to
             `None` (unknown).
+        image_classes: sequence of `num_images` int sequences, or None. The classes
+            each image holds (ascending ids), image `i` being the loader's file `i`;
+            needed by `keras_rr.data.repeat_factors`. Defaults to `None` (not
+            recorded; files written before keras_rr recorded them load this way).
+        image_class_pixels: sequence of `num_images` int sequences, or None. The
+            labeled pixels of each class in `image_classes`, entry for entry (the
+            per-image pixel fractions of `repeat_factors(frequency="pixel")`). Given
+            exactly when `image_classes` is. Defaults to `None`.
 
     Example:
 
@@ -126,7 +207,8 @@ class ClassStatistics:
 
     def __init__(
         self, pixel_counts, region_counts, num_images, class_names=None, dataset_name=None, split=None,
-        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None,
+        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None, image_classes=None,
+        image_class_pixels=None,
     ):
         pixel_counts = _as_count_vector(pixel_counts, "pixel_counts")
         region_counts = _as_count_vector(region_counts, "region_counts")
@@ -167,6 +249,9 @@ class ClassStatistics:
                 "`max_classes_per_image` is 0 but some class occurs. Received: max_classes_per_image=0"
             )
         self._max_classes_per_image = max_classes_per_image
+        self._image_csr = _image_csr(
+            image_classes, image_class_pixels, num_images, pixel_counts, region_counts
+        )
         self._pixel_counts = pixel_counts
         self._region_counts = region_counts
         self._num_images = num_images
@@ -179,7 +264,8 @@ class ClassStatistics:
     @classmethod
     def from_counts(
         cls, pixel_counts, region_counts, num_images=None, class_names=None, dataset_name=None, split=None,
-        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None,
+        ignore_class=255, num_ignored_pixels=None, max_classes_per_image=None, image_classes=None,
+        image_class_pixels=None,
     ):
         """Builds statistics from known counts (lists, tuples or arrays).
 
@@ -189,7 +275,8 @@ class ClassStatistics:
             num_images: int or None. Defaults to `max(region_counts)`, the smallest
                 image count the region counts allow.
             class_names, dataset_name, split, ignore_class, num_ignored_pixels,
-                max_classes_per_image: as in the constructor.
+                max_classes_per_image, image_classes, image_class_pixels: as in the
+                constructor.
 
         Returns:
             A `ClassStatistics`.
@@ -214,7 +301,39 @@ class ClassStatistics:
             ignore_class=ignore_class,
             num_ignored_pixels=num_ignored_pixels,
             max_classes_per_image=max_classes_per_image,
+            image_classes=image_classes,
+            image_class_pixels=image_class_pixels,
         )
+
+    @property
+    def has_image_classes(self):
+        """bool: whether the classes of each image were recorded (`image_classes`)."""
+        return self._image_csr is not None
+
+    @property
+    def image_class_csr(self):
+        """`(offsets (N+1,), class_ids, pixels)` int64 arrays, or None when not recorded.
+
+        Image `i` holds classes `class_ids[offsets[i]:offsets[i + 1]]` (ascending) with
+        `pixels[offsets[i]:offsets[i + 1]]` labeled pixels each (read-only).
+        """
+        return self._image_csr
+
+    @property
+    def image_classes(self):
+        """list of `N` int64 arrays (the classes of each image), or None when not recorded."""
+        if self._image_csr is None:
+            return None
+        offsets, ids, _ = self._image_csr
+        return np.split(ids, offsets[1:-1])
+
+    @property
+    def image_class_pixels(self):
+        """list of `N` int64 arrays (pixels of each of `image_classes`), or None."""
+        if self._image_csr is None:
+            return None
+        offsets, _, pixels = self._image_csr
+        return np.split(pixels, offsets[1:-1])
 
     @property
     def max_classes_per_image(self):
@@ -306,7 +425,7 @@ class ClassStatistics:
         def _finite_or_none(value):
             return None if math.isnan(value) else value
 
-        return {
+        config = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "keras_rr_version": __version__,
@@ -324,6 +443,11 @@ class ClassStatistics:
             "pixel_imbalance_factor": _finite_or_none(self.pixel_imbalance_factor),
             "region_imbalance_factor": _finite_or_none(self.region_imbalance_factor),
         }
+        if self._image_csr is not None:
+            # Per image (the loader's file order): its class ids, and their labeled pixels.
+            config["image_classes"] = [c.tolist() for c in self.image_classes]
+            config["image_class_pixels"] = [p.tolist() for p in self.image_class_pixels]
+        return config
 
     @classmethod
     def from_dict(cls, config, num_classes=None, source="dict"):
@@ -390,6 +514,8 @@ class ClassStatistics:
                 ignore_class=config.get("ignore_class", 255),
                 num_ignored_pixels=config.get("num_ignored_pixels"),
                 max_classes_per_image=config.get("max_classes_per_image"),
+                image_classes=_json_int_lists(config.get("image_classes"), "image_classes"),
+                image_class_pixels=_json_int_lists(config.get("image_class_pixels"), "image_class_pixels"),
             )
         except ValueError as error:
             raise ValueError(f"Invalid class statistics in {source}: {error}") from None
@@ -416,7 +542,7 @@ class ClassStatistics:
         if parent:
             os.makedirs(parent, exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2)
+            f.write(_dumps(self.to_dict()))
             f.write("\n")
         return path
 

@@ -35,6 +35,9 @@ class _Counter:
         self.region_counts = np.zeros(num_classes, dtype=np.int64)
         self.num_images = 0
         self.max_classes_per_image = 0
+        # Per image, in counting order: its present class ids and their pixel counts.
+        self.image_classes = []
+        self.image_class_pixels = []
         self.class_slice = slice(-self.low, -self.low + num_classes)
 
     def _bad_values_error(self, values):
@@ -74,6 +77,8 @@ class _Counter:
             )
         if batch.size == 0:
             self.num_images += batch.shape[0]
+            self.image_classes.extend([[]] * batch.shape[0])
+            self.image_class_pixels.extend([[]] * batch.shape[0])
             return
         self._check_range(batch)
         if self.low < 0:
@@ -90,7 +95,11 @@ class _Counter:
                     raise self._bad_values_error(extra)
                 counts = counts[: self.length]
             self.histogram += counts
-            present = counts[class_slice] > 0
+            class_counts = counts[class_slice]
+            present = class_counts > 0
+            ids = np.flatnonzero(present)
+            self.image_classes.append(ids)
+            self.image_class_pixels.append(class_counts[ids])
             self.region_counts += present
             self.max_classes_per_image = max(self.max_classes_per_image, int(present.sum()))
         self.num_images += batch.shape[0]
@@ -274,7 +283,11 @@ def compute_class_statistics(
             Defaults to `None`.
 
     Returns:
-        A `keras_rr.data.ClassStatistics`.
+        A `keras_rr.data.ClassStatistics`, with the classes of every image in counting
+        order (`image_classes`, `image_class_pixels`; the file order of a keras_rr file
+        loader, which `keras_rr.data.repeat_factors` relies on). A file loader's
+        shuffled dataset counted unvalidated has no fixed order: its statistics leave
+        the per-image classes out.
 
     Raises:
         ValueError: bad labels (values outside the classes), bad arguments, or with
@@ -303,6 +316,10 @@ def compute_class_statistics(
         _count_dataset(dataset, counter, progress, max_images)
     else:
         _count_checked_files(check, counter, progress)
+    # The per-image classes are recorded in counting order; a file loader's shuffled (or
+    # sampled) dataset counted as read is in no fixed order, so they are left out there.
+    files = dataset_files(dataset) if check is None else None
+    keep_images = files is None or (not files.options.shuffle and files.options.repeat_factors is None)
 
     return ClassStatistics(
         pixel_counts=counter.pixel_counts,
@@ -314,4 +331,6 @@ def compute_class_statistics(
         ignore_class=ignore_class,
         num_ignored_pixels=counter.num_ignored_pixels if ignore_class is not None else None,
         max_classes_per_image=counter.max_classes_per_image,
+        image_classes=counter.image_classes if keep_images else None,
+        image_class_pixels=counter.image_class_pixels if keep_images else None,
     )

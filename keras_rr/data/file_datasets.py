@@ -49,10 +49,45 @@ from keras_rr.data.label_png import PNG_SIGNATURE
 from keras_rr.data.label_png import check_color_map
 from keras_rr.data.label_png import decode_label_values
 from keras_rr.data.label_png import png_header
+from keras_rr.data.repeat_factors import repeat_factor_epoch
 
 IGNORE_CLASS = 255
 # How many example names an error message lists.
 _MAX_LISTED = 5
+
+
+def _check_repeat_factors(value):
+    if value is None:
+        return None
+    factors = np.asarray(value, dtype=np.float64)
+    if factors.ndim != 1 or factors.size == 0 or not np.all(np.isfinite(factors)) or factors.min() < 0:
+        raise ValueError(
+            "`repeat_factors` must be a non-empty 1-D sequence of finite factors >= 0, one per example. "
+            f"Received: repeat_factors with shape {factors.shape}"
+        )
+    return tuple(float(f) for f in factors)
+
+
+def _sampled_sources(sources, factors, seed):
+    """`sources` in repeat-factor sampled order, a new draw every pass (epoch)."""
+    import tensorflow as tf
+
+    count = int(sources.cardinality())
+    if count != len(factors):
+        raise ValueError(
+            f"`repeat_factors` needs one factor per example: {len(factors)} factors for {count} examples."
+        )
+    factors = np.asarray(factors)
+
+    def epoch_indices(epoch_seed):
+        return repeat_factor_epoch(factors, int(epoch_seed), 0)
+
+    # One seed per pass: reproducible for a given `seed`, new every epoch.
+    epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    indices = epoch_seeds.flat_map(
+        lambda s: tf.data.Dataset.from_tensor_slices(tf.numpy_function(epoch_indices, [s], tf.int64, stateful=False))
+    )
+    return indices.map(lambda i: tf.data.experimental.at(sources, i), num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _check_image_size(value):
@@ -114,6 +149,15 @@ class LoaderOptions:
             and the colour; map it to `255` to ignore it. Without it, coloured labels
             fail (see `keras_rr.data.label_png`). Stored as a sorted tuple of
             `((r, g, b), value)` pairs. Defaults to `None`.
+        repeat_factors: None or a float sequence `(N,)`, one factor >= 0 per example
+            in the loader's order, e.g. `keras_rr.data.repeat_factors(stats, 0.001)`.
+            Repeat-factor sampling: each pass over the dataset (epoch) holds example i
+            floor(r_i) times plus once with probability frac(r_i), shuffled (so
+            `shuffle` is implied); the draw comes from `seed` and changes every
+            epoch (`keras_rr.data.repeat_factor_epoch`). Needs a source with random
+            access (the file loaders, `synthetic_long_tailed_dataset`); the dataset's
+            length then varies per epoch (cardinality unknown). Stored as a tuple of
+            floats. Defaults to `None` (no sampling).
 
     Example:
 
@@ -132,6 +176,7 @@ class LoaderOptions:
     validate_labels: bool = True
     image_size: object = None
     color_map: object = None
+    repeat_factors: object = None
 
     def __post_init__(self):
         augment = augmentation_from_config(self.augment)
@@ -144,6 +189,7 @@ class LoaderOptions:
             "validate_labels": _check_bool(self.validate_labels, "validate_labels"),
             "image_size": _check_image_size(self.image_size),
             "color_map": check_color_map(self.color_map),
+            "repeat_factors": _check_repeat_factors(self.repeat_factors),
         }
         if values["labels_only"] and augment is not None:
             raise ValueError(
@@ -584,7 +630,9 @@ def build_pipeline(sources, options, shuffle_buffer_size, load=None):
     """
     import tensorflow as tf
 
-    if options.shuffle:
+    if options.repeat_factors is not None:
+        sources = _sampled_sources(sources, options.repeat_factors, options.seed)
+    elif options.shuffle:
         sources = sources.shuffle(shuffle_buffer_size, seed=options.seed, reshuffle_each_iteration=True)
     dataset = sources if load is None else sources.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = apply_augment(dataset, options.augment, options.seed)

@@ -26,6 +26,8 @@ import os
 
 from keras_rr import validation
 from keras_rr.data.datasets import DATASETS
+from keras_rr.data.repeat_factors import FREQUENCIES
+from keras_rr.data.repeat_factors import REDUCTIONS
 from keras_rr.networks.segmenters.builders import check_model_config
 from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
@@ -91,6 +93,11 @@ def default_config():
     data.loader_kwargs = ml_collections.ConfigDict()  # extra arguments of the training loader
     data.val_loader_kwargs = ml_collections.ConfigDict()  # ... and of the validation loader
     data.max_val_images = placeholder(int)  # evaluate on the first N validation images only
+    # Repeat-factor sampling (LTSS; `keras_rr.data.repeat_factors`): unset: off; else the
+    # threshold t (LTSS: 0.0003 ADE20K-Full, 0.0012 COCO-Stuff-LT, 0.001 pixel ADE20K-150).
+    data.repeat_factor_threshold = placeholder(float)
+    data.repeat_factor_reduce = "max"  # per image over its classes: "max", "mean" or "sum"
+    data.repeat_factor_frequency = "image"  # f(c): "image" (images with c / N) or "pixel"
     # Training augmentation: `keras_rr.data.TrainAugmentation` arguments (+ `enabled`).
     augment = data.augment = ml_collections.ConfigDict()
     augment.enabled = False
@@ -375,6 +382,8 @@ def validate_config(config):
         (config.schedule.name, SCHEDULE_NAMES, "schedule.name"),
         (config.train.strategy, STRATEGIES, "train.strategy"),
         (config.eval.mode, EVAL_MODES, "eval.mode"),
+        (config.data.get("repeat_factor_reduce", "max"), REDUCTIONS, "data.repeat_factor_reduce"),
+        (config.data.get("repeat_factor_frequency", "image"), FREQUENCIES, "data.repeat_factor_frequency"),
     ):
         validation.check_choice(value, choices, field)
     check_model_config(config.model)
@@ -383,6 +392,10 @@ def validate_config(config):
         validation.check_int(config.train[field], f"train.{field}", minimum=1)
     validation.check_int(config.train.eval_every, "train.eval_every", minimum=0)
     validation.check_int(config.eval.batch_size, "eval.batch_size", minimum=1)
+    if config.data.get("repeat_factor_threshold") is not None:
+        validation.check_number(
+            config.data.repeat_factor_threshold, "data.repeat_factor_threshold", minimum=0.0, min_inclusive=False
+        )
     validation.check_number(
         config.optimizer.learning_rate, "optimizer.learning_rate", minimum=0.0, min_inclusive=False
     )

@@ -186,6 +186,12 @@ def config_summary(config):
         source = f"synthetic ({data.synthetic.num_images} images, {data.synthetic.image_size} px)"
     else:
         source = f"{data.name} {data.get('data_dir') or ''}".rstrip()
+    if data.get("repeat_factor_threshold") is not None:
+        source += (
+            f", repeat-factor sampling (t={data.repeat_factor_threshold}, "
+            f"{data.get('repeat_factor_reduce', 'max')} over {data.get('repeat_factor_frequency', 'image')} "
+            "frequencies)"
+        )
     region = f"Region Rebalance (loss_weight {rr.loss_weight})" if rr.enabled else "baseline (no region branch)"
     optimizer = config.optimizer
     evaluation = config.eval

@@ -18,6 +18,8 @@ TensorFlow (tf.data) feeds every backend; it is imported inside the functions.
 import dataclasses
 import os
 
+import numpy as np
+
 from keras_rr import validation
 from keras_rr.data.augmentation import augmentation_from_config
 from keras_rr.data.class_statistics import ClassStatistics
@@ -25,6 +27,8 @@ from keras_rr.data.compute_class_statistics import compute_class_statistics
 from keras_rr.data.datasets import DATASETS
 from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
+from keras_rr.data.repeat_factors import repeat_factors
+from keras_rr.data.repeat_factors import sampled_indices
 from keras_rr.data.synthetic import synthetic_long_tailed
 
 
@@ -44,6 +48,8 @@ class TrainingData:
         class_names: list of `K` str.
         augment: callable `(image, label, seed) -> (image, label)` or None.
         example_size: `(height, width)` of every training example, or None.
+        repeat_factors: float array `(N,)` of per-example repeat factors
+            (`data.repeat_factor_threshold`), or None: every epoch is a permutation.
         loaders: cache of traced example loaders (internal).
     """
 
@@ -58,6 +64,8 @@ class TrainingData:
     # `(height, width)` every training example must have (the crop, else the model's
     # input size), checked when the source's images have no static size; None: unchecked.
     example_size: object = None
+    # Per-example repeat factors (repeat-factor sampling), or None.
+    repeat_factors: object = None
     # Traced per-example loaders by seed (see `train_batches`).
     loaders: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -303,6 +311,7 @@ def build_training_data(config, workdir=None, progress=True):
         raise ValueError(f"The training set is empty. Received: {num_examples} examples")
     validation, num_val, val_names = build_validation_data(data_config, config.eval)
     names = resolve_class_names(data_config, statistics, fallback=spec_names or val_names)
+    factors = sampling_factors(data_config, statistics, num_examples)
     return TrainingData(
         examples=examples,
         num_examples=num_examples,
@@ -313,6 +322,34 @@ def build_training_data(config, workdir=None, progress=True):
         class_names=names,
         augment=augmentation_from_config(data_config.augment, ignore_class=data_config.ignore_class),
         example_size=_example_size(config, examples),
+        repeat_factors=factors,
+    )
+
+
+def sampling_factors(data_config, statistics, num_examples):
+    """Per-example repeat factors of `data.repeat_factor_threshold`, or None when unset.
+
+    Args:
+        data_config: the config's `data` section.
+        statistics: `keras_rr.data.ClassStatistics` of the training examples, image i
+            being example i.
+        num_examples: int. Number of training examples.
+
+    Returns:
+        float64 array `(num_examples,)` or None.
+    """
+    threshold = data_config.get("repeat_factor_threshold")
+    if threshold is None:
+        return None
+    if statistics.num_images != num_examples:
+        raise ValueError(
+            "Repeat-factor sampling needs class statistics of exactly the training examples, image i "
+            f"being example i. Received: statistics of {statistics.num_images} images for "
+            f"{num_examples} examples (data.statistics_path={data_config.get('statistics_path')!r})"
+        )
+    return repeat_factors(
+        statistics, threshold, reduce=data_config.get("repeat_factor_reduce", "max"),
+        frequency=data_config.get("repeat_factor_frequency", "image"),
     )
 
 
@@ -371,6 +408,21 @@ def _random_access_loader(data, n, seed):
     return load
 
 
+def _sampled_loader(data, seed):
+    import tensorflow as tf
+
+    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size)
+
+    @tf.function(
+        input_signature=[tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64)], autograph=False
+    )
+    def load(index, example):
+        image, label = tf.data.experimental.at(examples, example)
+        return finish(index, image, label)
+
+    return load
+
+
 def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, shard_index=0):
     """Batches `start_step .. end_step - 1` of the training stream (a pure function of step).
 
@@ -389,6 +441,13 @@ def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, sh
         seed: int. Seed of the per-epoch order and the augmentation.
         num_shards: int. Number of shards the global batch is split into. Defaults to `1`.
         shard_index: int. The shard to return, in `[0, num_shards)`. Defaults to `0`.
+
+    With `data.repeat_factors` (repeat-factor sampling), the stream is the sampled
+    epochs back to back instead: epoch e is `keras_rr.data.repeat_factor_epoch(factors,
+    seed, e)` (example i floor(r_i) times plus once with probability frac(r_i), shuffled,
+    all drawn from `(seed, e)`), so epochs differ in length and global index `i` is
+    position `i` of that concatenation; steps, shards and augmentation seeds are as
+    above. Needs a source with random access.
 
     Returns:
         A `tf.data.Dataset` of `end_step - start_step` batches `(images, labels)` of
@@ -412,7 +471,23 @@ def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, sh
     seed = int(seed)
     b = batch_size // num_shards
     first, last = int(start_step) * batch_size, int(end_step) * batch_size
-    if data.random_access:
+    if data.repeat_factors is not None:
+        if not data.random_access:
+            raise ValueError(
+                "Repeat-factor sampling (data.repeat_factor_threshold) needs a training source with random "
+                "access (tf.data.experimental.at): a keras_rr file loader or in-memory arrays."
+            )
+        key = ("repeat_factors", seed)
+        if key not in data.loaders:
+            data.loaders[key] = _sampled_loader(data, seed)
+        positions = np.arange(first, last, dtype=np.int64)
+        examples = sampled_indices(data.repeat_factors, seed, first, last)
+        if num_shards > 1:
+            mine = (positions % batch_size) // b == shard_index
+            positions, examples = positions[mine], examples[mine]
+        dataset = tf.data.Dataset.from_tensor_slices((positions, examples))
+        dataset = dataset.map(data.loaders[key], num_parallel_calls=tf.data.AUTOTUNE)
+    elif data.random_access:
         # Traced once per (data, seed): the trainer builds a new stream for every chunk
         # between checkpoints, and re-tracing the augmentation each time is slow.
         if seed not in data.loaders:

@@ -157,3 +157,28 @@ def test_label_tables():
     assert every.all()
     _, some = file_datasets.identity_lut(2, ignore_class=7)
     assert np.flatnonzero(some).tolist() == [0, 1, 7]
+
+
+def test_repeat_factors_sample_every_pass_anew_and_reproducibly():
+    images = np.arange(4, dtype=np.float32)[:, None, None, None] * np.ones((4, 2, 2, 3), np.float32)
+    labels = np.zeros((4, 2, 2), np.int32)
+    sources = tf.data.Dataset.from_tensor_slices((images, labels))
+    factors = [1.0, 3.0, 1.5, 0.0]
+    options = LoaderOptions(repeat_factors=np.array(factors), seed=5)
+    assert options.repeat_factors == tuple(factors)
+    dataset = file_datasets.build_pipeline(sources, options, 4)
+
+    def one_pass(dataset):
+        return [int(x[0, 0, 0]) for x, _ in dataset.as_numpy_iterator()]
+
+    passes = [one_pass(dataset) for _ in range(200)]
+    counts = np.array([np.bincount(p, minlength=4) for p in passes])
+    assert counts[:, 0].tolist() == [1] * 200 and counts[:, 1].tolist() == [3] * 200 and counts[:, 3].sum() == 0
+    assert set(counts[:, 2]) == {1, 2} and abs(counts[:, 2].mean() - 1.5) < 0.15
+    assert len({tuple(p) for p in passes}) > 1  # a new draw each pass
+    again = file_datasets.build_pipeline(sources, options, 4)
+    assert [one_pass(again) for _ in range(3)] == passes[:3]  # seeded
+    with pytest.raises(ValueError, match="one factor per example"):
+        file_datasets.build_pipeline(sources, LoaderOptions(repeat_factors=[1.0, 2.0]), 4)
+    with pytest.raises(ValueError, match="repeat_factors"):
+        LoaderOptions(repeat_factors=[1.0, -1.0])

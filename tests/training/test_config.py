@@ -397,6 +397,9 @@ def test_variants_overrides_and_errors():
         ("model.preset", "segformer_b0_ade20k_512", "model.preset` is not supported by model.name='small_fcn'"),
         ("model.backbone_preset", "", "model.backbone_preset` must be a KerasHub preset name"),
         ("optimizer.exclude_from_weight_decay", ("norm", ""), "optimizer.exclude_from_weight_decay` must be a list"),
+        ("data.repeat_factor_threshold", 0.0, "data.repeat_factor_threshold` must be a finite number > 0"),
+        ("data.repeat_factor_reduce", "median", "data.repeat_factor_reduce` must be one of"),
+        ("data.repeat_factor_frequency", "area", "data.repeat_factor_frequency` must be one of"),
     ],
 )
 def test_validate_config_names_the_bad_field(dotted, value, message):

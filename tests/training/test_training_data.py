@@ -1,10 +1,12 @@
 """The training stream is a pure function of the step: exact resume, full epochs."""
 
+import json
 import os
 
 import numpy as np
 import pytest
 
+import keras_rr
 from keras_rr.training import config as rr_config
 from keras_rr.training import training_data
 from tests.harness import REPO_ROOT
@@ -127,3 +129,46 @@ def test_class_names_come_from_statistics_then_dataset_then_fallback():
     synthetic = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py")).data
     assert training_data.resolve_class_names(synthetic, None, fallback=list("abcdefghijkl"))[:2] == ["a", "b"]
     assert training_data.resolve_class_names(synthetic, None)[:2] == ["0", "1"]
+
+
+def _sampled_data(augment=False):
+    config = rr_config.load_config(os.path.join(REPO_ROOT, "configs/synthetic/base.py:smoke"))
+    config.data.synthetic.num_images = 6
+    config.data.augment.enabled = augment
+    config.data.repeat_factor_threshold = 0.5
+    return config, training_data.build_training_data(config, progress=False)
+
+
+def test_repeat_factor_sampling_follows_the_sampled_epochs_and_resumes_exactly():
+    config, data = _sampled_data(augment=True)
+    expected = keras_rr.data.repeat_factors(data.statistics, 0.5)
+    np.testing.assert_array_equal(data.repeat_factors, expected)
+    assert expected.max() > 1.0  # the rare classes' images repeat
+    # Without augmentation the examples are identifiable: the stream is the sampled epochs.
+    config.data.augment.enabled = False
+    plain = training_data.build_training_data(config, progress=False)
+    examples = [x for x, _ in plain.examples.as_numpy_iterator()]
+    seen = np.concatenate([x for x, _ in training_data.train_batches(plain, 4, 0, 5, seed=1).as_numpy_iterator()])
+    order = [next(i for i, e in enumerate(examples) if np.array_equal(e, image)) for image in seen]
+    stream = np.concatenate([keras_rr.data.repeat_factor_epoch(expected, 1, e) for e in range(20)])
+    assert order == stream[:20].tolist()
+    # Resume mid-epoch (step 3 of batches of 4) is exact, augmentation included.
+    full = list(training_data.train_batches(data, 4, 0, 6, seed=1).as_numpy_iterator())
+    part = list(training_data.train_batches(data, 4, 3, 6, seed=1).as_numpy_iterator())
+    for (xa, ya), (xb, yb) in zip(full[3:], part):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    # Two workers read disjoint halves of every global batch.
+    _worker_shards_make_the_global_batches(data, 2, 5)
+
+
+def test_repeat_factor_sampling_needs_per_image_statistics(tmp_path):
+    config, data = _sampled_data()
+    path = str(tmp_path / "stats.json")
+    keras_rr_stats = data.statistics.to_dict()
+    del keras_rr_stats["image_classes"], keras_rr_stats["image_class_pixels"]
+    with open(path, "w") as f:
+        json.dump(keras_rr_stats, f)
+    config.data.statistics_path = path
+    with pytest.raises(ValueError, match="keras_rr.tools.dataset_stats"):
+        training_data.build_training_data(config, progress=False)
