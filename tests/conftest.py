@@ -52,6 +52,7 @@ RUN_ON_ONE_BACKEND = {
         "torch", "the script's table logic is backend-independent; the wrapper's steps are tested per backend"
     ),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
+    "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
