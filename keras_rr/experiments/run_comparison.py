@@ -4,7 +4,10 @@ The paper's analyses of a baseline and a candidate (e.g. Region Rebalance):
 - per-class ΔIoU and ΔAcc over classes sorted by training pixel frequency (Fig. 3/6),
 - their means over head / body / tail thirds of the classes,
 - Pearson ρ between class accuracy and pixel vs region frequency (Table 2), raw as in
-  the paper and against log frequency (frequencies span orders of magnitude).
+  the paper and against log frequency (frequencies span orders of magnitude),
+- the LTSS mIoU over rare / common / frequent classes by image and by pixel frequency
+  (`keras_rr.metrics.frequency_groups`; by image only when the number of training
+  images is known).
 
 Frequencies come from a training `ClassStatistics` JSON when given, else from the
 `train_pixel_counts` / `train_region_counts` a trainer-written report carries, else
@@ -20,6 +23,10 @@ from keras_rr.metrics.analysis import delta_per_class
 from keras_rr.metrics.analysis import head_body_tail_summary
 from keras_rr.metrics.analysis import pearson_r
 from keras_rr.metrics.analysis import per_class_table
+from keras_rr.metrics.frequency_groups import DEFAULT_BOUNDS
+from keras_rr.metrics.frequency_groups import GROUPS
+from keras_rr.metrics.frequency_groups import frequency_group_miou
+from keras_rr.metrics.frequency_groups import frequency_groups
 from keras_rr.metrics.plotting import plot_per_class_delta
 
 COMPARISON_JSON = "compare.json"
@@ -72,6 +79,7 @@ def compare_reports(
     class_names=None,
     baseline_name="baseline",
     candidate_name="candidate",
+    num_images=None,
 ):
     """Per-class deltas, head/body/tail summaries and accuracy-frequency correlations.
 
@@ -83,13 +91,18 @@ def compare_reports(
         class_names: sequence of `K` str, or None (from the reports).
         baseline_name: str. Label of the baseline. Defaults to `"baseline"`.
         candidate_name: str. Label of the candidate. Defaults to `"candidate"`.
+        num_images: int or None. Training images, for the image-frequency groups;
+            None: `train_num_images` of the reports, else no image groups.
 
     Returns:
         JSON-ready dict with `names`, `frequency_source`, `summary` (mIoU/mAcc/aAcc
         of both runs and Δ), `delta` (per-class `iou`/`acc` lists, in class order),
         `groups` (head/body/tail/all means of `delta_iou`, `delta_acc`,
         `baseline_iou`, `candidate_iou`) and `pearson` (for `baseline` and
-        `candidate`: ρ of class Acc with pixel and region frequency, raw and log).
+        `candidate`: ρ of class Acc with pixel and region frequency, raw and log),
+        `frequency_groups` (`bounds` and, `by` `"image"` / `"pixel"`, the class tags
+        and the rare/common/frequent mIoU of both runs and Δ; `"image"` is None
+        without region counts and an image count).
         Runs are keyed `baseline`/`candidate`; `names` holds their labels.
 
     Example:
@@ -141,6 +154,22 @@ def compare_reports(
             entry["acc_vs_region"] = pearson_r(report["acc"], region_counts)
             entry["acc_vs_log_region"] = pearson_r(report["acc"], region_counts, log=True)
         pearson[run_name] = {key: _float(v) for key, v in entry.items()}
+    if num_images is None:
+        num_images = baseline.get("train_num_images") or candidate.get("train_num_images")
+    ltss = {"bounds": list(DEFAULT_BOUNDS), "image": None, "pixel": None}
+    by_counts = {"pixel": pixel_counts}
+    if region_counts is not None and num_images:
+        by_counts["image"] = region_counts
+    for by, counts in by_counts.items():
+        tags = frequency_groups(counts=counts, by=by, num_images=num_images)
+        base_g, cand_g = frequency_group_miou(baseline["iou"], tags), frequency_group_miou(candidate["iou"], tags)
+        ltss[by] = {
+            "groups": tags.tolist(),
+            **{
+                g: {"baseline": _float(base_g[g]), "candidate": _float(cand_g[g]), "delta": _float(cand_g[g] - base_g[g])}
+                for g in GROUPS
+            },
+        }
     summary = {}
     for key in ("miou", "macc", "aacc"):
         summary[key] = {
@@ -158,6 +187,7 @@ def compare_reports(
         "delta": {key: [_float(v) for v in delta[key]] for key in ("iou", "acc")},
         "groups": {g: {k2: _float(v) for k2, v in d.items()} for g, d in groups.items()},
         "pearson": pearson,
+        "frequency_groups": ltss,
     }
 
 
@@ -184,6 +214,27 @@ def comparison_markdown(result):
             f"| {group} | {_pct(groups['baseline_iou'][group])} | {_pct(groups['candidate_iou'][group])} | "
             f"{_pct(groups['delta_iou'][group], True)} | {_pct(groups['delta_acc'][group], True)} |"
         )
+    ltss = result.get("frequency_groups")
+    if ltss:
+        low, high = ltss["bounds"]
+        lines += [
+            "",
+            f"## LTSS mIoU by frequency group (rare < {low:.0%} <= common <= {high:.0%} < frequent)",
+            "",
+            "| frequency | group | classes | " + base + " | " + cand + " | Δ |",
+            "|:---|:---|---:|---:|---:|---:|",
+        ]
+        for by in ("image", "pixel"):
+            entry = ltss.get(by)
+            if entry is None:
+                lines.append(f"| {by} | (needs region counts and the number of training images) | | | | |")
+                continue
+            for group in GROUPS:
+                row = entry[group]
+                lines.append(
+                    f"| {by} | {group} | {entry['groups'].count(group)} | {_pct(row['baseline'])} | "
+                    f"{_pct(row['candidate'])} | {_pct(row['delta'], True)} |"
+                )
     lines += ["", "## Pearson ρ between class accuracy and class frequency (paper Table 2)", ""]
     lines += ["| run | pixel | region | log pixel | log region |", "|:---|---:|---:|---:|---:|"]
     for key, run_name in (("baseline", base), ("candidate", cand)):

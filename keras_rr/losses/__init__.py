@@ -2,13 +2,17 @@
 
 A face: the region loss (`RegionRebalanceLoss`, `region_rebalance_loss`,
 `region_cross_entropy`) is defined in `keras_rr.region_rebalance`, the pixel losses
-(masked, balanced-softmax, class-weighted and Dice cross-entropies, `make_pixel_loss` by
+(masked, balanced-softmax, class-weighted, BLV and Dice cross-entropies, `make_pixel_loss` by
 name) in `keras_rr.pixel_losses`.
 """
 
 from keras_rr.pixel_losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
 from keras_rr.pixel_losses.balanced_softmax_cross_entropy import balanced_softmax_cross_entropy
 from keras_rr.pixel_losses.balanced_softmax_cross_entropy import log_class_prior
+from keras_rr.pixel_losses.blv_cross_entropy import BLVCrossEntropy
+from keras_rr.pixel_losses.blv_cross_entropy import blv_logits
+from keras_rr.pixel_losses.blv_cross_entropy import blv_scale
+from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
 from keras_rr.pixel_losses.by_name import make_pixel_loss
 from keras_rr.pixel_losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy

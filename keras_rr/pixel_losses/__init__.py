@@ -3,5 +3,6 @@
 Reading order: `masked_cross_entropy` (the pixel cross-entropy, over labeled pixels, of
 the global batch when asked), `class_weighted_cross_entropy` (re-weighting),
 `balanced_softmax_cross_entropy` (with `log_class_prior`, the prior the region loss also
-uses), `dice_loss`, `by_name` (`make_pixel_loss`). Public names: `keras_rr.losses`.
+uses), `dice_loss`, `blv_cross_entropy` (BLV logit noise by pixel frequency, and
+`track_loss_seed_generator`), `by_name` (`make_pixel_loss`). Public names: `keras_rr.losses`.
 """

@@ -7,6 +7,7 @@ import keras
 
 from keras_rr import validation
 from keras_rr.pixel_losses.balanced_softmax_cross_entropy import BalancedSoftmaxCrossEntropy
+from keras_rr.pixel_losses.blv_cross_entropy import BLVCrossEntropy
 from keras_rr.pixel_losses.class_weighted_cross_entropy import ClassWeightedCrossEntropy
 from keras_rr.pixel_losses.class_weighted_cross_entropy import inverse_frequency_weights
 from keras_rr.pixel_losses.dice_loss import DiceCrossEntropy
@@ -19,6 +20,7 @@ PIXEL_LOSSES = (
     "region_balanced_softmax",
     "dice",
     "dice_cross_entropy",
+    "blv",
 )
 
 
@@ -45,7 +47,7 @@ def make_pixel_loss(name, num_classes, statistics=None, ignore_class=255):
     """
     validation.check_choice(name, PIXEL_LOSSES, "name")
     num_classes = validation.check_num_classes(num_classes, minimum=2)
-    if name in ("reweighting", "pixel_balanced_softmax", "region_balanced_softmax"):
+    if name in ("reweighting", "pixel_balanced_softmax", "region_balanced_softmax", "blv"):
         if statistics is None:
             raise ValueError(
                 f"The pixel loss {name!r} needs class `statistics` (pixel and region counts). "
@@ -61,6 +63,8 @@ def make_pixel_loss(name, num_classes, statistics=None, ignore_class=255):
         return BalancedSoftmaxCrossEntropy(statistics.pixel_counts, ignore_class=ignore_class)
     if name == "region_balanced_softmax":
         return BalancedSoftmaxCrossEntropy(statistics.region_counts, ignore_class=ignore_class)
+    if name == "blv":
+        return BLVCrossEntropy(statistics.pixel_counts, ignore_class=ignore_class)
     if name == "dice":
         return DiceLoss(num_classes, ignore_class)
     return DiceCrossEntropy(num_classes, ignore_class)

@@ -22,6 +22,7 @@ from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
+from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
 from keras_rr.region_rebalance.region_rebalance_head import RegionRebalanceHead
 from keras_rr.region_rebalance.region_rebalance_head import region_head_options
@@ -425,6 +426,8 @@ class RegionRebalanceSegmenter(keras.Model):
                 raise ValueError(f"`loss` must be a keras Loss or a callable. Received: loss={loss!r}")
             loss = keras.losses.LossFunctionWrapper(loss)
         self.pixel_loss = loss
+        # JAX: the loss' noise generator (BLV) becomes model state, advanced each step.
+        track_loss_seed_generator(self, loss)
         # The total loss is assembled in `compute_loss`; Keras sees no compiled loss.
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
 

@@ -47,13 +47,14 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     baseline = run_comparison.load_report(_BASELINE.value)
     candidate = run_comparison.load_report(_CANDIDATE.value)
-    pixel_counts = region_counts = class_names = None
+    pixel_counts = region_counts = class_names = num_images = None
     if _STATISTICS.value:
         stats = ClassStatistics.load(_STATISTICS.value, num_classes=len(baseline["iou"]))
         pixel_counts, region_counts, class_names = stats.pixel_counts, stats.region_counts, stats.class_names
+        num_images = stats.num_images
     result = run_comparison.compare_reports(
         baseline, candidate, pixel_counts=pixel_counts, region_counts=region_counts, class_names=class_names,
-        baseline_name=_BASELINE_NAME.value, candidate_name=_CANDIDATE_NAME.value,
+        baseline_name=_BASELINE_NAME.value, candidate_name=_CANDIDATE_NAME.value, num_images=num_images,
     )
     paths = run_comparison.write_comparison(result, _OUTPUT_DIR.value)
     print(run_comparison.comparison_markdown(result))

@@ -4,8 +4,10 @@
 for NaN), class names, the inference mode and settings, the dataset, split and number
 of images, the evaluated ground-truth pixel counts and, when the training statistics
 are known, the training pixel and region counts (`train_pixel_counts`,
-`train_region_counts`) that `keras_rr.tools.compare` sorts and correlates by.
-`per_class.md` is the per-class table sorted by training pixel frequency.
+`train_region_counts`) that `keras_rr.tools.compare` sorts and correlates by, with the
+LTSS rare/common/frequent group tags and group mIoU by image and by pixel frequency
+(`frequency_groups`, `frequency_group_miou`). `per_class.md` is the per-class table
+sorted by training pixel frequency, then the group mIoU table.
 
 The trainer writes these at the end of a run (and logs `evaluate_dataset` at every
 evaluation step); `keras_rr.experiments.saved_model_evaluation` writes them for a
@@ -22,6 +24,9 @@ from keras_rr.inference.dataset_evaluation import evaluate_segmenter
 from keras_rr.inference.predict import default_stride
 from keras_rr.inference.predict import model_input_size
 from keras_rr.metrics.analysis import per_class_table
+from keras_rr.metrics.frequency_groups import DEFAULT_BOUNDS
+from keras_rr.metrics.frequency_groups import frequency_group_miou
+from keras_rr.metrics.frequency_groups import frequency_groups
 
 METRICS_FILE = "metrics.json"
 TABLE_FILE = "per_class.md"
@@ -183,8 +188,47 @@ def metrics_report(metrics, class_names, mode, dataset=None, split=None, num_ima
         report["train_pixel_counts"] = [int(c) for c in statistics.pixel_counts]
         report["train_region_counts"] = [int(c) for c in statistics.region_counts]
         report["train_num_images"] = int(statistics.num_images)
+        report.update(frequency_group_report(metrics.iou, statistics))
     report.update(extra or {})
     return report
+
+
+def frequency_group_report(iou, statistics):
+    """The LTSS entries of `metrics.json` from per-class IoU and training statistics.
+
+    Returns:
+        dict: `frequency_groups` (`{"image": [tag per class], "pixel": [...], "bounds":
+        [low, high]}`, `keras_rr.metrics.frequency_groups`) and `frequency_group_miou`
+        (`{"image": {"rare", "common", "frequent"}, "pixel": {...}}`, `null` for NaN).
+    """
+    groups = {by: frequency_groups(statistics, by=by) for by in ("image", "pixel")}
+    return {
+        "frequency_groups": {
+            "image": groups["image"].tolist(), "pixel": groups["pixel"].tolist(), "bounds": list(DEFAULT_BOUNDS)
+        },
+        "frequency_group_miou": {
+            by: {g: _json_float(v) for g, v in frequency_group_miou(iou, tags).items()} for by, tags in groups.items()
+        },
+    }
+
+
+def _frequency_group_markdown(report):
+    group_miou = report.get("frequency_group_miou")
+    if not group_miou:
+        return ""
+    low, high = report.get("frequency_groups", {}).get("bounds", DEFAULT_BOUNDS)
+    lines = [
+        "",
+        f"## mIoU by frequency group (LTSS; training frequency: rare < {low:.0%} <= common <= {high:.0%} < frequent)",
+        "",
+        "| frequency | rare | common | frequent |",
+        "|---|---:|---:|---:|",
+    ]
+    for by in ("image", "pixel"):
+        values = group_miou.get(by, {})
+        cells = ["nan" if values.get(g) is None else f"{100 * values[g]:.2f}" for g in ("rare", "common", "frequent")]
+        lines.append(f"| {by} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def per_class_markdown(report):
@@ -206,7 +250,7 @@ def per_class_markdown(report):
         f"Rows sorted by {source} pixel frequency (most frequent first). "
         "`pixels %` is that frequency; `regions` the training images containing the class.\n\n"
     )
-    return header + table + "\n"
+    return header + table + "\n" + _frequency_group_markdown(report)
 
 
 def write_report(report, output_dir):

@@ -22,6 +22,7 @@ model.fit(images, labels)
 import dataclasses
 
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.by_name import make_pixel_loss
 from keras_rr.region_rebalance.region_rebalance_head import region_head_options
 from keras_rr.region_rebalance.region_rebalance_segmenter import RegionRebalanceSegmenter
@@ -159,6 +160,7 @@ class Variant:
         # (one-hot targets) at construction, which `metrics=None` would keep and which
         # fails on (B, H, W) integer label maps.
         segmenter.compile(optimizer=optimizer, loss=loss, metrics=[])
+        track_loss_seed_generator(segmenter, loss)  # BLV's noise advances on JAX too
         return segmenter
 
 

@@ -67,3 +67,22 @@ def test_load_report_round_trip(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ValueError, match="metrics.json"):
         run_comparison.load_report(tmp_path / "bad.json")
+
+
+def test_ltss_frequency_groups_by_image_and_pixel():
+    # Pixel frequency (of 1652): 60.5%, 30.3%, 6.1%, 2.4%, 0.6%, 0.1% -> f f c c r r.
+    # Image frequency (of 200 images): 25%, 20%, 10%, 7.5%, 1.5%, 0.5% -> f f c c c r.
+    base = dict(BASE, train_num_images=200)
+    result = run_comparison.compare_reports(base, CAND, PIXELS, REGIONS)
+    ltss = result["frequency_groups"]
+    assert ltss["bounds"] == [0.01, 0.1]
+    assert ltss["pixel"]["groups"] == ["frequent", "frequent", "common", "common", "rare", "rare"]
+    assert ltss["image"]["groups"] == ["frequent", "frequent", "common", "common", "common", "rare"]
+    np.testing.assert_allclose(ltss["pixel"]["rare"]["baseline"], 0.1)  # class f's NaN left out
+    np.testing.assert_allclose(ltss["pixel"]["rare"]["candidate"], 0.125)
+    np.testing.assert_allclose(ltss["image"]["common"]["delta"], (0.55 + 0.4 + 0.2 - 0.5 - 0.3 - 0.1) / 3)
+    assert ltss["image"]["rare"]["baseline"] is None and ltss["image"]["rare"]["delta"] is None
+    markdown = run_comparison.comparison_markdown(result)
+    assert "LTSS mIoU by frequency group" in markdown and "| image | common | 3 | 30.00 | 38.33 | +8.33 |" in markdown
+    # Without the number of training images there are no image groups.
+    assert run_comparison.compare_reports(BASE, CAND, PIXELS, REGIONS)["frequency_groups"]["image"] is None

@@ -7,6 +7,7 @@ import pytest
 from keras_rr.data import ClassStatistics
 from keras_rr.losses import PIXEL_LOSSES
 from keras_rr.losses import BalancedSoftmaxCrossEntropy
+from keras_rr.losses import BLVCrossEntropy
 from keras_rr.losses import ClassWeightedCrossEntropy
 from keras_rr.losses import DiceCrossEntropy
 from keras_rr.losses import DiceLoss
@@ -46,6 +47,7 @@ def test_make_pixel_loss_by_name():
         "region_balanced_softmax": BalancedSoftmaxCrossEntropy,
         "dice": DiceLoss,
         "dice_cross_entropy": DiceCrossEntropy,
+        "blv": BLVCrossEntropy,
     }
     assert set(PIXEL_LOSSES) == set(expected)
     for name, cls in expected.items():
