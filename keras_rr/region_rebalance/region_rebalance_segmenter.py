@@ -19,6 +19,7 @@ from keras_rr import validation
 from keras_rr.data.elements import extract_label
 from keras_rr.data.elements import split_element
 from keras_rr.export.export_segmenter import export_segmenter
+from keras_rr.inference.predict import model_input_size
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
@@ -492,11 +493,10 @@ class RegionRebalanceSegmenter(keras.Model):
         """A fixed-size segmenter cannot trace batches of unknown size: say which option fixes it."""
         try:
             image_spec = split_element(element_spec)[0]
-            input_shape = tuple(self.segmenter.input_shape)
-        except (AttributeError, TypeError, ValueError):  # subclassed segmenters, exotic elements
+        except (AttributeError, TypeError, ValueError):  # exotic elements
             return
-        data_hw, model_hw = tuple(image_spec.shape)[1:3], input_shape[1:3]
-        if len(model_hw) == 2 and None not in model_hw and None in data_hw:
+        data_hw, model_hw = tuple(image_spec.shape)[1:3], model_input_size(self.segmenter)
+        if model_hw is not None and None in data_hw:
             raise ValueError(
                 f"The segmenter takes images of a fixed size {model_hw}, but the dataset's images have an "
                 f"unknown size (element_spec shape {tuple(image_spec.shape)}), which it cannot trace. Give the "
