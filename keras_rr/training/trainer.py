@@ -85,59 +85,56 @@ class TrainResult:
     paths: dict
 
 
-def _step_logger_class():
-    class StepLogger(keras.callbacks.Callback):
-        """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
+class StepLogger(keras.callbacks.Callback):
+    """Per-step losses from Keras' running means; TensorBoard, progress bar, hooks."""
 
-        def __init__(self, run, first_step, schedule, progbar, hooks):
-            super().__init__()
-            self.run = run  # `_Run`: total steps, log interval, TensorBoard writer, stop signals
-            self.first_step = first_step
-            self.last_step = first_step  # the last step trained
-            self.schedule = schedule
-            self.progbar = progbar
-            self.hooks = list(hooks)
+    def __init__(self, run, first_step, schedule, progbar, hooks):
+        super().__init__()
+        self.run = run  # `_Run`: total steps, log interval, TensorBoard writer, stop signals
+        self.first_step = first_step
+        self.last_step = first_step  # the last step trained
+        self.schedule = schedule
+        self.progbar = progbar
+        self.hooks = list(hooks)
 
-        def on_train_begin(self, logs=None):
-            self._cumulative = {}
-            self._window = {}
-            self._window_steps = 0
+    def on_train_begin(self, logs=None):
+        self._cumulative = {}
+        self._window = {}
+        self._window_steps = 0
 
-        def on_train_batch_end(self, batch, logs=None):
-            logs = logs or {}
-            step = self.last_step = self.first_step + batch + 1
-            if self.run.stop.received is not None:
-                self.model.stop_training = True  # SIGINT / SIGTERM: stop after this step
-            values = {}
-            # Keras logs running means over the current `fit` call; the difference of
-            # consecutive running sums is this step's value.
-            for key in _LOSS_KEYS:
-                if key in logs:
-                    cumulative = float(logs[key]) * (batch + 1)
-                    values[key] = cumulative - self._cumulative.get(key, 0.0)
-                    self._cumulative[key] = cumulative
-            if "pixel_loss" not in values and "loss" in values:
-                values["pixel_loss"] = values["loss"]  # baseline: the loss is the pixel loss
-            for key, value in values.items():
-                self._window[key] = self._window.get(key, 0.0) + value
-            self._window_steps += 1
-            train = self.run.config.train
-            if step % train.log_every == 0 or step == train.total_steps:
-                means = {k: v / self._window_steps for k, v in self._window.items()}
-                means["learning_rate"] = _learning_rate(self.schedule, step - 1)
-                if "train" in self.run.writers:
-                    _write_scalars(self.run.writers["train"], means, step)
-                if self.progbar is None and self.run.chief:
-                    # Without a progress bar the losses still show, every `log_every` steps.
-                    _LOG.info("step %d/%d: %s", step, train.total_steps,
-                              "  ".join(f"{k} {v:.4g}" for k, v in means.items()))
-                self._window, self._window_steps = {}, 0
-            if self.progbar is not None:
-                self.progbar.update(step, values=list(values.items()))
-            for hook in self.hooks:
-                hook(step, values)
-
-    return StepLogger
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        step = self.last_step = self.first_step + batch + 1
+        if self.run.stop.received is not None:
+            self.model.stop_training = True  # SIGINT / SIGTERM: stop after this step
+        values = {}
+        # Keras logs running means over the current `fit` call; the difference of
+        # consecutive running sums is this step's value.
+        for key in _LOSS_KEYS:
+            if key in logs:
+                cumulative = float(logs[key]) * (batch + 1)
+                values[key] = cumulative - self._cumulative.get(key, 0.0)
+                self._cumulative[key] = cumulative
+        if "pixel_loss" not in values and "loss" in values:
+            values["pixel_loss"] = values["loss"]  # baseline: the loss is the pixel loss
+        for key, value in values.items():
+            self._window[key] = self._window.get(key, 0.0) + value
+        self._window_steps += 1
+        train = self.run.config.train
+        if step % train.log_every == 0 or step == train.total_steps:
+            means = {k: v / self._window_steps for k, v in self._window.items()}
+            means["learning_rate"] = _learning_rate(self.schedule, step - 1)
+            if "train" in self.run.writers:
+                _write_scalars(self.run.writers["train"], means, step)
+            if self.progbar is None and self.run.chief:
+                # Without a progress bar the losses still show, every `log_every` steps.
+                _LOG.info("step %d/%d: %s", step, train.total_steps,
+                          "  ".join(f"{k} {v:.4g}" for k, v in means.items()))
+            self._window, self._window_steps = {}, 0
+        if self.progbar is not None:
+            self.progbar.update(step, values=list(values.items()))
+        for hook in self.hooks:
+            hook(step, values)
 
 
 def _learning_rate(schedule, step):
@@ -363,7 +360,7 @@ def _make_logger(run, start, schedule, step_hooks, progress):
         progbar = keras.utils.Progbar(total, stateful_metrics=list(_LOSS_KEYS), unit_name="step")
         if start:
             progbar.update(start)
-    return _step_logger_class()(run, start, schedule, progbar, step_hooks)
+    return StepLogger(run, start, schedule, progbar, step_hooks)
 
 
 def _save(run, step):
