@@ -225,8 +225,6 @@ class SizeBatches:
         self.batch_size = int(batch_size)
 
     def __iter__(self):
-        import numpy as np
-
         pending = []
         for image, label in self.dataset.as_numpy_iterator():
             if pending and (len(pending) == self.batch_size or pending[0][0].shape != image.shape):
