@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
+	# timm is a test reference only (tests/timm_reference.py). --no-deps: its torchvision
+	# dependency pulls a CUDA torch and does not load beside the CPU torch we pin.
+	$(PY) -m pip install -q --no-deps -c $(CONSTRAINTS) timm
 	touch $(STAMP)
 
 # The main job: statistics, baseline vs Region Rebalance on the synthetic long-tailed default.

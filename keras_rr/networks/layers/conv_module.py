@@ -44,12 +44,14 @@ def kaiming_fan_out():
     return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
-def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1):
+def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1, separator="_"):
     """mmcv `ConvModule` (conv without bias -> BN -> ReLU) applied to `x`.
 
     "same" padding is torch's `padding=dilation * (kernel_size - 1) // 2` for the odd
     kernel sizes and stride 1 the heads use. Layers are named `{name}_conv`,
-    `{name}_bn`, `{name}_relu`.
+    `{name}_bn`, `{name}_relu`; with `separator="."` (for parts whose layer names are
+    mmseg module paths, read by the torch-checkpoint importer) they are mmcv's own
+    children, `{name}.conv`, `{name}.bn`, `{name}.activate`.
 
     Args:
         x: a 4-D Keras tensor.
@@ -58,6 +60,7 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
         name: str. Prefix of the layer names.
         data_format: str or None. Defaults to `keras.config.image_data_format()`.
         dilation_rate: int. Defaults to `1`.
+        separator: `"_"` or `"."`. How the children's names join `name`. Defaults to `"_"`.
 
     Returns:
         The output Keras tensor.
@@ -65,8 +68,13 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
     Example:
 
     >>> x = conv_module(features, 512, 3, "fpn_bottleneck")
+    >>> x = conv_module(features, 512, 3, "decode_head.1.bottleneck", separator=".")
     """
     data_format = data_format or keras.config.image_data_format()
+    if separator not in ("_", "."):
+        raise ValueError(f"separator must be '_' or '.', got {separator!r}.")
+    names = {"conv": "conv", "bn": "bn", "relu": "relu"} if separator == "_" else {
+        "conv": "conv", "bn": "bn", "relu": "activate"}
     x = keras.layers.Conv2D(
         filters,
         kernel_size,
@@ -75,10 +83,10 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
         use_bias=False,
         kernel_initializer=kaiming_fan_out(),
         data_format=data_format,
-        name=f"{name}_conv",
+        name=f"{name}{separator}{names['conv']}",
     )(x)
-    x = batch_norm(f"{name}_bn", channel_axis(data_format))(x)
-    return keras.layers.ReLU(name=f"{name}_relu")(x)
+    x = batch_norm(f"{name}{separator}{names['bn']}", channel_axis(data_format))(x)
+    return keras.layers.ReLU(name=f"{name}{separator}{names['relu']}")(x)
 
 
 def separable_conv_module(x, filters, name, data_format=None, dilation_rate=1):
