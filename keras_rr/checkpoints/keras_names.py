@@ -12,6 +12,12 @@ The naming contract (every network part written for it):
 - a layer holding several torch parameters names its sub-layers and variables as torch
   does: the Keras variable path with `/` read as `.` is the torch key.
 
+Layer names may join the path with `-` instead of `.` (`stem-0`, `decode_head-conv_seg`):
+Keras' torch backend registers every variable under its path in a
+`torch.nn.ParameterDict`, whose keys cannot contain `.` (Keras 3.15: a layer named
+`stem.0` fails to build on torch). No torch module name contains `-`, so both read as
+`.`; use `-` for networks that must run on the torch backend.
+
 Keras parameter names are translated (`kernel` -> `weight`, `gamma` -> `weight`,
 `beta` -> `bias`, `moving_mean` -> `running_mean`, `moving_variance` -> `running_var`);
 every other name (`relative_position_bias_table`, `gamma_1`, `q_bias`, `cls_token`) is
@@ -46,6 +52,8 @@ PARAMETER_NAMES = {
     "moving_variance": "running_var",
 }
 SEGMENTOR_PREFIXES = layouts.SEGMENTOR_PREFIXES
+# Joins mmseg path components in a layer name like "." (torch-backend-safe, see above).
+TORCH_SAFE_SEPARATOR = "-"
 
 # Legacy decode-head layer names (top level of the segmenter) -> mmseg `decode_head.` paths.
 # `psp_{scale}` becomes `psp_modules.{index}.1` (index of the scale, ascending as mmseg's
@@ -166,7 +174,8 @@ def _bind_model(model, bindings, kept):
     layers = list(getattr(model, "layers", []))
     scales = sorted(int(m.group(1)) for layer in layers for m in [re.fullmatch(r"psp_(\d+)_conv", layer.name)] if m)
     is_backbone = not any(
-        isinstance(layer, keras.Model) or layer.name.startswith(SEGMENTOR_PREFIXES) or _match(HEAD_RULES, layer.name)
+        isinstance(layer, keras.Model) or _dotted(layer.name).startswith(SEGMENTOR_PREFIXES)
+        or _match(HEAD_RULES, layer.name)
         for layer in layers
     )
     for layer in layers:
@@ -177,7 +186,7 @@ def _bind_model(model, bindings, kept):
         elif isinstance(layer, SwinTransformerPyramid):
             rules = tuple((pattern.replace("{pyramid}", re.escape(layer.name)), target) for pattern, target in SWIN_RULES)
             _bind_layer(layer, rules, "backbone.", bindings, kept)
-        elif layer.name.startswith(SEGMENTOR_PREFIXES):
+        elif _dotted(layer.name).startswith(SEGMENTOR_PREFIXES):
             _bind_layer(layer, None, "", bindings, kept)
         elif _match(HEAD_RULES, layer.name):
             psp = re.fullmatch(r"psp_(\d+)_(conv|bn)", layer.name)
@@ -210,13 +219,19 @@ def _bind_layer(layer, rules, prefix, bindings, kept, strip_own_name=False):
         if strip_own_name and parts[0] == layer.name:
             parts = parts[1:]
         module, parameter = ".".join(parts[:-1]), parts[-1]
-        if rules is not None:
+        if rules is None:
+            module = _dotted(module)
+        else:
             module = _match(rules, module)
             if module is None:
                 kept.append(variable.path)
                 continue
         key = f"{prefix}{module}.{PARAMETER_NAMES.get(parameter, parameter)}"
         bindings.append(Binding(variable, key, _converter(layer, variable, key)))
+
+
+def _dotted(name):
+    return name.replace(TORCH_SAFE_SEPARATOR, ".")
 
 
 def _match(rules, name):

@@ -38,10 +38,10 @@ class LoadReport:
     kept: list = dataclasses.field(default_factory=list)
 
     def __str__(self):
-        lines = [
+        lines = [(
             f"load_torch_weights: layout {self.layout}: {len(self.loaded)} loaded, {len(self.skipped)} skipped, "
             f"{len(self.resized)} resized, {len(self.missing)} missing, {len(self.kept)} Keras variables kept"
-        ]
+        )]
         reasons = {}
         for key, reason in self.skipped.items():
             reasons.setdefault(reason, []).append(key)

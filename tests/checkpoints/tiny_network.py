@@ -4,6 +4,8 @@ Keras: a nested functional backbone (`stem.0` ... `stem.7`: mmcv ResNetV1c's dee
 three conv-BN pairs; `layers.0`: a BEiT-like custom layer whose sub-layers and variables
 carry torch's names) and a head whose layers carry full mmseg paths
 (`decode_head.dw` depthwise, `decode_head.up` transposed conv, `decode_head.conv_seg`).
+Layer names join mmseg's path with `SEPARATOR` (`-`: Keras' torch backend cannot build a
+layer whose name contains `.`; `load_torch_weights` reads both as `.`).
 torch: the same network as `nn.Module`s, so its `state_dict()` has mmseg's names.
 """
 
@@ -15,6 +17,7 @@ CHANNELS = 4
 HEADS = 2
 WINDOW = 2  # the block's relative-position table: (2 * 2 - 1)**2 + 3 rows
 NUM_CLASSES = 3
+SEPARATOR = "-"
 SIZE = 8
 
 
@@ -53,15 +56,19 @@ class TinyBlock(keras.layers.Layer):
         return x + self.gamma_1 * self.attn(self.ln1(x))
 
 
+def _name(*parts):
+    return SEPARATOR.join(str(part) for part in parts)
+
+
 def keras_backbone():
     images = keras.Input((SIZE, SIZE, 3))
     x = images
-    for conv, bn, cin in (("stem.0", "stem.1", 3), ("stem.3", "stem.4", CHANNELS), ("stem.6", "stem.7", CHANNELS)):
-        x = keras.layers.Conv2D(CHANNELS, 3, padding="same", use_bias=False, name=conv)(x)
-        x = keras.layers.BatchNormalization(epsilon=1e-5, name=bn)(x)
+    for conv, bn in ((0, 1), (3, 4), (6, 7)):
+        x = keras.layers.Conv2D(CHANNELS, 3, padding="same", use_bias=False, name=_name("stem", conv))(x)
+        x = keras.layers.BatchNormalization(epsilon=1e-5, name=_name("stem", bn))(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.Reshape((SIZE * SIZE, CHANNELS))(x)
-    x = TinyBlock(CHANNELS, name="layers.0")(x)
+    x = TinyBlock(CHANNELS, name=_name("layers", 0))(x)
     x = keras.layers.Reshape((SIZE, SIZE, CHANNELS))(x)
     return keras.Model(images, x, name="tiny_backbone")
 
@@ -70,9 +77,9 @@ def keras_segmenter():
     backbone = keras_backbone()
     images = keras.Input((SIZE, SIZE, 3))
     x = backbone(images)
-    x = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False, name="decode_head.dw")(x)
-    x = keras.layers.Conv2DTranspose(CHANNELS, 2, strides=2, name="decode_head.up")(x)
-    logits = keras.layers.Conv2D(NUM_CLASSES, 1, name="decode_head.conv_seg")(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=_name("decode_head", "dw"))(x)
+    x = keras.layers.Conv2DTranspose(CHANNELS, 2, strides=2, name=_name("decode_head", "up"))(x)
+    logits = keras.layers.Conv2D(NUM_CLASSES, 1, name=_name("decode_head", "conv_seg"))(x)
     return keras.Model(images, logits, name="tiny_segmenter")
 
 
