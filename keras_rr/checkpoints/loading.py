@@ -11,7 +11,10 @@ from keras_rr.checkpoints.report import LoadReport
 _MAX_LISTED = 10
 
 
-def load_torch_weights(model, checkpoint, strict=True):
+PARTS = ("backbone", "neck", "decode_head", "auxiliary_head")
+
+
+def load_torch_weights(model, checkpoint, strict=True, parts=None):
     """Loads a torch checkpoint into `model` by mmseg's parameter names; returns a `LoadReport`.
 
     The checkpoint is read (`keras_rr.checkpoints.reading`), its layout recognised from
@@ -44,6 +47,10 @@ def load_torch_weights(model, checkpoint, strict=True):
             classifier and buffer keys, which are always skipped), is an error; when
             False they are reported (`missing`, `skipped`) and loading goes on.
             Mis-shaped weights are always an error.
+        parts: tuple of str or None. The mmseg parts to load, among `"backbone"`,
+            `"neck"`, `"decode_head"` and `"auxiliary_head"` (e.g. `("backbone",)` to take
+            only the encoder from a whole segmentor's checkpoint); the others are skipped.
+            None: every part the checkpoint holds. Defaults to `None`.
 
     Returns:
         A `keras_rr.checkpoints.report.LoadReport` (`print` it for a summary).
@@ -61,15 +68,26 @@ def load_torch_weights(model, checkpoint, strict=True):
     >>> report = keras_rr.models.load_torch_weights(segmenter, "upernet_swin_tiny_ade20k.pth")
     >>> print(report)
     """
+    if parts is not None:
+        parts = tuple(parts)
+        unknown = [part for part in parts if part not in PARTS]
+        if unknown or not parts:
+            raise ValueError(f"`parts` must be a non-empty tuple of {PARTS}. Received: parts={parts}")
     state = reading.read_state_dict(checkpoint)
     layout, renamed, skipped = layouts.normalise(state)
+    held = sorted({key.split(".", 1)[0] for key in renamed})
+    if parts is not None:
+        for key in [key for key in renamed if key.split(".", 1)[0] not in parts]:
+            skipped[key] = f"not in parts={parts}"
+            del renamed[key]
     bindings, kept = keras_names.keras_bindings(model)
     model_scopes = {binding.scope for binding in bindings}
     checkpoint_scopes = {key.split(".", 1)[0] for key in renamed}
     scopes = checkpoint_scopes & model_scopes
     if not scopes:
+        asked = "" if parts is None else f" (of parts={parts})"
         raise ValueError(
-            f"The checkpoint ({layout} layout) holds {sorted(checkpoint_scopes)} weights, the model "
+            f"The checkpoint ({layout} layout) holds {held} weights{asked}, the model "
             f"{sorted(model_scopes) or 'no weights mapped to mmseg names'}: nothing to load. "
             f"First checkpoint keys: {list(state)[:5]}"
         )

@@ -124,6 +124,17 @@ def test_unexpected_key_of_a_loaded_part_is_an_error_unless_not_strict(reference
     assert "skipped (the model has no auxiliary_head): auxiliary_head.conv_seg.weight" in text
 
 
+def test_parts_takes_the_encoder_from_a_whole_segmentor(reference):
+    model = tiny.keras_segmenter()
+    head_before = to_numpy(model.get_layer("decode_head-conv_seg").kernel)
+    report = load_torch_weights(model, reference.state_dict(), parts=("backbone",))
+    assert {key.split(".")[0] for key, _ in report.loaded} == {"backbone"}
+    assert report.skipped["decode_head.conv_seg.weight"] == "not in parts=('backbone',)"
+    np.testing.assert_array_equal(to_numpy(model.get_layer("decode_head-conv_seg").kernel), head_before)
+    with pytest.raises(ValueError, match=r"`parts` must be a non-empty tuple of .*Received: parts=\('head',\)"):
+        load_torch_weights(model, reference.state_dict(), parts=("head",))
+
+
 def test_a_checkpoint_with_nothing_the_model_has_is_refused():
     with pytest.raises(ValueError, match=r"holds \['decode_head'\] weights.*nothing to load"):
         load_torch_weights(tiny.keras_backbone(), {"decode_head.conv_seg.bias": np.zeros(3, "float32")})
