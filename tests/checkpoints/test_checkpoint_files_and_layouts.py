@@ -183,3 +183,35 @@ def test_mmcv_backbone_is_the_fallback_layout():
     assert layouts.recognise({"backbone.stem.0.weight": 0}) == "mmseg_segmentor"
     assert set(layouts.LAYOUTS) == {"mmseg_segmentor", "mmseg_backbone", "timm_resnet", "timm_hrnet", "timm_beit",
                                     "timm_swin", "swin"}
+
+
+def test_timm_state_dicts_become_mmsegs_names():
+    """timm's own ResNet-c and BEiT (tiny configs) renamed: mmcv's V1c stem, mmseg's BEiT names."""
+    from tests.timm_reference import import_timm
+
+    import_timm()
+    from timm.models.beit import Beit
+    from timm.models.resnet import Bottleneck
+    from timm.models.resnet import ResNet
+
+    resnet = ResNet(Bottleneck, [1, 1, 1, 1], stem_width=32, stem_type="deep", num_classes=3)
+    layout, renamed, skipped = layouts.normalise({k: v.numpy() for k, v in resnet.state_dict().items()})
+    assert layout == "timm_resnet"
+    stem = {k for k in renamed if k.startswith("backbone.stem.")}
+    assert {k.rsplit(".", 1)[0] for k in stem} == {f"backbone.stem.{i}" for i in (0, 1, 3, 4, 6, 7)}
+    assert "backbone.layer1.0.downsample.1.running_var" in renamed and "backbone.layer4.0.conv3.weight" in renamed
+    assert {k for k in skipped if not k.endswith("num_batches_tracked")} == {"fc.weight", "fc.bias"}
+
+    beit = Beit(img_size=32, patch_size=16, embed_dim=8, depth=1, num_heads=1, use_rel_pos_bias=True,
+                use_abs_pos_emb=False, init_values=0.1, num_classes=3)
+    layout, renamed, skipped = layouts.normalise({k: v.numpy() for k, v in beit.state_dict().items()})
+    assert layout == "timm_beit"
+    block = ["gamma_1", "gamma_2", "ln1.weight", "ln1.bias", "attn.q_bias", "attn.v_bias",
+             "attn.relative_position_bias_table", "attn.qkv.weight", "attn.proj.weight", "attn.proj.bias",
+             "ln2.weight", "ln2.bias", "ffn.layers.0.0.weight", "ffn.layers.0.0.bias", "ffn.layers.1.weight",
+             "ffn.layers.1.bias"]
+    assert sorted(renamed) == sorted(
+        ["backbone.cls_token", "backbone.patch_embed.projection.weight", "backbone.patch_embed.projection.bias"]
+        + [f"backbone.layers.0.{name}" for name in block]
+    )
+    assert set(skipped) == {"fc_norm.weight", "fc_norm.bias", "head.weight", "head.bias"}
