@@ -69,7 +69,10 @@ def main(argv=None):
     os.makedirs(API_DIR, exist_ok=True)
     for name, text in pages().items():
         path = os.path.join(API_DIR, name)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        old = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                old = f.read()
         if old != text:
             stale.append(name)
             if not args.check:

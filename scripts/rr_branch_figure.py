@@ -6,11 +6,7 @@
 import os
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyArrowPatch  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "images", "rr_branch.png")
 DEPLOYED, BRANCH, DATA = "#dbe4ff", "#ffe3cc", "#eeeeee"
@@ -29,6 +25,9 @@ def arrow(ax, start, end, dashed=False):
 
 
 def main():
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(11, 4.6), dpi=110)
     ax.set_xlim(0, 11)
     ax.set_ylim(0, 4.6)
