@@ -186,3 +186,18 @@ def test_layer_names_joined_with_dots_read_as_with_dashes():
                                         "decode_head.conv_seg.weight": np.ones((2, 3, 1, 1), "float32")})
     assert [key for key, _ in report.loaded] == ["decode_head.conv_seg.weight", "decode_head.conv_seg.bias"]
     np.testing.assert_array_equal(to_numpy(model.get_layer("decode_head.conv_seg").bias), [0.0, 1.0])
+
+
+def test_conv_module_with_dash_separator_is_mmcvs_conv_module():
+    from keras_rr.networks.layers.conv_module import conv_module
+    from tests.checkpoints import mmseg_modules
+
+    images = keras.Input((6, 6, 3))
+    model = keras.Model(images, conv_module(images, 4, 3, "decode_head-bottleneck", separator="-"))
+    assert [layer.name for layer in model.layers[1:]] == [
+        "decode_head-bottleneck-conv", "decode_head-bottleneck-bn", "decode_head-bottleneck-activate"]
+    reference = mmseg_modules.randomize(mmseg_modules.ConvModule(3, 4, 3), seed=3)
+    report = load_torch_weights(model, mmseg_modules.prefixed("decode_head.bottleneck.", reference))
+    assert len(report.loaded) == 5
+    x = np.random.default_rng(1).normal(size=(2, 6, 6, 3)).astype("float32")
+    np.testing.assert_allclose(_predict(model, x), tiny.torch_predict(reference, x), rtol=1e-4, atol=1e-5)
