@@ -44,6 +44,9 @@ RUN_ON_ONE_BACKEND = {
     "tests/checkpoints/test_checkpoint_files_and_layouts.py": (
         "torch", "checkpoint reading and key renaming use no Keras backend"
     ),
+    # The trainer's wiring of model.checkpoint / encoder_checkpoint; the loading itself is
+    # tested per backend in tests/checkpoints/.
+    "tests/training/test_torch_checkpoint_fields.py": ("torch", "config wiring; loading is tested per backend"),
     # keras_rr.data is tf.data and NumPy only: no Keras op, no model.
     "tests/data/": ("tensorflow", "keras_rr.data uses no Keras backend"),
     "tests/tools/test_dataset_stats.py": ("tensorflow", "the statistics CLI reads data only"),

@@ -82,6 +82,14 @@ def test_timm_resnet_stem_layout_is_renamed_and_its_classifier_skipped(reference
                                rtol=1e-4, atol=1e-5)
 
 
+def test_a_normalized_segmenter_loads_into_its_inner_segmenter(reference):
+    from keras_rr.models import NormalizedSegmenter
+
+    model = NormalizedSegmenter(tiny.keras_segmenter(), scale=1 / 255, offset=0.0)
+    report = load_torch_weights(model, reference.state_dict())
+    assert len(report.loaded) == 26 and not report.kept
+
+
 def test_mis_shaped_weight_is_refused_naming_key_and_both_shapes(reference):
     state = _numpy(reference.state_dict())
     state["decode_head.conv_seg.weight"] = np.zeros((5, tiny.CHANNELS, 1, 1), "float32")
