@@ -55,6 +55,12 @@ SEGMENTOR_PREFIXES = layouts.SEGMENTOR_PREFIXES
 # Joins mmseg path components in a layer name like "." (torch-backend-safe, see above).
 TORCH_SAFE_SEPARATOR = "-"
 
+# Weights a segmentation backbone adds to the classification network its pretrained
+# checkpoints come from: mmseg Swin's per-stage output norms (`norm0`..`norm3`; mmseg
+# initialises them to 1 / 0 as Keras does). A backbone checkpoint (any layout but a whole
+# segmentor) lacking them is not missing anything; they keep their values.
+ADDED_BY_SEGMENTATION = (r"backbone\.norm\d+\.(weight|bias)",)
+
 # Legacy decode-head layer names (top level of the segmenter) -> mmseg `decode_head.` paths.
 # `psp_{scale}` becomes `psp_modules.{index}.1` (index of the scale, ascending as mmseg's
 # `pool_scales`), filled in by `_head_name`.

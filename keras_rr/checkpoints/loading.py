@@ -1,5 +1,7 @@
 """`load_torch_weights`: a torch checkpoint (timm, mmcv / mmseg backbone, mmseg segmentor) into a Keras model."""
 
+import re
+
 import numpy as np
 
 from keras_rr.checkpoints import keras_names
@@ -28,7 +30,9 @@ def load_torch_weights(model, checkpoint, strict=True, parts=None):
 
     Only the parts the checkpoint holds are loaded: a backbone checkpoint fills the
     backbone and leaves the heads as they are; a segmentor checkpoint fills the backbone,
-    neck, decode and auxiliary heads. A part the model does not have at all (e.g.
+    neck, decode and auxiliary heads. Weights a segmentation backbone adds to its
+    classification network (mmseg Swin's per-stage output norms) are not expected from a
+    backbone checkpoint: they keep their values. A part the model does not have at all (e.g.
     `auxiliary_head.*` for a segmenter without the training wrapper) is skipped. Nothing is
     assigned unless every check passes.
 
@@ -97,7 +101,12 @@ def load_torch_weights(model, checkpoint, strict=True, parts=None):
         if binding.scope not in scopes:
             continue
         if binding.key not in renamed:
-            report.missing.append((binding.key, binding.variable.path))
+            if layout != "mmseg_segmentor" and any(
+                re.fullmatch(pattern, binding.key) for pattern in keras_names.ADDED_BY_SEGMENTATION
+            ):
+                report.kept.append(binding.variable.path)  # not in any classification checkpoint
+            else:
+                report.missing.append((binding.key, binding.variable.path))
             continue
         used.add(binding.key)
         source = renamed[binding.key]

@@ -143,6 +143,17 @@ def test_parts_takes_the_encoder_from_a_whole_segmentor(reference):
         load_torch_weights(model, reference.state_dict(), parts=("head",))
 
 
+def test_output_norms_a_classification_backbone_lacks_are_kept():
+    images = keras.Input((4, 4, 3))
+    x = keras.layers.Conv2D(2, 1, use_bias=False, name="stem-0")(images)
+    backbone = keras.Model(images, keras.layers.LayerNormalization(name="norm0")(x))
+    conv = np.ones((2, 3, 1, 1), "float32")
+    report = load_torch_weights(backbone, {"stem.0.weight": conv})  # e.g. Swin's ImageNet weights
+    assert report.kept == ["norm0/gamma", "norm0/beta"] and not report.missing
+    with pytest.raises(ValueError, match=r"lacks weights.*\n  backbone\.norm0\.weight"):
+        load_torch_weights(backbone, {"backbone.stem.0.weight": conv})  # a whole segmentor must have them
+
+
 def test_a_checkpoint_with_nothing_the_model_has_is_refused():
     with pytest.raises(ValueError, match=r"holds \['decode_head'\] weights.*nothing to load"):
         load_torch_weights(tiny.keras_backbone(), {"decode_head.conv_seg.bias": np.zeros(3, "float32")})
