@@ -12,6 +12,8 @@ output), and `reference(images, maps) -> (logits, auxiliary logits)` computed in
 OCRNet and BEiT cases join after their networks are merged.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ from keras_rr.models import AuxiliaryFCNHead
 from keras_rr.models import RegionRebalanceSegmenter
 from keras_rr.models import load_torch_weights
 from tests.harness import predict
+from tests.harness import to_numpy
 
 torch = pytest.importorskip("torch")
 mmseg = pytest.importorskip("tests.checkpoints.mmseg_modules")
@@ -104,6 +107,7 @@ def uper_net_swin():
             logits = mmseg.resize(decode_head(outs), (SIZE, SIZE))
             return _nhwc(logits), _nhwc(auxiliary_head(outs[:3]))
 
+    reference.timm_state = swin.state_dict()  # for the timm-layout (encoder checkpoint) test
     return _wrapper(segmenter), state, [], reference
 
 
@@ -143,9 +147,15 @@ def deeplab_v3_plus_resnet_c():
 CASES = {case.__name__: case for case in (uper_net_swin, psp_net_resnet_c, deeplab_v3_plus_resnet_c)}
 
 
+@functools.lru_cache(maxsize=None)
+def _case(name):
+    """Each case is built once per module (its tests load full weights, so sharing is safe)."""
+    return CASES[name]()
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_mmseg_segmentor_state_dict_loads_and_predicts_as_torch(name):
-    wrapper, state, taps, reference = CASES[name]()
+    wrapper, state, taps, reference = _case(name)
     segmenter = wrapper.segmenter
     size = segmenter.inputs[0].shape[1]
     images = np.random.default_rng(0).uniform(-1, 1, size=(2, size, size, 3)).astype("float32")
@@ -161,3 +171,18 @@ def test_mmseg_segmentor_state_dict_loads_and_predicts_as_torch(name):
     for actual, expected in ((logits, expected_logits), (auxiliary, expected_auxiliary)):
         assert actual.shape == expected.shape
         np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_timm_swin_checkpoint_loads_as_the_encoder():
+    """timm's own Swin state dict (an ImageNet checkpoint's layout) fills the same variables as
+    its mmseg-converted segmentor form; mmseg's output norms are not in it and are kept."""
+    wrapper, state, _, reference = _case("uper_net_swin")
+    load_torch_weights(wrapper, state)
+    before = {w.path: to_numpy(w) for w in wrapper.segmenter.weights}
+    report = load_torch_weights(wrapper.segmenter, reference.timm_state)
+    assert report.layout == "timm_swin"
+    assert {key.split(".")[0] for key, _ in report.loaded} == {"backbone"} and not report.missing
+    assert {"swin_pyramid/norm0/gamma", "norm/gamma"} <= set(report.kept)
+    assert report.skipped["norm.weight"] == "the backbone's classification head"
+    for weight in wrapper.segmenter.weights:
+        np.testing.assert_array_equal(to_numpy(weight), before[weight.path], err_msg=weight.path)
