@@ -147,7 +147,7 @@ def deeplab_v3_plus_resnet_c():
 CASES = {case.__name__: case for case in (uper_net_swin, psp_net_resnet_c, deeplab_v3_plus_resnet_c)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _case(name):
     """Each case is built once per module (its tests load full weights, so sharing is safe)."""
     return CASES[name]()
