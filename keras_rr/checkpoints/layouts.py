@@ -21,7 +21,9 @@ variables. The layouts:
   `reduction` / `norm` reordered from the concatenation order (x0, x1, x2, x3) to
   `nn.Unfold`'s; `norm` and `head` (the classifier) skipped.
 - `"mmseg_backbone"`: anything else is taken as an mmcv / mmseg backbone already
-  (mmcv's ResNetV1c `stem.*`, mmseg's converted BEiT / Swin / HRNet).
+  (mmcv's ResNetV1c `stem.*`, mmseg's converted BEiT / Swin / HRNet); a classifier
+  (`fc.*`, `head.*`) is skipped. (An mmcls / mmpretrain classifier checkpoint,
+  `backbone.*` + `head.*`, reads as a segmentor whose `head` the model lacks.)
 
 Backbone layouts get the `backbone.` prefix. Buffers derived from shapes
 (`num_batches_tracked`, `relative_position_index`, `attn_mask`) are skipped everywhere.
@@ -92,6 +94,14 @@ def recognise(state):
 
 
 def _as_is(key, value, state):
+    return [(key, value)]
+
+
+def _mmseg_backbone(key, value, state):
+    # A classification network's head (mmcv / torchvision `fc`, mmcls `head`): no mmseg
+    # backbone has a module of those names.
+    if key.startswith(("fc.", "head.")):
+        return _CLASSIFIER
     return [(key, value)]
 
 
@@ -182,7 +192,7 @@ def concatenation_order_vector(vector):
 
 _RENAMERS = {
     "mmseg_segmentor": _as_is,
-    "mmseg_backbone": _as_is,
+    "mmseg_backbone": _mmseg_backbone,
     "timm_resnet": _timm_resnet,
     "timm_hrnet": _timm_hrnet,
     "timm_beit": _timm_beit,

@@ -180,6 +180,10 @@ def test_swin_patch_merging_reorder_makes_timms_merging_mmsegs():
 
 def test_mmcv_backbone_is_the_fallback_layout():
     assert layouts.recognise({"stem.0.weight": 0, "layer1.0.conv1.weight": 0}) == "mmseg_backbone"
+    zero = np.zeros(1, "float32")
+    layout, renamed, skipped = _renamed({"stem.0.weight": zero, "fc.weight": zero, "fc.bias": zero})
+    assert (layout, renamed) == ("mmseg_backbone", ["backbone.stem.0.weight"])
+    assert skipped == {"fc.weight": "the backbone's classification head", "fc.bias": "the backbone's classification head"}
     assert layouts.recognise({"backbone.stem.0.weight": 0}) == "mmseg_segmentor"
     assert set(layouts.LAYOUTS) == {"mmseg_segmentor", "mmseg_backbone", "timm_resnet", "timm_hrnet", "timm_beit",
                                     "timm_swin", "swin"}
