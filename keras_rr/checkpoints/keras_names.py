@@ -159,6 +159,10 @@ def keras_bindings(model):
                 "keras_rr.checkpoints.keras_names)."
             )
         keys[binding.key] = binding.variable.path
+    # Everything else the model holds (e.g. the Region Rebalance wrapper's region branch).
+    bound = {id(binding.variable) for binding in bindings}
+    listed = set(kept)
+    kept.extend(w.path for w in model.weights if id(w) not in bound and w.path not in listed)
     return bindings, kept
 
 

@@ -21,8 +21,9 @@ class LoadReport:
             scope (backbone / neck / heads present in the checkpoint) it had no key for
             (only when `strict=False`; an error otherwise). They keep their values.
         kept: list of Keras variable paths no torch weight corresponds to (e.g. the
-            region branch, KerasHub Swin's unused classifier norm); they keep their
-            values.
+            Region Rebalance wrapper's region branch, KerasHub Swin's unused classifier
+            norm, mmseg Swin's output norms absent from a classification checkpoint);
+            they keep their values.
 
     Example:
 

@@ -90,6 +90,16 @@ def test_a_normalized_segmenter_loads_into_its_inner_segmenter(reference):
     assert len(report.loaded) == 26 and not report.kept
 
 
+def test_the_region_rebalance_wrapper_loads_its_segmenter_and_keeps_the_region_branch(reference):
+    from keras_rr.models import RegionRebalanceSegmenter
+
+    model = RegionRebalanceSegmenter(tiny.keras_segmenter(), tiny.NUM_CLASSES, feature_layer="decode_head-up",
+                                     region_frequency=[3, 2, 1])
+    report = load_torch_weights(model, reference.state_dict())
+    assert len(report.loaded) == 26
+    assert report.kept == ["region_head/region_classifier/kernel", "region_head/region_classifier/bias"]
+
+
 def test_mis_shaped_weight_is_refused_naming_key_and_both_shapes(reference):
     state = _numpy(reference.state_dict())
     state["decode_head.conv_seg.weight"] = np.zeros((5, tiny.CHANNELS, 1, 1), "float32")
