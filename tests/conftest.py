@@ -40,6 +40,13 @@ def resnet_presets(tmp_path_factory):
 # `make test` runs the suite once per backend on 2 cores). Key: a test file, or a file and
 # test name ("file::test"); value: the backend it runs on, and why the others add nothing.
 RUN_ON_ONE_BACKEND = {
+    # Reading torch files and renaming checkpoint layouts: NumPy and torch, no Keras variable.
+    "tests/checkpoints/test_checkpoint_files_and_layouts.py": (
+        "torch", "checkpoint reading and key renaming use no Keras backend"
+    ),
+    # The trainer's wiring of model.checkpoint / encoder_checkpoint; the loading itself is
+    # tested per backend in tests/checkpoints/.
+    "tests/training/test_torch_checkpoint_fields.py": ("torch", "config wiring; loading is tested per backend"),
     # keras_rr.data is tf.data and NumPy only: no Keras op, no model.
     "tests/data/": ("tensorflow", "keras_rr.data uses no Keras backend"),
     "tests/tools/test_dataset_stats.py": ("tensorflow", "the statistics CLI reads data only"),

@@ -10,6 +10,8 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
   `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
   `MODEL_NAMES`).
+- Torch checkpoints: `load_torch_weights` (timm, mmcv / mmseg backbones, trained mmseg
+  segmentors; `keras_rr.checkpoints`).
 - Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
@@ -18,6 +20,7 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   `SwinTransformerPyramid`, `PassThrough`, `ResizeLike`, `TorchAdaptiveAveragePooling2D`.
 """
 
+from keras_rr.checkpoints.loading import load_torch_weights
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder

@@ -143,6 +143,12 @@ def default_config():
     model.backbone_preset = placeholder(str)
     model.encoder_weights = placeholder(str)  # `.weights.h5` of the encoder (a KerasHub ResNetBackbone's for resnet_c)
     model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter (after the above)
+    # Torch checkpoints (`keras_rr.models.load_torch_weights`, after the above; needs torch for
+    # .pth / .pt / .bin, safetensors for .safetensors): the encoder's (timm, mmcv or mmseg
+    # backbone weights: only `backbone.` keys are loaded, e.g. open-mmlab's resnet50_v1c) and
+    # a whole trained mmseg segmentor (backbone, neck, decode and auxiliary heads).
+    model.encoder_checkpoint = placeholder(str)
+    model.checkpoint = placeholder(str)
 
     rr = config.region_rebalance = ml_collections.ConfigDict()
     rr.enabled = False  # train with the region branch (`RegionRebalanceSegmenter`)
@@ -217,6 +223,8 @@ def _clear_pretrained_weights(config):
     config.model.backbone_preset = None
     config.model.encoder_weights = None
     config.model.init_weights = None
+    config.model.encoder_checkpoint = None
+    config.model.checkpoint = None
 
 
 def _smoke(config, keep_model):
