@@ -54,6 +54,9 @@ RUN_ON_ONE_BACKEND = {
     # Builds the wheel and installs it into a fresh JAX-only venv: its own backend, whatever
     # the suite runs under (about 20 s, mostly pip).
     "tests/test_packaging.py": ("jax", "the wheel and its fresh venv do not depend on the suite's backend"),
+    "tests/models/test_resnet_v1c.py::test_full_width_channels_and_output_stride_16": (
+        "tensorflow", "layer shapes and names of the functional graph are backend-independent"
+    ),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
