@@ -180,3 +180,73 @@ def _bottleneck(x, planes, stride, dilation, name, data_format):
         shortcut = batch_norm(module_path_name(f"{name}.downsample.1"), axis)(shortcut)
     y = keras.layers.Add(name=module_path_name(f"{name}.add"))([y, shortcut])
     return keras.layers.ReLU(name=module_path_name(f"{name}.relu"))(y)
+
+
+# The ResNet encoders the `*_resnet_c` segmenters take by name (`model.encoder`):
+# KerasHub's ResNet-vd (their default, from `keras_rr.networks.backbones.resnet_c`) or
+# mmseg's ResNetV1c (this module).
+RESNET_ENCODERS = ("resnet_vd", "resnet_v1c")
+
+
+def is_pyramid_model(encoder):
+    """Whether `encoder` is a functional model from images to a dict with `"P2"`..`"P5"`.
+
+    Args:
+        encoder: anything.
+
+    Returns:
+        bool: True for a `resnet_v1c_backbone` (or `dilated_resnet`) model.
+    """
+    outputs = getattr(encoder, "output", None) if isinstance(encoder, keras.Model) else None
+    return isinstance(outputs, dict) and all(level in outputs for level in PYRAMID_LEVELS)
+
+
+def resnet_v1c_encoder(encoder, depth, output_stride, image_size, name="image_encoder"):
+    """A segmenter's ResNetV1c encoder, or None when `encoder` does not ask for one.
+
+    Args:
+        encoder: `"resnet_v1c"` (a random ResNetV1c of `depth` is built),
+            a `resnet_v1c_backbone` model (used as it is; its output stride must be
+            `output_stride` and its input size fit `image_size`), or anything else
+            (None, `"resnet_vd"`, a KerasHub `ResNetBackbone`: the caller's KerasHub
+            path; None is returned).
+        depth: int. 50 or 101, for `"resnet_v1c"`.
+        output_stride: int. 8, 16 or 32.
+        image_size: int or None. Square input size.
+        name: str. Name of the returned model. Defaults to `"image_encoder"`.
+
+    Returns:
+        A functional `keras.Model` from images to the dict of `"P2"`..`"P5"`, named
+        `name`, or None.
+
+    Example:
+
+    >>> encoder = resnet_v1c_encoder("resnet_v1c", 50, 8, 512)  # mmseg's ResNetV1c-d8
+    """
+    if isinstance(encoder, str):
+        if validation.check_choice(encoder, RESNET_ENCODERS, "encoder") == "resnet_vd":
+            return None
+        return resnet_v1c_backbone(depth, output_stride, image_size, name=name)
+    if not is_pyramid_model(encoder):
+        return None
+    channels_last = keras.config.image_data_format() == "channels_last"
+    in_shape = tuple(encoder.input.shape[1:3] if channels_last else encoder.input.shape[2:4])
+    if image_size is not None and None not in in_shape and in_shape != (image_size, image_size):
+        raise ValueError(
+            f"`encoder` takes {in_shape} images, the segmenter {image_size}: build it with "
+            f"`image_size={image_size}` or None. Received: image_size={image_size}"
+        )
+    probe = 64 * 32
+    shape = (1, probe, probe, 3) if channels_last else (1, 3, probe, probe)
+    if None in in_shape:
+        p5 = encoder.compute_output_spec(keras.KerasTensor(shape))["P5"].shape
+        stride = probe // (p5[1] if channels_last else p5[2])
+    else:
+        p5 = encoder.output["P5"].shape
+        stride = in_shape[0] // (p5[1] if channels_last else p5[2])
+    if stride != output_stride:
+        raise ValueError(
+            f"`encoder` has output stride {stride}; this segmenter needs {output_stride} "
+            f"(`resnet_v1c_backbone(output_stride={output_stride})`). Received: an encoder of output stride {stride}"
+        )
+    return keras.Model(encoder.input, dict(encoder.output), name=name)
