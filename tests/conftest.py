@@ -66,6 +66,7 @@ RUN_ON_ONE_BACKEND = {
     "tests/models/test_resnet_v1c_segmenters.py::test_deeplab_v3_plus_on_v1c_exports_verified": (
         "tensorflow", "the V1c encoder is stock Keras layers; one export path verifies it (CI time)"
     ),
+    "tests/benchmarks/test_paper_networks.py": ("tensorflow", "the registry's builder calls are backend-independent"),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
