@@ -1,6 +1,6 @@
 """The benchmarks' network registry (`benchmarks/paper_networks.py`) builds what it names.
 
-The paper's ResNet entries at their tiny size (one block per stage, 64 px): the right family, with mmseg's
+A paper entry at its tiny size (one block per stage, 64 px): the right family, with mmseg's
 ResNetV1c under the `_v1c` networks. The full-size builds are the same builder calls
 without the tiny encoder and head width (`encoder="resnet_v1c"`, tested in
 tests/models/test_resnet_v1c_segmenters.py).
@@ -13,10 +13,10 @@ from benchmarks.paper_networks import PAPER_SET
 from benchmarks.paper_networks import build_network
 
 
-# CI time: the paper's three ResNet networks (the R101 entries differ in `depth` only; the
-# Swin and KerasHub entries call builders tested with their own models).
-@pytest.mark.parametrize("name", [name for name in PAPER_SET if name.endswith("_v1c")])
-def test_each_network_builds_at_its_tiny_size(name):
+# CI time: one entry built (the V1c segmenters themselves are tested in
+# tests/models/test_resnet_v1c_segmenters.py; the other entries are the same calls).
+@pytest.mark.parametrize("name", ["pspnet_r50_v1c"])
+def test_a_network_builds_at_its_tiny_size(name):
     segmenter = build_network(name, 5, 64, depth=18, tiny=True)
     assert segmenter.output_shape == (None, 64, 64, 5)
     inner = getattr(segmenter, "inner", segmenter)

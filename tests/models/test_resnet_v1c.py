@@ -128,7 +128,9 @@ def test_bad_arguments_are_named():
 
 
 def test_save_and_load_round_trip(pair, tmp_path):
-    _, model, _ = pair
+    output_stride, model, _ = pair
+    if output_stride != 8:
+        pytest.skip("one round trip is enough (the same layer types at both strides)")
     path = str(tmp_path / "v1c.keras")
     model.save(path)
     restored = keras.saving.load_model(path)
