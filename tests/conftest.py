@@ -67,6 +67,9 @@ RUN_ON_ONE_BACKEND = {
         "tensorflow", "the V1c encoder is stock Keras layers; one export path verifies it (CI time)"
     ),
     "tests/benchmarks/test_paper_networks.py": ("tensorflow", "the registry's builder calls are backend-independent"),
+    "tests/models/test_resnet_v1c_segmenters.py::test_config_variant_selects_v1c_on_resnet_rows_only": (
+        "torch", "config files are plain Python and ml_collections"
+    ),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),

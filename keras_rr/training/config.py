@@ -28,6 +28,7 @@ from keras_rr import validation
 from keras_rr.data.datasets import DATASETS
 from keras_rr.data.repeat_factors import FREQUENCIES
 from keras_rr.data.repeat_factors import REDUCTIONS
+from keras_rr.networks.backbones.resnet_v1c import RESNET_V1C_DEPTHS
 from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
 from keras_rr.networks.segmenters.builders import check_model_config
 from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
@@ -296,7 +297,8 @@ def apply_variant(config, arg=None):
       `model.encoder="resnet_v1c"`) in place of KerasHub's ResNet-vd preset
       (`model.backbone_preset` cleared); its open-mmlab ImageNet weights load from a
       local torch file with `--config.model.encoder_checkpoint=/path/resnet50_v1c.pth`.
-      Other networks (Swin, MiT, the small FCN) are left as they are.
+      ResNetV1c has depths 50 and 101 only: a smaller depth (`smoke_model`'s 18)
+      becomes 50. Other networks (Swin, MiT, the small FCN) are left as they are.
 
     Args:
         config: `ml_collections.ConfigDict`.
@@ -330,6 +332,8 @@ def apply_variant(config, arg=None):
             if "encoder" in SEGMENTER_BUILDERS[config.model.name][1]:  # other networks: no ResNet
                 config.model.encoder = "resnet_v1c"
                 config.model.backbone_preset = None
+                if config.model.depth not in RESNET_V1C_DEPTHS:  # after `smoke_model`'s 18
+                    config.model.depth = 50
         elif name:
             raise ValueError(f"Unknown config variant. Expected names from {VARIANTS}. Received: variant={name!r}")
     return config

@@ -120,3 +120,22 @@ def test_build_segmenter_builds_the_full_v1c_by_name():
     assert names[:6] == ["stem-0", "stem-1", "stem-3", "stem-4", "stem-6", "stem-7"]
     assert "layer3-5-conv2" in names and "layer3-6-conv2" not in names and "layer4-0-downsample-0" in names
     assert [tensor.shape[-1] for tensor in encoder.output] == [256, 512, 1024, 2048]
+
+
+def test_config_variant_selects_v1c_on_resnet_rows_only():
+    import os
+
+    from keras_rr.training import config as rr_config
+    from tests.harness import REPO_ROOT
+
+    def load(name):
+        config = rr_config.load_config(os.path.join(REPO_ROOT, "configs", name))
+        config.data.data_dir = "/data"
+        return rr_config.validate_config(config)
+
+    for order in ("resnet_v1c,smoke_model", "smoke_model,resnet_v1c"):
+        model = load(f"ade20k/upernet_r101_rr.py:{order}").model
+        assert (model.encoder, model.backbone_preset, model.depth) == ("resnet_v1c", None, 50), order
+    assert load("ade20k/pspnet_r101_rr.py:resnet_v1c").model.depth == 101
+    assert load("ade20k/upernet_swin_t_rr.py:resnet_v1c").model.encoder is None
+    assert load("ade20k/deeplabv3plus_r50_rr.py:resnet_v1c,smoke").model.encoder is None  # the small FCN
