@@ -2,9 +2,10 @@
 
 DeepLabV3+ (`-c`, d8), PSPNet (d8) and UPerNet (undilated) take a tiny
 `resnet_v1c_backbone` (one block per stage, narrow, 64 px) as their encoder, wrap it in
-mmseg's input normalisation, train two Region Rebalance steps with the auxiliary head,
-and one of them exports (each backend trains one of the three, see `TRAINED_ON`). The heads themselves are tested against mmseg references in
-test_resnet_c.py, test_psp_net.py and test_uper_net.py.
+mmseg's input normalisation, train two Region Rebalance steps with the auxiliary head
+(each backend trains one of the three, see `TRAINED_ON`), and one of them exports. The
+heads themselves are tested against mmseg references in test_resnet_c.py,
+test_psp_net.py and test_uper_net.py.
 """
 
 import numpy as np

@@ -104,11 +104,16 @@ def resnet_v1c_backbone(
     if stage_blocks is None:
         stage_blocks = RESNET_V1C_DEPTHS[depth]
     if not isinstance(stage_blocks, (list, tuple)) or len(stage_blocks) != 4:
-        raise ValueError(f"`stage_blocks` must be 4 ints (blocks per stage) or None. Received: stage_blocks={stage_blocks!r}")
+        raise ValueError(
+            f"`stage_blocks` must be 4 ints (blocks per stage) or None. Received: stage_blocks={stage_blocks!r}"
+        )
     stage_blocks = tuple(validation.check_int(b, "stage_blocks", minimum=1) for b in stage_blocks)
     stem_channels = validation.check_int(stem_channels, "stem_channels", minimum=2)
     if stem_channels % 2:
-        raise ValueError(f"`stem_channels` must be even (the first two stem convs have half). Received: stem_channels={stem_channels}")
+        raise ValueError(
+            "`stem_channels` must be even (the first two stem convs have half). "
+            f"Received: stem_channels={stem_channels}"
+        )
     base_channels = validation.check_int(base_channels, "base_channels", minimum=1)
     data_format = validation.check_data_format(data_format or keras.config.image_data_format())
     if image_size is None:

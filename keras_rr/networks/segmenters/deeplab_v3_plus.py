@@ -65,11 +65,11 @@ def deeplab_v3_plus_resnet_c(
     model: the auxiliary FCN head on stage 3 (weight 0.4 in mmseg) is not part of this
     model; its input is the layer `"auxiliary_features"` (`P4`, stride `output_stride`),
     for a training wrapper (`keras_rr.models.AuxiliaryFCNHead`);
-    BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the encoder is
-    KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so stage 2's
-    shortcut average-pools (`encoder="resnet_v1c"`: mmseg's ResNetV1c itself). Compared with KerasHub's own `DeepLabV3ImageSegmenter`
-    (`deeplab_v3_plus_resnet`): ASPP there runs on P5
-    at output stride 32 with 256 channels, plain (not separable) dilated convs, a 1x1
+    BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the default
+    encoder is KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so
+    stage 2's shortcut average-pools (`encoder="resnet_v1c"`: mmseg's ResNetV1c itself).
+    Compared with KerasHub's own `DeepLabV3ImageSegmenter` (`deeplab_v3_plus_resnet`):
+    ASPP there runs on P5 at output stride 32 with 256 channels, plain (not separable) dilated convs, a 1x1
     projection after ASPP and a single 1x1 conv after the decoder concatenation, and no
     dropout; its encoder has a 7x7 stem.
 
