@@ -68,7 +68,7 @@ def test_the_encoder_is_the_v1c_backbone_behind_mmsegs_normalisation(built):
 
 # CI time: each backend trains one of the three (the heads train on every backend with
 # KerasHub encoders in their own tests; what is new here is the V1c encoder under them).
-TRAINED_ON = {"deeplab": "torch", "psp": "tensorflow", "uper": "jax"}
+TRAINED_ON = {"deeplab": "torch", "psp": "jax", "uper": "tensorflow"}
 
 
 def test_trains_two_steps_with_region_rebalance_and_the_auxiliary_head(built, tmp_path):
