@@ -61,6 +61,22 @@ RUN_ON_ONE_BACKEND = {
     # Builds the wheel and installs it into a fresh JAX-only venv: its own backend, whatever
     # the suite runs under (about 20 s, mostly pip).
     "tests/test_packaging.py": ("jax", "the wheel and its fresh venv do not depend on the suite's backend"),
+    "tests/models/test_resnet_v1c.py::test_full_width_channels_and_output_stride_16": (
+        "tensorflow", "layer shapes and names of the functional graph are backend-independent"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_build_segmenter_builds_the_full_v1c_by_name": (
+        "tensorflow", "the config path builds the same graph on every backend (shapes and names only)"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_config_field_and_bad_combinations_are_named": (
+        "tensorflow", "argument checks before anything is built"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_deeplab_v3_plus_on_v1c_exports_verified": (
+        "tensorflow", "the V1c encoder is stock Keras layers; one export path verifies it (CI time)"
+    ),
+    "tests/benchmarks/test_paper_networks.py": ("tensorflow", "the registry's builder calls are backend-independent"),
+    "tests/models/test_resnet_v1c_segmenters.py::test_config_variant_selects_v1c_on_resnet_rows_only": (
+        "torch", "config files are plain Python and ml_collections"
+    ),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),

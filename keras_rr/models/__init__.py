@@ -12,7 +12,8 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   `MODEL_NAMES`).
 - Torch checkpoints: `load_torch_weights` (timm, mmcv / mmseg backbones, trained mmseg
   segmentors; `keras_rr.checkpoints`).
-- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
+- Encoders: `resnet_v1c_backbone` (mmseg's ResNetV1c), `dilated_resnet`, `resnet_c_config`,
+  `pyramid_encoder`.
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
   inside the model.
@@ -26,6 +27,7 @@ from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.resnet_v1c import resnet_v1c_backbone
 from keras_rr.networks.backbones.swin_transformer_pyramid import SwinTransformerPyramid
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
