@@ -10,7 +10,8 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
   `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
   `MODEL_NAMES`).
-- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
+- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`, `hrnet_backbone`
+  (HRNetV2, mmseg's layer names).
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
   inside the model.
@@ -20,6 +21,7 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
 
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
+from keras_rr.networks.backbones.hrnet import hrnet_backbone
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
