@@ -21,7 +21,7 @@ model.fit(images, labels)
 
 import dataclasses
 
-from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import auxiliary_head_for
 from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.by_name import make_pixel_loss
 from keras_rr.region_rebalance.region_rebalance_head import region_head_options
@@ -133,8 +133,9 @@ class Variant:
         if self.region_rebalance or self.auxiliary_head:
             auxiliary_head = None
             if self.auxiliary_head:
-                auxiliary_head = AuxiliaryFCNHead(
-                    num_classes, channels=self.auxiliary_channels, loss_weight=self.auxiliary_loss_weight
+                # OCRNet trains a head of its own graph (`InGraphAuxiliaryHead`).
+                auxiliary_head = auxiliary_head_for(
+                    segmenter, num_classes, channels=self.auxiliary_channels, loss_weight=self.auxiliary_loss_weight
                 )
             model = RegionRebalanceSegmenter(
                 segmenter,

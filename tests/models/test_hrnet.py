@@ -19,7 +19,7 @@ from tests.timm_reference import import_timm
 SIZE = 64
 WIDTH = 4
 NUM_MODULES = (1, 1, 2, 1)
-NUM_BLOCKS = (1, 1, 1, 2)
+NUM_BLOCKS = (1, 1, 1, 2)  # stage 4: a second block per branch
 STAGE1 = 8
 
 

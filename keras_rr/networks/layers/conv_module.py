@@ -49,9 +49,11 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
 
     "same" padding is torch's `padding=dilation * (kernel_size - 1) // 2` for the odd
     kernel sizes and stride 1 the heads use. Layers are named `{name}_conv`,
-    `{name}_bn`, `{name}_relu`; with `separator="."` (for parts whose layer names are
-    mmseg module paths, read by the torch-checkpoint importer) they are mmcv's own
-    children, `{name}.conv`, `{name}.bn`, `{name}.activate`.
+    `{name}_bn`, `{name}_relu`; with `separator="-"` or `"."` (for parts whose layer
+    names are mmseg module paths, read by the torch-checkpoint importer) they are mmcv's
+    own children, `{name}-conv`, `{name}-bn`, `{name}-activate`. Use `"-"` with a name
+    from `keras_rr.networks.layers.module_paths.module_path_name`: Keras' torch backend
+    cannot build a layer whose name contains a dot.
 
     Args:
         x: a 4-D Keras tensor.
@@ -60,7 +62,8 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
         name: str. Prefix of the layer names.
         data_format: str or None. Defaults to `keras.config.image_data_format()`.
         dilation_rate: int. Defaults to `1`.
-        separator: `"_"` or `"."`. How the children's names join `name`. Defaults to `"_"`.
+        separator: `"_"`, `"-"` or `"."`. How the children's names join `name`. Defaults
+            to `"_"`.
 
     Returns:
         The output Keras tensor.
@@ -68,11 +71,11 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
     Example:
 
     >>> x = conv_module(features, 512, 3, "fpn_bottleneck")
-    >>> x = conv_module(features, 512, 3, "decode_head.1.bottleneck", separator=".")
+    >>> x = conv_module(features, 512, 3, "decode_head-1-bottleneck", separator="-")
     """
     data_format = data_format or keras.config.image_data_format()
-    if separator not in ("_", "."):
-        raise ValueError(f"separator must be '_' or '.', got {separator!r}.")
+    if separator not in ("_", "-", "."):
+        raise ValueError(f"separator must be '_', '-' or '.', got {separator!r}.")
     names = {"conv": "conv", "bn": "bn", "relu": "relu"} if separator == "_" else {
         "conv": "conv", "bn": "bn", "relu": "activate"}
     x = keras.layers.Conv2D(
