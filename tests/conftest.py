@@ -58,7 +58,7 @@ RUN_ON_ONE_BACKEND = {
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
-    "tests/models/test_hrnet.py::test_hrnet_w18_and_w48_shapes_and_parameter_counts": (
+    "tests/models/test_ocr_net.py::test_hrnet_w18_and_w48_shapes_and_parameter_counts": (
         "torch", "the layer graph a builder makes does not depend on the backend (numerics: the timm test)"
     ),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
