@@ -61,6 +61,10 @@ RUN_ON_ONE_BACKEND = {
     "tests/models/test_ocr_net.py::test_hrnet_w18_and_w48_shapes_and_parameter_counts": (
         "torch", "the layer graph a builder makes does not depend on the backend (numerics: the timm test)"
     ),
+    "tests/models/test_ocr_net.py::test_ocr_net_exports_without_training_parts": (
+        "torch", "CI time (a .keras save + reload of HRNet's ~300 layers: 25 s on TF); the export of a wrapper is "
+        "tested per backend in tests/export, and benchmarks/export_table.py --models=ocr_net_hrnet covers every format"
+    ),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's
     # `fit`; torch starts the subprocess fastest. Checkpoint/resume is tested per backend.
