@@ -1,9 +1,9 @@
 """HRNetV2 and OCRNet on it (`keras_rr.models.hrnet_backbone`, `ocr_net_hrnet`) against torch.
 
 One tiny OCRNet at 64 px, built once per module (on JAX most of a build is compiling
-variable initialisers): HRNet width 4 (branches 4 / 8 / 16 / 32), two modules of two blocks per
-branch in stage 2, the cheapest stage (so module and block indices past 0 are named and
-checked), heads 16 / 8 wide. The backbone is compared with timm's HRNet (`head=""`: the
+variable initialisers): HRNet width 4 (branches 4 / 8 / 16 / 32), two Bottlenecks in `layer1` and
+two modules in stage 2, the cheapest stage (so block and module indices past 0 are named
+and checked), heads 16 / 8 wide. The backbone is compared with timm's HRNet (`head=""`: the
 raw stage-4 branches, no `incre_modules`) on identical weights copied by layer name:
 timm names its backbone parameters as mmseg does (`conv1`, `layer1.0.downsample.0`,
 `transition1.1.0.0`, `stage2.0.fuse_layers.0.1.0`), so this also checks the naming
@@ -26,10 +26,12 @@ from keras_rr.models import hrnet_backbone
 from keras_rr.models import ocr_net_hrnet
 from keras_rr.networks.layers.module_paths import torch_module_path
 from tests.timm_reference import import_timm
+from tests.harness import BACKEND
 from tests.harness import fit_two_steps_with_region_rebalance
 from tests.harness import predict
 from tests.harness import random_labels
 from tests.harness import randomize_weights
+from tests.harness import run_serialization_test
 from tests.harness import to_numpy
 from tests.references import torch_ocr_net_heads
 
@@ -37,7 +39,7 @@ SIZE = 64
 K = 4
 WIDTH = 4
 NUM_MODULES = (1, 2, 1, 1)
-NUM_BLOCKS = (1, 2, 1, 1)
+NUM_BLOCKS = (2, 1, 1, 1)
 STAGE1 = 4
 CHANNELS = 16
 OCR_CHANNELS = 8
@@ -138,7 +140,7 @@ def test_hrnet_equals_timms_branches_on_the_same_weights(segmenter):
     images = np.random.default_rng(0).normal(size=(2, SIZE, SIZE, 3)).astype("float32")
     with torch.no_grad():
         expected = reference.forward_features(torch.from_numpy(images.transpose(0, 3, 1, 2)))
-    actual = backbone.predict(images, verbose=0)
+    actual = predict(backbone, images)
     assert list(actual) == ["P2", "P3", "P4", "P5"]
     for i, level in enumerate(("P2", "P3", "P4", "P5")):
         want = expected[i].numpy().transpose(0, 2, 3, 1)
@@ -151,7 +153,8 @@ def test_hrnet_names_layers_by_mmseg_module_paths(segmenter):
     names = {torch_module_path(layer.name) for layer in backbone.layers if layer.weights}
     for name in ("conv1", "bn1", "conv2", "bn2", "layer1.0.conv1", "layer1.0.downsample.0", "layer1.0.downsample.1",
                  "transition1.0.0", "transition1.1.0.0", "transition2.2.0.0", "transition3.3.0.1",
-                 "stage2.0.branches.0.0.conv1", "stage2.1.branches.1.1.bn2", "stage2.0.fuse_layers.0.1.0",
+                 "stage2.0.branches.0.0.conv1", "stage2.1.branches.1.0.bn2", "layer1.1.conv3",
+                 "stage2.0.fuse_layers.0.1.0",
                  "stage4.0.fuse_layers.3.0.2.0", "stage4.0.fuse_layers.3.0.1.1", "stage2.1.fuse_layers.1.0.0.1"):
         assert name in names, name
 
@@ -210,16 +213,22 @@ def test_ocr_net_fcn_head_loss_is_its_soft_regions_cross_entropy_weighted_0_4(se
     model = RegionRebalanceSegmenter(segmenter, K, region_frequency=[4, 3, 2, 1], auxiliary_head=True)
     assert isinstance(model.auxiliary_head, InGraphAuxiliaryHead)
     assert model.auxiliary_head.loss_weight == 0.4 and not model.auxiliary_head.weights
+    run_serialization_test(model.auxiliary_head)
     # RR pools the OCR head's object-contextual features, the input of its classifier.
     assert model.feature_description == "input of 'decode_head-1-conv_seg'"
     assert model.feature_model.outputs[1].shape[-1] == CHANNELS
     model.compile(optimizer=keras.optimizers.SGD(0.0))
     images, labels = _images(2, seed=3), random_labels((2, SIZE, SIZE), K, seed=4)
-    # One eager loss computation (no compiled step: CI time).
-    total = to_numpy(model.compute_loss(x=images, y=labels, y_pred=model(images), training=False))
-    pixel, region, auxiliary = (float(to_numpy(t.result())) for t in (
-        model.pixel_loss_tracker, model.region_loss_tracker, model.auxiliary_loss_tracker))
-    np.testing.assert_allclose(total, pixel + 0.3 * region + 0.4 * auxiliary, rtol=1e-5)
+    if BACKEND == "jax":  # compiled: eager JAX compiles op by op
+        logs = model.evaluate(images, labels, batch_size=2, verbose=0, return_dict=True)
+    else:  # one eager loss computation: no step to trace (CI time)
+        loss = model.compute_loss(x=images, y=labels, y_pred=model(images), training=False)
+        logs = {"loss": float(to_numpy(loss))}
+        for tracker in (model.pixel_loss_tracker, model.region_loss_tracker, model.auxiliary_loss_tracker):
+            logs[tracker.name] = float(to_numpy(tracker.result()))
+    auxiliary = logs["auxiliary_loss"]
+    np.testing.assert_allclose(logs["loss"], logs["pixel_loss"] + 0.3 * logs["region_loss"] + 0.4 * auxiliary,
+                               rtol=1e-5)
     # The auxiliary loss is the cross-entropy of the FCN head's soft regions, resized
     # (bilinear, half-pixel) to the labels, over the labelled pixels.
     probe = keras.Model(segmenter.inputs, segmenter.get_layer("auxiliary_logits").output)
