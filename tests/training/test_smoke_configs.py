@@ -43,9 +43,10 @@ def test_smoke_groups_cover_every_config():
     assert sorted(f for group in GROUPS for f in group) == CONFIG_FILES
     # Baseline (with the dataset's base.py) / RR on synthetic (12 classes), ADE20K
     # (150, SGD: DeepLabV3+, UPerNet and PSPNet rows alike), ADE20K SegFormer (150, AdamW
-    # + warmup), COCO-Stuff (171, SGD), and the Swin rows on ADE20K and COCO-Stuff (AdamW
-    # + warmup + their weight-decay exclusions).
-    assert len(GROUPS) == 12
+    # + warmup), COCO-Stuff (171, SGD), the Swin rows on ADE20K and COCO-Stuff (AdamW
+    # + warmup + their weight-decay exclusions), and the OCRNet rows on both (mmseg's SGD
+    # weight decay 5e-4).
+    assert len(GROUPS) == 16
 
 
 def _group_id(group):
