@@ -45,8 +45,9 @@ class Variant:
             `{"rebalance": False}` (the "component I" ablation) or
             `keras_rr.layers.AUTHORS_HEAD`. Defaults to `{}`.
         auxiliary_head: bool. Train with mmseg's auxiliary FCN head on the segmenter's
-            `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`). Defaults to
-            `False`.
+            `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`), or, for a
+            segmenter with an `"auxiliary_logits"` layer (OCRNet), with the loss of those
+            logits (`keras_rr.models.InGraphAuxiliaryHead`). Defaults to `False`.
         auxiliary_loss_weight: float. Its loss weight. Defaults to `0.4` (mmseg's).
         auxiliary_channels: int. Its conv width. Defaults to `256` (mmseg's).
 

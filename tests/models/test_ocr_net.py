@@ -241,6 +241,19 @@ def test_ocr_net_fcn_head_loss_is_its_soft_regions_cross_entropy_weighted_0_4(se
     np.testing.assert_allclose(auxiliary, -picked[valid].mean(), rtol=1e-4)
 
 
+def test_ocr_net_config_variant_trains_the_fcn_head_in_the_graph(segmenter):
+    # What the trainer does with `auxiliary_head.enabled` (configs/*/ocrnet_*): the loss
+    # of the segmenter's own soft regions, not a second FCN head on a stage map.
+    from keras_rr.data import ClassStatistics
+    from keras_rr.training import Variant
+
+    statistics = ClassStatistics.from_counts([10, 5, 2, 1], [3, 2, 1, 1], num_images=3)
+    variant = Variant("rr", region_rebalance=True, auxiliary_head=True, auxiliary_loss_weight=0.4)
+    model = variant.compile_model(segmenter, K, statistics, keras.optimizers.SGD(0.01))
+    assert isinstance(model.auxiliary_head, InGraphAuxiliaryHead) and model.auxiliary_head.loss_weight == 0.4
+    assert model.auxiliary_feature_layer == "auxiliary_logits"
+
+
 def test_ocr_net_exports_without_training_parts(segmenter, tmp_path):
     from keras_rr.export import export_segmenter
 
