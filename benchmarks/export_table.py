@@ -30,6 +30,7 @@ MODELS = {
     "segformer": "KerasHub SegFormer-B0",
     "psp_net": "PSPNet ResNet-18c OS 8 (64-ch head)",
     "uper_net_swin": "UPerNet Swin (2 blocks per stage, 64-ch head)",
+    "ocr_net_hrnet": "OCRNet HRNetV2-W18 (1 module, 1 block per stage, 64-ch heads)",
 }
 BACKENDS = ("tensorflow", "jax", "torch")
 # keras_rr.export.EXPORT_FORMATS, spelled out: the parent process imports no backend.
@@ -64,6 +65,9 @@ def build_model(name, num_classes, image_size):
             window_size=2,
         )
         return models.uper_net_swin(num_classes, image_size=image_size, encoder=encoder, channels=64)
+    if name == "ocr_net_hrnet":
+        return models.ocr_net_hrnet(num_classes, width=18, image_size=image_size, channels=64, ocr_channels=32,
+                                    num_modules=(1, 1, 1, 1), num_blocks=(1, 1, 1, 1))
     raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 

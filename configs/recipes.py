@@ -171,6 +171,35 @@ FAMILIES = {
         {"optimizer": dict(exclude_from_weight_decay=("absolute_pos_embed", "relative_position_bias_table", "norm"))},
         {"train": dict(total_steps=160_000)},
     ),
+    # OCRNet (mmseg's `ocrnet_hr{18,48}_512x512_160k_ade20k`; `keras_rr.models.ocr_net_hrnet`):
+    # HRNetV2-W18 / W48 (modules 1, 1, 4, 3; four blocks per branch), its four branches
+    # resized to stride 4 and concatenated, an FCN head (one 1x1 ConvModule as wide as
+    # its input, no dropout) giving the soft object regions, trained with weight 0.4
+    # (`auxiliary_head`: the segmenter computes these logits itself, so the wrapper adds
+    # only their loss, `keras_rr.models.InGraphAuxiliaryHead`; `channels` is unused), and
+    # the OCR head (512 channels, ocr_channels 256, weight 1.0). Region Rebalance pools
+    # the OCR head's object-contextual features, the input of its classifier (the
+    # reason: keras_rr/networks/segmenters/ocr_net.py). Recipe: mmseg's, which the paper's
+    # OCRNet baselines are (its W18 / W48 ADE20K numbers are mmseg's model zoo's): the
+    # paper's SGD with weight decay 5e-4 (mmseg's `schedule_160k`; the other CNN rows keep
+    # the paper's 1e-4), poly 0.9 down to 1e-4, 160K iterations of batch 16 on ADE20K,
+    # 320K on COCO-Stuff164K (the paper's CNN schedule; mmseg has no OCRNet COCO-Stuff
+    # config).
+    # Weights (ROWS): mmseg's `open-mmlab://msra/hrnetv2_w18` / `w48`, the HRNetV2 ImageNet
+    # checkpoints `hrnetv2_w18-00eb2006.pth` / `hrnetv2_w48-d2186c55.pth`
+    # (download.openmmlab.com/pretrain/third_party/), loaded from a local file with
+    # --config.model.encoder_checkpoint=FILE (the torch-checkpoint importer's field); KerasHub
+    # has no HRNet preset, so without it the network starts from random weights (mmseg's
+    # initialisation), as `:random_init` says. The heads start from random weights.
+    # Differences from mmseg: BatchNorm statistics are per replica (mmseg: SyncBN); Keras'
+    # coupled-L2 SGD is this package's `CoupledWeightDecaySGD` (as the other rows); the
+    # cross-entropy averages over labelled pixels; the evaluation is the dataset's sliding
+    # window (mmseg's OCRNet ADE20K configs test whole images resized to 2048x512).
+    "ocrnet_hrnet": (
+        {"model": dict(name="ocr_net_hrnet", image_size=512)},
+        {"auxiliary_head": dict(enabled=True, loss_weight=0.4)},
+        {"optimizer": dict(weight_decay=5e-4)},
+    ),
     # SegFormer (KerasHub's; `model.name = "segformer_mit"`) on a Mix Transformer encoder, with
     # SegFormer's own recipe ADAMW_WARMUP in place of the SGD; no auxiliary head (mmseg's
     # SegFormer has none). Not a paper row (its transformer rows use Swin and BEiT); a light
@@ -202,6 +231,8 @@ ROWS = {
     "upernet_swin_b": (
         "upernet_swin", {"model": dict(variant="base_window12", backbone_preset="swin_base_patch4_window12_384")}
     ),
+    "ocrnet_hr18": ("ocrnet_hrnet", {"model": dict(width=18)}),
+    "ocrnet_hr48": ("ocrnet_hrnet", {"model": dict(width=48)}),
     "segformer_b0": ("segformer_mit", {"model": dict(variant="b0", backbone_preset="mit_b0_ade20k_512")}),
 }
 

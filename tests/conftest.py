@@ -81,6 +81,13 @@ RUN_ON_ONE_BACKEND = {
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
+    "tests/models/test_ocr_net.py::test_hrnet_w18_and_w48_shapes_and_parameter_counts": (
+        "torch", "the layer graph a builder makes does not depend on the backend (numerics: the timm test)"
+    ),
+    "tests/models/test_ocr_net.py::test_ocr_net_exports_without_training_parts": (
+        "torch", "CI time (a .keras save + reload of HRNet's ~300 layers: 25 s on TF); the export of a wrapper is "
+        "tested per backend in tests/export, and benchmarks/export_table.py --models=ocr_net_hrnet covers every format"
+    ),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's
     # `fit`; torch starts the subprocess fastest. Checkpoint/resume is tested per backend.

@@ -214,6 +214,7 @@ def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size
                                         export_dir=None):
     """Trains `segmenter` under `keras_rr.models.RegionRebalanceSegmenter` for two steps.
 
+    `auxiliary_head`: False, True (an 8-channel `AuxiliaryFCNHead`) or a head layer.
     Checks that the pixel and region (and auxiliary) losses are logged and finite, that
     the segmenter's weights moved, and that the wrapper's predictions are the plain
     segmenter's. With `export_dir`, also exports the wrapper (`.keras`) and checks the
@@ -232,7 +233,8 @@ def fit_two_steps_with_region_rebalance(segmenter, num_classes, size, batch_size
     labels = random_labels((2 * batch_size, size, size), num_classes, seed=1)
     model = RegionRebalanceSegmenter(
         segmenter, num_classes, region_frequency=list(range(num_classes, 0, -1)),
-        auxiliary_head=AuxiliaryFCNHead(num_classes, channels=8) if auxiliary_head else None,
+        auxiliary_head=(auxiliary_head if isinstance(auxiliary_head, AuxiliaryFCNHead)
+                        else AuxiliaryFCNHead(num_classes, channels=8) if auxiliary_head else None),
     )
     model.compile(optimizer=keras.optimizers.SGD(0.01))
     before = [to_numpy(w) for w in segmenter.trainable_weights]

@@ -472,3 +472,63 @@ def layer_weights(layers):
     import keras
 
     return {layer.name: [keras.ops.convert_to_numpy(w) for w in layer.weights] for layer in layers if layer.weights}
+
+
+# OCRNet's heads (mmseg `FCNHead` + `OCRHead` in a `CascadeEncoderDecoder`) in plain
+# torch, NCHW, from mmseg's definitions, reading a state dict keyed by mmseg's parameter
+# names (`decode_head.1.object_context_block.key_project.0.conv.weight`, ...).
+def torch_mmcv_conv_module(x, state, prefix, padding=0):
+    """mmcv `ConvModule` at inference from `state[f"{prefix}.conv.weight"]`, `.bn.*`."""
+    import torch.nn.functional as F
+
+    y = F.conv2d(x, state[f"{prefix}.conv.weight"], padding=padding)
+    y = F.batch_norm(y, state[f"{prefix}.bn.running_mean"], state[f"{prefix}.bn.running_var"],
+                     state[f"{prefix}.bn.weight"], state[f"{prefix}.bn.bias"], training=False, eps=1e-5)
+    return F.relu(y)
+
+
+def torch_ocr_net_heads(branches, state, image_size, ocr_channels):
+    """mmseg OCRNet's decode heads on HRNet branches, and the segmentor's resize to the image.
+
+    Args:
+        branches: four NHWC NumPy maps, finest first.
+        state: dict mmseg parameter name -> torch tensor (`decode_head.0.*`, `decode_head.1.*`).
+        image_size: int. The segmentor resizes the OCR logits to it.
+        ocr_channels: int. `SelfAttentionBlock.channels` (its `matmul_norm` scale).
+
+    Returns:
+        `(soft_regions, logits)`: NHWC NumPy FCN logits at stride 4 and OCR logits at
+        `image_size`.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    inputs = [_nchw(b) for b in branches]
+    # BaseDecodeHead._transform_inputs, input_transform="resize_concat".
+    x = torch.cat([torch_resize(t, inputs[0].shape[2:]) for t in inputs], dim=1)
+    # FCNHead(kernel_size=1, num_convs=1, concat_input=False, dropout_ratio=-1) + cls_seg.
+    h = torch_mmcv_conv_module(x, state, "decode_head.0.convs.0")
+    prev = F.conv2d(h, state["decode_head.0.conv_seg.weight"], state["decode_head.0.conv_seg.bias"])
+    # OCRHead.forward.
+    feats = torch_mmcv_conv_module(x, state, "decode_head.1.bottleneck", padding=1)
+    b, k = prev.shape[:2]
+    c = feats.shape[1]
+    probs = F.softmax(prev.view(b, k, -1), dim=2)  # SpatialGatherModule, scale 1
+    context = torch.matmul(probs, feats.view(b, c, -1).permute(0, 2, 1)).permute(0, 2, 1).unsqueeze(3)
+    block = "decode_head.1.object_context_block"
+    query = feats
+    for i in range(2):
+        query = torch_mmcv_conv_module(query, state, f"{block}.query_project.{i}")
+    key = context
+    for i in range(2):
+        key = torch_mmcv_conv_module(key, state, f"{block}.key_project.{i}")
+    value = torch_mmcv_conv_module(context, state, f"{block}.value_project")
+    query = query.reshape(b, ocr_channels, -1).permute(0, 2, 1)
+    key = key.reshape(b, ocr_channels, -1)
+    value = value.reshape(b, ocr_channels, -1).permute(0, 2, 1)
+    sim = F.softmax((ocr_channels ** -0.5) * torch.matmul(query, key), dim=-1)
+    attended = torch.matmul(sim, value).permute(0, 2, 1).reshape(b, -1, *feats.shape[2:])
+    attended = torch_mmcv_conv_module(attended, state, f"{block}.out_project")
+    out = torch_mmcv_conv_module(torch.cat([attended, feats], dim=1), state, f"{block}.bottleneck")
+    logits = F.conv2d(out, state["decode_head.1.conv_seg.weight"], state["decode_head.1.conv_seg.bias"])
+    return _nhwc(prev), _nhwc(torch_resize(logits, (image_size, image_size)))

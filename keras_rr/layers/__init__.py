@@ -8,9 +8,12 @@ and re-exported.
   named presets `REGION_HEAD_PRESETS` ("paper", "authors"; `AUTHORS_HEAD` and
   `AUTHORS_LOSS_WEIGHT` are the authors' released branch); `Regions`;
   `RegionFeatureReducer`.
-- `ImageNormalization`, `ResizeLike`, `PassThrough`, `TorchAdaptiveAveragePooling2D`.
+- `ImageNormalization`, `ResizeLike`, `PassThrough`, `TorchAdaptiveAveragePooling2D`;
+  OCRNet's `SpatialGather` and `ObjectAttention` (`keras_rr.networks.decode_heads`).
 """
 
+from keras_rr.networks.decode_heads.ocr_head import ObjectAttention
+from keras_rr.networks.decode_heads.ocr_head import SpatialGather
 from keras_rr.networks.layers.image_normalization import ImageNormalization
 from keras_rr.networks.layers.pass_through import PassThrough
 from keras_rr.networks.layers.resize_like import ResizeLike

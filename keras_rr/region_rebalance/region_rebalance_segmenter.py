@@ -20,8 +20,8 @@ from keras_rr.data.elements import extract_label
 from keras_rr.data.elements import split_element
 from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.inference.predict import model_input_size
-from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import auxiliary_head_for
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
@@ -151,12 +151,12 @@ def _region_head(region_head, num_classes, region_frequency, ignore_class, optio
     return region_head
 
 
-def _auxiliary_head(head, num_classes):
+def _auxiliary_head(head, num_classes, segmenter):
     """The auxiliary head layer for the `auxiliary_head` argument (None, True or a layer)."""
     if head is None or head is False:
         return None
     if head is True:
-        return AuxiliaryFCNHead(num_classes, name="auxiliary_head")
+        return auxiliary_head_for(segmenter, num_classes)
     if not isinstance(head, AuxiliaryFCNHead):
         raise ValueError(
             "`auxiliary_head` must be None, True or a `keras_rr.models.AuxiliaryFCNHead` (or a subclass: "
@@ -218,17 +218,23 @@ class RegionRebalanceSegmenter(keras.Model):
             `region_frequency` is not needed. Defaults to `True`.
         auxiliary_head: None, `True` or a `keras_rr.models.AuxiliaryFCNHead`.
             mmsegmentation's auxiliary FCN head, a second training-only branch: it
-            reads the segmenter's `auxiliary_feature_layer` map and
+            reads the segmenter's `auxiliary_feature_layer` map (or, as a
+            `keras_rr.models.InGraphAuxiliaryHead`, takes the logits of a head inside
+            the segmenter, OCRNet's soft object regions, and only adds their loss) and
             `auxiliary_head.loss_weight * auxiliary_head.compute_loss(...)` is added
             (its logits resized to the labels and scored with the compiled pixel loss;
             `fit` logs the unweighted loss as `auxiliary_loss`). `True` builds
             `AuxiliaryFCNHead(num_classes)` (mmseg's: 256 channels, dropout 0.1,
-            weight 0.4). Its weights live in the wrapper, never in the segmenter or an
-            export. Defaults to `None`.
-        auxiliary_feature_layer: str. The segmenter's top-level layer the auxiliary
-            head reads. Defaults to `"auxiliary_features"` (the stage-3 map of
+            weight 0.4), or `InGraphAuxiliaryHead(num_classes)` for a segmenter with
+            an `"auxiliary_logits"` layer (`keras_rr.models.ocr_net_hrnet`). Its
+            weights live in the wrapper, never in the segmenter or an export.
+            Defaults to `None`.
+        auxiliary_feature_layer: str or None. The segmenter's top-level layer the
+            auxiliary head reads. None: the head's `input_layer`,
+            `"auxiliary_features"` for an `AuxiliaryFCNHead` (the stage-3 map of
             `keras_rr.models.uper_net_*`, `psp_net_resnet_c` and
-            `deeplab_v3_plus_resnet_c`).
+            `deeplab_v3_plus_resnet_c`), `"auxiliary_logits"` for an
+            `InGraphAuxiliaryHead`. Defaults to `None`.
         out_of_range: str. What to do about label ids outside `[0, num_classes)` that
             are not `ignore_class`, which compiled steps cannot raise on and treat as
             ignored (eager labels and the first `tf.data` batch are checked before
@@ -289,7 +295,7 @@ class RegionRebalanceSegmenter(keras.Model):
         region_head=None,
         region_branch=True,
         auxiliary_head=None,
-        auxiliary_feature_layer=AUXILIARY_FEATURES,
+        auxiliary_feature_layer=None,
         out_of_range="warn",
         **kwargs,
     ):
@@ -299,7 +305,9 @@ class RegionRebalanceSegmenter(keras.Model):
         ignore_class = validation.check_ignore_class(ignore_class)
         region_branch = bool(region_branch)
         head_options = {key: kwargs.pop(key) for key in region_head_options() if key in kwargs}
-        auxiliary_head = _auxiliary_head(auxiliary_head, num_classes)
+        auxiliary_head = _auxiliary_head(auxiliary_head, num_classes, segmenter)
+        if auxiliary_head is not None and auxiliary_feature_layer is None:
+            auxiliary_feature_layer = auxiliary_head.input_layer
         if not region_branch and auxiliary_head is None:
             raise ValueError(
                 "With `region_branch=False` and no `auxiliary_head` the wrapper adds nothing to "

@@ -131,7 +131,7 @@ def default_config():
     # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
     # tiny, small, base, base_window12 (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`).
     model.variant = "b0"
-    model.width = 32  # decoder channels (small_fcn)
+    model.width = 32  # decoder channels (small_fcn); HRNetV2 width (ocr_net_hrnet: 18 or 48)
     model.channels = placeholder(int)  # head width of the mmseg heads (UPerNet, PSPNet, DeepLabV3+); unset: 512
     model.feature_layer = placeholder(str)  # decoder feature layer of the region branch (found when unset)
     # Pretrained KerasHub weights, by preset handle (a KerasHub name such as
@@ -169,7 +169,8 @@ def default_config():
 
     # mmseg's auxiliary FCN head on the backbone's stage-3 map (`keras_rr.models.AuxiliaryFCNHead`),
     # a training-only branch beside the region branch: models with an "auxiliary_features"
-    # layer (uper_net_*, psp_net_resnet_c, deeplab_v3_plus_resnet_c).
+    # layer (uper_net_*, psp_net_resnet_c, deeplab_v3_plus_resnet_c); for a model with an
+    # "auxiliary_logits" layer (ocr_net_hrnet) the loss of those logits, at `loss_weight`.
     aux = config.auxiliary_head = ml_collections.ConfigDict()
     aux.enabled = False
     aux.loss_weight = 0.4  # mmseg's
@@ -255,6 +256,8 @@ def _smoke(config, keep_model):
         config.model.depth = 50 if config.model.get("encoder") == "resnet_v1c" else 18
         config.model.variant = "micro" if config.model.name == "uper_net_swin" else "b0"
         config.model.channels = 16  # the mmseg heads' 3x3 convs at 512 would dominate the step
+        if config.model.name == "ocr_net_hrnet":
+            config.model.width = 4  # HRNetV2's full depth, branches 4 / 8 / 16 / 32 wide
         config.auxiliary_head.channels = 16
     else:
         config.model.name = "small_fcn"
@@ -290,8 +293,8 @@ def apply_variant(config, arg=None):
       small FCN, batch 2, 2 steps, whole-image evaluation. Every config has it, so
       tests run every config in seconds.
     - `smoke_model`: like `smoke` but keeps the config's model family (ResNet-18 /
-      MiT-B0 / the "micro" Swin at 64 px, heads 16 channels wide) and its auxiliary
-      head.
+      MiT-B0 / the "micro" Swin / HRNetV2-W4 at 64 px, heads 16 channels wide) and
+      its auxiliary head.
     - `multi_scale`: evaluate multi-scale + flip (the paper's m.s. column).
     - `authors_head`: the region branch of the authors' released code
       (`keras_rr.layers.REGION_HEAD_PRESETS["authors"]`, docs/method.md section 3):

@@ -21,7 +21,7 @@ model.fit(images, labels)
 
 import dataclasses
 
-from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
+from keras_rr.networks.decode_heads.auxiliary_fcn_head import auxiliary_head_for
 from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.by_name import make_pixel_loss
 from keras_rr.region_rebalance.region_rebalance_head import region_head_options
@@ -45,8 +45,9 @@ class Variant:
             `{"rebalance": False}` (the "component I" ablation) or
             `keras_rr.layers.AUTHORS_HEAD`. Defaults to `{}`.
         auxiliary_head: bool. Train with mmseg's auxiliary FCN head on the segmenter's
-            `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`). Defaults to
-            `False`.
+            `"auxiliary_features"` map (`keras_rr.models.AuxiliaryFCNHead`), or, for a
+            segmenter with an `"auxiliary_logits"` layer (OCRNet), with the loss of those
+            logits (`keras_rr.models.InGraphAuxiliaryHead`). Defaults to `False`.
         auxiliary_loss_weight: float. Its loss weight. Defaults to `0.4` (mmseg's).
         auxiliary_channels: int. Its conv width. Defaults to `256` (mmseg's).
 
@@ -133,8 +134,9 @@ class Variant:
         if self.region_rebalance or self.auxiliary_head:
             auxiliary_head = None
             if self.auxiliary_head:
-                auxiliary_head = AuxiliaryFCNHead(
-                    num_classes, channels=self.auxiliary_channels, loss_weight=self.auxiliary_loss_weight
+                # OCRNet trains a head of its own graph (`InGraphAuxiliaryHead`).
+                auxiliary_head = auxiliary_head_for(
+                    segmenter, num_classes, channels=self.auxiliary_channels, loss_weight=self.auxiliary_loss_weight
                 )
             model = RegionRebalanceSegmenter(
                 segmenter,

@@ -158,6 +158,13 @@ _SWIN = {
 }
 _SWIN_T = {**_SWIN, "model.variant": "tiny", "model.backbone_preset": "swin_tiny_patch4_window7_224"}
 _SWIN_B = {**_SWIN, "model.variant": "base_window12", "model.backbone_preset": "swin_base_patch4_window12_384"}
+# mmseg's OCRNet recipe (family `ocrnet_hrnet`): the paper's SGD with mmseg's weight decay
+# 5e-4; the FCN head's loss at 0.4 (`auxiliary_head`); no KerasHub preset (HRNet weights
+# come from mmseg's torch checkpoint, named in the docstring).
+_OCRNET = {
+    "model.name": "ocr_net_hrnet", "model.backbone_preset": None, "optimizer.weight_decay": 5e-4,
+    "auxiliary_head.enabled": True, "auxiliary_head.loss_weight": 0.4,
+}
 _FAMILY_ROWS = {
     "upernet_r50": _UPERNET,
     "upernet_r101": {**_UPERNET, "model.depth": 101, **_R101},
@@ -165,6 +172,8 @@ _FAMILY_ROWS = {
     "pspnet_r101": {**_PSPNET, "model.depth": 101, **_R101},
     "upernet_swin_t": _SWIN_T,
     "upernet_swin_b": _SWIN_B,
+    "ocrnet_hr18": {**_OCRNET, "model.width": 18},
+    "ocrnet_hr48": {**_OCRNET, "model.width": 48},
 }
 # What each file sets on top of its dataset's base.
 ROWS = {
@@ -321,9 +330,15 @@ def test_every_variant_applies_to_every_config(relative):
 @pytest.mark.parametrize("relative", [f for f in CONFIG_FILES if "/synthetic/" not in f])
 def test_real_data_configs_start_from_pretrained_weights_and_say_which(relative):
     config = rr_config.load_config(path(relative))
-    assert config.model.backbone_preset or config.model.preset
     with open(path(relative)) as f:
         docstring = f.read().split('"""')[1]
+    if config.model.name == "ocr_net_hrnet":
+        # No KerasHub HRNet: the docstring names mmseg's torch checkpoint and the field taking it.
+        assert not config.model.backbone_preset and not config.model.preset
+        assert f"hrnetv2_w{config.model.width}-" in docstring and "encoder_checkpoint" in docstring
+        assert "Network and weights:" in docstring and "random_init" in docstring
+        return
+    assert config.model.backbone_preset or config.model.preset
     if not relative.endswith("base.py"):
         # The docstring names the network, its weights, and how they differ from the paper's.
         assert "Network and weights:" in docstring and config.model.backbone_preset in docstring

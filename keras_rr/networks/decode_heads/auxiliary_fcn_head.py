@@ -18,6 +18,10 @@ The contract between segmenters and a training wrapper:
   not read the stage-3 map (PSPNet, DeepLabV3+) a `keras_rr.models.PassThrough` layer
   before the classifier's dropout keeps it in the functional graph; it returns its first
   input unchanged and costs nothing.
+- A segmenter whose own graph holds an auxiliary head (OCRNet's FCN head, whose logits
+  the OCR head reads) names those logits with the `Identity` layer `"auxiliary_logits"`
+  (`AUXILIARY_LOGITS`); `InGraphAuxiliaryHead` holds no weights and only adds their
+  loss, so training adds no layer and no compute to the forward pass.
 - `keras_rr.models.RegionRebalanceSegmenter(..., auxiliary_head=...)` taps that layer
   (`keras_rr.models.tap_segmenter(..., auxiliary_layer="auxiliary_features")`), applies
   an `AuxiliaryFCNHead` to it in the same forward pass, and adds
@@ -42,11 +46,21 @@ from keras_rr.networks.layers.resize_like import ResizeLike
 from keras_rr.pixel_losses.masked_cross_entropy import masked_cross_entropy
 
 AUXILIARY_FEATURES = "auxiliary_features"
+AUXILIARY_LOGITS = "auxiliary_logits"
 
 
 def mark_auxiliary_features(x):
     """`x` through the `keras.layers.Identity` named `"auxiliary_features"` (the tap point)."""
     return keras.layers.Identity(name=AUXILIARY_FEATURES)(x)
+
+
+def mark_auxiliary_logits(x):
+    """`x` through the `keras.layers.Identity` named `"auxiliary_logits"`.
+
+    For a head whose logits the segmenter itself needs (OCRNet's soft object regions):
+    `InGraphAuxiliaryHead` adds their loss in training.
+    """
+    return keras.layers.Identity(name=AUXILIARY_LOGITS)(x)
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
@@ -84,6 +98,9 @@ class AuxiliaryFCNHead(keras.layers.Layer):
     >>> tap = keras.Model(segmenter.inputs, segmenter.get_layer("auxiliary_features").output)
     >>> loss = head.loss_weight * head.compute_loss(labels, head(tap(images), training=True))
     """
+
+    # The segmenter layer the training wrapper feeds this head by default.
+    input_layer = AUXILIARY_FEATURES
 
     def __init__(self, num_classes, channels=256, num_convs=1, kernel_size=3, dropout=0.1, loss_weight=0.4,
                  data_format=None, **kwargs):
@@ -196,3 +213,84 @@ class AuxiliaryFCNHead(keras.layers.Layer):
             }
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_rr")
+class InGraphAuxiliaryHead(AuxiliaryFCNHead):
+    """The loss of an auxiliary head that is part of the segmenter (OCRNet's soft regions).
+
+    mmseg's `CascadeEncoderDecoder` (OCRNet) trains its first decode head, whose logits
+    the second head reads, with its own cross-entropy (weight 0.4). That head cannot be a
+    training-only branch: the segmenter needs it at inference. The segmenter names its
+    logits with the layer `"auxiliary_logits"` (`input_layer`); this layer holds no
+    weights, passes them through, and `compute_loss` (`AuxiliaryFCNHead`'s: resized to
+    the labels, cross-entropy over the labelled pixels) scores them. The training wrapper
+    adds `loss_weight` times that loss, as for `AuxiliaryFCNHead`.
+
+    Args:
+        num_classes: int. Number of classes.
+        loss_weight: float. Weight of the loss. Defaults to `0.4` (mmseg's OCRNet).
+        data_format: str or None. Defaults to `keras.config.image_data_format()`.
+        **kwargs: `keras.layers.Layer` arguments such as `name`.
+
+    Call arguments:
+        inputs: the segmenter's auxiliary logits, returned unchanged.
+
+    Returns:
+        `inputs`.
+
+    Example:
+
+    >>> model = keras_rr.models.RegionRebalanceSegmenter(
+    ...     ocr_net, 150, region_frequency=counts, auxiliary_head=InGraphAuxiliaryHead(150))
+    """
+
+    input_layer = AUXILIARY_LOGITS
+
+    def __init__(self, num_classes, loss_weight=0.4, data_format=None, **kwargs):
+        for key in ("channels", "num_convs", "kernel_size", "dropout"):
+            kwargs.pop(key, None)  # AuxiliaryFCNHead's config keys: no layers here
+        super().__init__(num_classes, loss_weight=loss_weight, data_format=data_format, **kwargs)
+
+    def build(self, input_shape):
+        pass
+
+    def call(self, inputs, training=None):
+        return inputs
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("channels", "num_convs", "kernel_size", "dropout"):
+            config.pop(key)
+        return config
+
+
+def has_layer(segmenter, name):
+    """Whether `segmenter` (or the model inside a `NormalizedSegmenter`) has a top-level layer `name`."""
+    model = getattr(segmenter, "inner", segmenter)
+    return any(layer.name == name for layer in getattr(model, "layers", ()))
+
+
+def auxiliary_head_for(segmenter, num_classes, channels=256, loss_weight=0.4):
+    """The auxiliary head mmseg trains `segmenter` with.
+
+    `InGraphAuxiliaryHead` when the segmenter computes its auxiliary logits itself (a
+    layer `"auxiliary_logits"`: OCRNet), else an `AuxiliaryFCNHead` on its
+    `"auxiliary_features"` map.
+
+    Args:
+        segmenter: a functional `keras.Model`.
+        num_classes: int. Number of classes.
+        channels: int. `AuxiliaryFCNHead`'s width. Defaults to `256`.
+        loss_weight: float. Defaults to `0.4`.
+
+    Returns:
+        An `AuxiliaryFCNHead` (or `InGraphAuxiliaryHead`) named `"auxiliary_head"`.
+
+    Example:
+
+    >>> head = auxiliary_head_for(segmenter, 150)
+    """
+    if has_layer(segmenter, AUXILIARY_LOGITS):
+        return InGraphAuxiliaryHead(num_classes, loss_weight=loss_weight, name="auxiliary_head")
+    return AuxiliaryFCNHead(num_classes, channels=channels, loss_weight=loss_weight, name="auxiliary_head")

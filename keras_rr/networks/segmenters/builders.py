@@ -11,6 +11,7 @@ from keras_rr.networks.backbones.resnet_v1c import RESNET_V1C_DEPTHS
 from keras_rr.networks.segmenters import presets
 from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet
 from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet_c
+from keras_rr.networks.segmenters.ocr_net import ocr_net_hrnet
 from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
 from keras_rr.networks.segmenters.segformer import segformer_mit
 from keras_rr.networks.segmenters.small_fcn import small_fcn
@@ -35,6 +36,7 @@ SEGMENTER_BUILDERS = {
     "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset", "channels")),
     "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset", "channels")),
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
+    "ocr_net_hrnet": (ocr_net_hrnet, ("width", "image_size", "channels")),  # the paper's
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
 MODEL_NAMES = tuple(SEGMENTER_BUILDERS)
@@ -103,7 +105,7 @@ def build_segmenter(model_config, num_classes):
     Args:
         model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
             dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
-            `variant` (MiT, Swin), `width` (small FCN), `channels` (head width of the
+            `variant` (MiT, Swin), `width` (small FCN, HRNet), `channels` (head width of the
             mmseg heads; unset: their 512), `encoder` (the `*_resnet_c` models' ResNet:
             `"resnet_vd"`, KerasHub's, when unset, or `"resnet_v1c"`, mmseg's); optionally `preset` (a whole KerasHub
             task preset of the named family, re-headed to `num_classes`) or
