@@ -41,6 +41,7 @@ import numpy as np
 
 from keras_rr.checkpoints import layouts
 from keras_rr.networks.backbones.swin_transformer_pyramid import SwinTransformerPyramid
+from keras_rr.networks.layers.module_paths import torch_module_path
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead
 
 PARAMETER_NAMES = {
@@ -52,8 +53,6 @@ PARAMETER_NAMES = {
     "moving_variance": "running_var",
 }
 SEGMENTOR_PREFIXES = layouts.SEGMENTOR_PREFIXES
-# Joins mmseg path components in a layer name like "." (torch-backend-safe, see above).
-TORCH_SAFE_SEPARATOR = "-"
 
 # Weights a segmentation backbone adds to the classification network its pretrained
 # checkpoints come from: mmseg Swin's per-stage output norms (`norm0`..`norm3`; mmseg
@@ -241,7 +240,7 @@ def _bind_layer(layer, rules, prefix, bindings, kept, strip_own_name=False):
 
 
 def _dotted(name):
-    return name.replace(TORCH_SAFE_SEPARATOR, ".")
+    return torch_module_path(name)
 
 
 def _match(rules, name):
