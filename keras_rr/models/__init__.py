@@ -20,6 +20,8 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
 
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
+from keras_rr.networks.backbones.beit import beit_backbone
+from keras_rr.networks.backbones.beit import resize_relative_position_table
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
