@@ -6,11 +6,12 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
 - Training: `RegionRebalanceSegmenter` wraps any segmenter with the region branch (and
   mmseg's auxiliary head, `AuxiliaryFCNHead`); `tap_segmenter` finds what it reads.
 - Segmenters: `deeplab_v3_plus_resnet_c`, `psp_net_resnet_c`, `uper_net_resnet_c`,
-  `uper_net_swin` (the paper's mmseg networks), `uper_net_mit`, `uper_net_segmenter`
+  `uper_net_swin`, `uper_net_beit` (the paper's mmseg networks), `uper_net_mit`, `uper_net_segmenter`
   (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
   `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
   `MODEL_NAMES`).
-- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
+- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`, `beit_backbone` (mmseg's
+  BEiT) with `resize_relative_position_table`.
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
   inside the model.
@@ -41,6 +42,7 @@ from keras_rr.networks.segmenters.presets import segmenter_from_preset
 from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
 from keras_rr.networks.segmenters.segformer import segformer_mit
 from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.networks.segmenters.uper_net import uper_net_beit
 from keras_rr.networks.segmenters.uper_net import uper_net_mit
 from keras_rr.networks.segmenters.uper_net import uper_net_resnet_c
 from keras_rr.networks.segmenters.uper_net import uper_net_segmenter

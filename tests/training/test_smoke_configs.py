@@ -44,8 +44,9 @@ def test_smoke_groups_cover_every_config():
     # Baseline (with the dataset's base.py) / RR on synthetic (12 classes), ADE20K
     # (150, SGD: DeepLabV3+, UPerNet and PSPNet rows alike), ADE20K SegFormer (150, AdamW
     # + warmup), COCO-Stuff (171, SGD), and the Swin rows on ADE20K and COCO-Stuff (AdamW
-    # + warmup + their weight-decay exclusions).
-    assert len(GROUPS) == 12
+    # + warmup + their weight-decay exclusions), and the BEiT-L rows on ADE20K (AdamW with
+    # their warmup; the FCN cannot be numbered for layer decay).
+    assert len(GROUPS) == 14
 
 
 def _group_id(group):

@@ -15,7 +15,8 @@ mmseg's UPerNet BEiT (`configs/beit/upernet_beit-{base,large}_*_640x640_160k_ade
 
 Variants (`BEIT_VARIANTS`): base (12 blocks, 768 wide, 12 heads, out_indices
 (3, 5, 7, 11), layer scale 0.1, drop path 0.1) and large (24 blocks, 1024 wide, 16
-heads, out_indices (7, 11, 15, 23), layer scale 1e-6, drop path 0.2), as mmseg's configs.
+heads, out_indices (7, 11, 15, 23), layer scale 1e-6, drop path 0.2), as mmseg's configs;
+tiny (4 blocks, 32 wide, 2 heads, all four outputs) for smoke runs and tests.
 
 Naming (the torch-checkpoint contract): the layers are named with mmseg's module paths
 relative to the backbone, dots spelled `-` (`keras_rr.networks.layers.module_paths`;
@@ -39,7 +40,7 @@ import numpy as np
 import keras
 
 from keras_rr import validation
-from keras_rr.networks.layers.beit_transformer_layer import BEiTTransformerLayer
+from keras_rr.networks.backbones.beit_transformer_layer import BEiTTransformerLayer
 from keras_rr.networks.layers.class_token import ClassToken
 from keras_rr.networks.layers.module_paths import module_path_name
 
@@ -50,6 +51,9 @@ BEIT_VARIANTS = {
              "init_values": 0.1, "drop_path_rate": 0.1},
     "large": {"embed_dim": 1024, "depth": 24, "num_heads": 16, "out_indices": (7, 11, 15, 23),
               "init_values": 1e-6, "drop_path_rate": 0.2},
+    # Not mmseg's: a 4-block, 32-wide BEiT for smoke runs and tests (`:smoke_model`).
+    "tiny": {"embed_dim": 32, "depth": 4, "num_heads": 2, "out_indices": (0, 1, 2, 3),
+             "init_values": 0.1, "drop_path_rate": 0.1},
 }
 
 
@@ -58,8 +62,8 @@ def beit_backbone(variant="base", image_size=640, out_indices=None, drop_path_ra
     """mmseg's BEiT backbone: a functional model from images to block outputs at `out_indices`.
 
     Args:
-        variant: str. `"base"` or `"large"` (`BEIT_VARIANTS`): the defaults of the
-            arguments below. Defaults to `"base"`.
+        variant: str. `"base"`, `"large"` or `"tiny"` (`BEIT_VARIANTS`): the defaults of
+            the arguments below. Defaults to `"base"`.
         image_size: int. Square input size, a multiple of 16 (the relative position
             tables are sized for it). Defaults to `640`.
         out_indices: tuple of ints or None. Blocks (0-based) whose outputs are returned,

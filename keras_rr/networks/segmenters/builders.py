@@ -12,6 +12,7 @@ from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet_
 from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
 from keras_rr.networks.segmenters.segformer import segformer_mit
 from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.networks.segmenters.uper_net import uper_net_beit
 from keras_rr.networks.segmenters.uper_net import uper_net_mit
 from keras_rr.networks.segmenters.uper_net import uper_net_resnet_c
 from keras_rr.networks.segmenters.uper_net import uper_net_swin
@@ -28,6 +29,7 @@ SEGMENTER_BUILDERS = {
     "uper_net_resnet_c": (uper_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels")),  # the paper's
     "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset", "channels")),
     "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset", "channels")),
+    "uper_net_beit": (uper_net_beit, ("variant", "image_size", "channels")),  # the paper's; torch weights
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "small_fcn": (small_fcn, ("image_size", "width")),
 }
