@@ -25,39 +25,45 @@ DEPTH = 3
 OUT = (0, 1, 2)
 
 
-def timm_to_keras_path(key):
-    """timm Beit key -> our variable path with '.' for '/' and '-' (the naming contract)."""
+def timm_to_mmseg(state):
+    """timm Beit state dict -> `{mmseg key: NumPy array}` (mmseg's `beit2mmseg` renames)."""
     renames = {"blocks.": "layers.", "patch_embed.proj.": "patch_embed.projection.", ".norm1.": ".ln1.",
                ".norm2.": ".ln2.", ".mlp.fc1.": ".ffn.layers.0.0.", ".mlp.fc2.": ".ffn.layers.1."}
-    for old, new in renames.items():
-        key = key.replace(old, new)
-    if key == "cls_token":
-        return "cls_token.cls_token"
-    return key
+    converted = {}
+    for key, value in state.items():
+        for old, new in renames.items():
+            key = key.replace(old, new)
+        converted[key] = value.detach().cpu().numpy()
+    return converted
 
 
-def copy_torch_weights(model, state, rename, layer_norm_names=("ln1", "ln2")):
-    """Copies a torch state dict into `model` by variable path (test-local importer).
+def torch_key(variable):
+    """The torch key of a Keras variable by the naming contract (`/`, `-` -> `.`, Keras names -> torch's)."""
+    keras_names = {"kernel": "weight", "gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
+                   "moving_variance": "running_var"}
+    path = variable.path.replace("/", ".").replace("-", ".")
+    head, _, last = path.rpartition(".")
+    if head == last:  # a layer named as its one variable: `cls_token/cls_token`
+        return last
+    return f"{head}.{keras_names.get(last, last)}"
 
-    Conv kernels (O, I, kh, kw) -> (kh, kw, I, O); Linear (out, in) -> (in, out);
-    transposed-conv kernels (I, O, kh, kw) -> (kh, kw, O, I); BN / LN names translated.
-    Returns the set of torch keys used.
+
+def copy_torch_weights(variables, state):
+    """Copies `{torch key: array}` into the variables named by the contract (test-local importer).
+
+    Conv and transposed-conv kernels (O, I, kh, kw) / (I, O, kh, kw) -> (kh, kw, I, O) /
+    (kh, kw, O, I): the same permutation; Linear (out, in) -> (in, out). Variables without a
+    key are left as they are. Returns the keys used.
     """
-    keras_names = {"kernel": "weight", "bias": "bias", "gamma": "weight", "beta": "bias",
-                   "moving_mean": "running_mean", "moving_variance": "running_var"}
     used = set()
-    for variable in model.weights:
-        path = variable.path.replace("/", ".").replace("-", ".")
-        head, _, last = path.rpartition(".")
-        torch_key = f"{head}.{keras_names.get(last, last)}" if head else last
-        candidates = {rename(k): k for k in state}
-        key = candidates.get(torch_key) or candidates.get(path)
-        assert key is not None, f"no torch weight for {variable.path} ({torch_key})"
-        value = state[key].detach().cpu().numpy()
+    for variable in variables:
+        key = torch_key(variable)
+        if key not in state:
+            continue
+        value = state[key]
         if value.ndim == 4:
-            transposed = variable.path.split("/")[-2].startswith("neck") and "upsample" in variable.path
-            value = value.transpose(2, 3, 0, 1) if transposed else value.transpose(2, 3, 1, 0)
-        elif value.ndim == 2 and last == "kernel":
+            value = value.transpose(2, 3, 1, 0)
+        elif value.ndim == 2 and variable.path.endswith("kernel"):
             value = value.T
         assert tuple(value.shape) == tuple(variable.shape), (variable.path, value.shape, variable.shape)
         variable.assign(value)
@@ -65,32 +71,41 @@ def copy_torch_weights(model, state, rename, layer_norm_names=("ln1", "ln2")):
     return used
 
 
-@pytest.fixture(scope="module")
-def pair():
-    torch = pytest.importorskip("torch")
-    timm = import_timm()
+def random_timm_beit(size, dim, depth, heads, seed=0):
+    """timm's `Beit` as mmseg's BEiT (q / v bias, relative position bias per block, no
+    absolute position embedding), every parameter random (layer scales and tables included)."""
+    import torch
+
+    import_timm()
     from timm.models.beit import Beit
 
-    torch.manual_seed(0)
-    reference = Beit(img_size=SIZE, patch_size=16, num_classes=0, global_pool="avg", embed_dim=DIM, depth=DEPTH,
-                     num_heads=HEADS, qkv_bias=True, use_abs_pos_emb=False, use_rel_pos_bias=True,
+    torch.manual_seed(seed)
+    reference = Beit(img_size=size, patch_size=16, num_classes=0, global_pool="avg", embed_dim=dim, depth=depth,
+                     num_heads=heads, qkv_bias=True, use_abs_pos_emb=False, use_rel_pos_bias=True,
                      init_values=0.1).eval()
     with torch.no_grad():
         for name, parameter in reference.named_parameters():
             parameter.copy_(torch.randn_like(parameter) * (0.5 if parameter.ndim > 1 else 0.2)
                             + (1.0 if name.endswith(("norm1.weight", "norm2.weight")) else 0.0))
-    assert timm.__name__ == "timm"
+    return reference
+
+
+@pytest.fixture(scope="module")
+def pair():
+    pytest.importorskip("torch")
+    reference = random_timm_beit(SIZE, DIM, DEPTH, HEADS)
     model = beit_backbone(image_size=SIZE, embed_dim=DIM, depth=DEPTH, num_heads=HEADS, out_indices=OUT,
                           drop_path_rate=0.0)
-    used = copy_torch_weights(model, reference.state_dict(), timm_to_keras_path)
-    return model, reference, used
+    state = timm_to_mmseg(reference.state_dict())
+    used = copy_torch_weights(model.weights, state)
+    assert len(used) == len(model.weights)  # every variable has its key
+    return model, reference, set(state) - used
 
 
 def test_block_outputs_equal_timms_beit(pair):
     import torch
 
-    model, reference, used = pair
-    unused = {k for k in reference.state_dict() if k not in used}
+    model, reference, unused = pair
     # Buffers derived from the window, and the classifier head's norm, are not weights of ours.
     assert all("relative_position_index" in k or k.startswith(("fc_norm", "head", "norm")) for k in unused), unused
     images = np.random.default_rng(0).normal(size=(2, SIZE, SIZE, 3)).astype("float32")
@@ -129,7 +144,8 @@ def test_relative_position_index_is_timms():
 
 
 def test_drop_path_is_per_sample_and_only_in_training():
-    model = beit_backbone(image_size=16, embed_dim=8, depth=1, num_heads=2, out_indices=(0,), drop_path_rate=0.5)
+    # Rates rise from 0 over the blocks: the second of two drops with probability 0.5.
+    model = beit_backbone(image_size=16, embed_dim=8, depth=2, num_heads=2, out_indices=(1,), drop_path_rate=0.5)
     images = np.random.default_rng(1).normal(size=(8, 16, 16, 3)).astype("float32")
     first, second = np.asarray(model(images)), np.asarray(model(images))
     np.testing.assert_array_equal(first, second)
