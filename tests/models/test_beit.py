@@ -16,6 +16,7 @@ from keras_rr.models import beit_backbone
 from keras_rr.models import resize_relative_position_table
 from keras_rr.networks.layers.beit_attention import relative_position_index
 from tests.harness import predict
+from tests.harness import to_numpy
 from tests.timm_reference import import_timm
 
 SIZE = 64
@@ -147,9 +148,9 @@ def test_drop_path_is_per_sample_and_only_in_training():
     # Rates rise from 0 over the blocks: the second of two drops with probability 0.5.
     model = beit_backbone(image_size=16, embed_dim=8, depth=2, num_heads=2, out_indices=(1,), drop_path_rate=0.5)
     images = np.random.default_rng(1).normal(size=(8, 16, 16, 3)).astype("float32")
-    first, second = np.asarray(model(images)), np.asarray(model(images))
+    first, second = to_numpy(model(images)), to_numpy(model(images))
     np.testing.assert_array_equal(first, second)
-    trained = np.asarray(model(images, training=True))
+    trained = to_numpy(model(images, training=True))
     assert not np.allclose(trained, first, atol=1e-6)
 
 
