@@ -150,7 +150,8 @@ class LayerDecayAdamW(keras.optimizers.Adam):
         learning_rate = ops.cast(learning_rate, variable.dtype) * ops.cast(self._scales[index], variable.dtype)
         if self.decoupled_weight_decay and self._decays[index]:
             # torch's AdamW: `p *= 1 - lr * wd` with the layer's own (scaled) rate.
-            self.assign_sub(variable, variable * (learning_rate * ops.cast(self.decoupled_weight_decay, variable.dtype)))
+            weight_decay = ops.cast(self.decoupled_weight_decay, variable.dtype)
+            self.assign_sub(variable, variable * (learning_rate * weight_decay))
         super().update_step(gradient, variable, learning_rate)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):

@@ -415,7 +415,8 @@ def validate_config(config):
         if config.optimizer.name != "adamw":
             raise ValueError(
                 "`optimizer.layer_decay` needs `optimizer.name='adamw'` (`keras_rr.optimizers.LayerDecayAdamW`). "
-                f"Received: optimizer.name={config.optimizer.name!r}, optimizer.layer_decay={config.optimizer.layer_decay}"
+                f"Received: optimizer.name={config.optimizer.name!r}, "
+                f"optimizer.layer_decay={config.optimizer.layer_decay}"
             )
     if "auxiliary_head" in config:
         validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)

@@ -141,7 +141,8 @@ def test_relative_position_index_is_timms():
     from timm.models.beit import gen_relative_position_index
 
     for window in (1, 3, 4):
-        np.testing.assert_array_equal(relative_position_index(window), gen_relative_position_index((window, window)).numpy())
+        expected = gen_relative_position_index((window, window)).numpy()
+        np.testing.assert_array_equal(relative_position_index(window), expected)
 
 
 def test_drop_path_is_per_sample_and_only_in_training():

@@ -111,7 +111,9 @@ def beit_backbone(variant="base", image_size=640, out_indices=None, drop_path_ra
     if out_indices is None:
         out_indices = defaults["out_indices"] if depth == defaults["depth"] else (depth - 1,)
     if isinstance(out_indices, int) or not out_indices:
-        raise ValueError(f"`out_indices` must be a non-empty tuple of block indices. Received: out_indices={out_indices!r}")
+        raise ValueError(
+            f"`out_indices` must be a non-empty tuple of block indices. Received: out_indices={out_indices!r}"
+        )
     out_indices = tuple(validation.check_int(i, "out_indices", minimum=0) for i in out_indices)
     if max(out_indices) >= depth:
         raise ValueError(

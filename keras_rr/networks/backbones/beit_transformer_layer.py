@@ -82,7 +82,9 @@ class BEiTTransformerLayer(keras.layers.Layer):
         self.fc1 = keras.layers.Dense(self.mlp_ratio * dim, kernel_initializer=dense_init, dtype=policy,
                                       name=module_path_name("ffn.layers.0.0"))
         self.fc1.build(input_shape)
-        self.fc2 = keras.layers.Dense(dim, kernel_initializer=dense_init, dtype=policy, name=module_path_name("ffn.layers.1"))
+        self.fc2 = keras.layers.Dense(
+            dim, kernel_initializer=dense_init, dtype=policy, name=module_path_name("ffn.layers.1")
+        )
         self.fc2.build(tuple(input_shape)[:-1] + (self.mlp_ratio * dim,))
         self.gamma_2 = self.add_weight(
             shape=(dim,), initializer=keras.initializers.Constant(self.init_values), name="gamma_2"

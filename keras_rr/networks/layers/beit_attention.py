@@ -32,7 +32,9 @@ def relative_position_index(window_size):
     num_distances = side * side + 3
     rows, cols = np.meshgrid(np.arange(window_size), np.arange(window_size), indexing="ij")
     rows, cols = rows.reshape(-1), cols.reshape(-1)
-    relative = (rows[:, None] - rows[None, :] + window_size - 1) * side + (cols[:, None] - cols[None, :] + window_size - 1)
+    dy = rows[:, None] - rows[None, :] + window_size - 1
+    dx = cols[:, None] - cols[None, :] + window_size - 1
+    relative = dy * side + dx
     area = window_size * window_size
     index = np.zeros((area + 1, area + 1), "int32")
     index[1:, 1:] = relative

@@ -286,7 +286,8 @@ def uper_net_beit(num_classes, variant="base", image_size=640, out_indices=None,
     dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
     if out_indices is not None and len(tuple(out_indices)) != len(RESCALES):
         raise ValueError(
-            f"`out_indices` must name {len(RESCALES)} blocks, one per pyramid level. Received: out_indices={out_indices}"
+            f"`out_indices` must name {len(RESCALES)} blocks, one per pyramid level. "
+            f"Received: out_indices={out_indices}"
         )
     if out_indices is None and depth is not None and depth != BEIT_VARIANTS[variant]["depth"]:
         raise ValueError(
