@@ -12,6 +12,7 @@ import os
 import numpy as np
 import pytest
 
+from keras_rr.optimizers import LayerDecayAdamW
 from keras_rr.training import config as rr_config
 from keras_rr.training.trainer import train_and_evaluate
 from tests.harness import REPO_ROOT
@@ -107,6 +108,7 @@ SMOKE_MODEL_ROWS = [
     "configs/ade20k/upernet_r50_rr.py",  # UPerNet on the undilated ResNet-c
     "configs/ade20k/pspnet_r50_rr.py",  # PSPNet on the dilated ResNet-c
     "configs/coco_stuff164k/upernet_swin_t_rr.py",  # UPerNet on Swin, AdamW with exclusions
+    "configs/ade20k/upernet_beit_l_rr.py",  # UPerNet on the tiny BEiT, AdamW with layer-wise lr decay
 ]
 
 
@@ -130,6 +132,9 @@ def test_smoke_model_trains_the_row_network_with_region_rebalance_and_the_auxili
     for key in ("loss", "pixel_loss", "region_loss", "auxiliary_loss"):
         assert all(np.isfinite(step[key]) for step in losses), key
     assert result.model.region_head is not None and result.model.auxiliary_head is not None
+    if full.optimizer.get("layer_decay") is not None:
+        assert isinstance(result.model.optimizer, LayerDecayAdamW)
+        assert result.model.optimizer.layer_decay == full.optimizer.layer_decay
     # The weighted sum the wrapper minimises: pixel + 0.3 region + 0.4 auxiliary.
     for step in losses:
         total = step["pixel_loss"] + 0.3 * step["region_loss"] + 0.4 * step["auxiliary_loss"]
