@@ -14,6 +14,7 @@ import pytest
 
 from keras_rr.models import beit_backbone
 from keras_rr.models import resize_relative_position_table
+from keras_rr.networks.backbones.beit_transformer_layer import BEiTTransformerLayer
 from keras_rr.networks.layers.beit_attention import relative_position_index
 from tests.harness import predict
 from tests.harness import to_numpy
@@ -146,13 +147,16 @@ def test_relative_position_index_is_timms():
 
 
 def test_drop_path_is_per_sample_and_only_in_training():
-    # Rates rise from 0 over the blocks: the second of two drops with probability 0.5.
-    model = beit_backbone(image_size=16, embed_dim=8, depth=2, num_heads=2, out_indices=(1,), drop_path_rate=0.5)
-    images = np.random.default_rng(1).normal(size=(8, 16, 16, 3)).astype("float32")
-    first, second = to_numpy(model(images)), to_numpy(model(images))
+    block = BEiTTransformerLayer(num_heads=2, window_size=2, drop_path_rate=0.5)
+    tokens = np.random.default_rng(1).normal(size=(64, 5, 8)).astype("float32")
+    first, second = to_numpy(block(tokens)), to_numpy(block(tokens))
     np.testing.assert_array_equal(first, second)
-    trained = to_numpy(model(images, training=True))
-    assert not np.allclose(trained, first, atol=1e-6)
+    trained = to_numpy(block(tokens, training=True))
+    # A sample that drew "drop" for both residual branches (probability 1/4 each) comes
+    # out as it went in; the others do not.
+    unchanged = np.abs(trained - tokens).reshape(64, -1).max(axis=1) < 1e-6
+    assert 0 < unchanged.sum() < 40
+    assert not np.allclose(trained, first)
 
 
 @pytest.mark.parametrize(

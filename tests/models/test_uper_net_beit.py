@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from keras_rr.export import ExportError
-from keras_rr.export import FORMAT_BACKENDS
 from keras_rr.export import export_segmenter
 from keras_rr.export.runtimes import run_artifact
 from keras_rr.export.writers import FORMAT_SUFFIXES
@@ -137,40 +136,34 @@ def test_bad_arguments_are_named():
         uper_net_beit(K, image_size=64, variant="tiny", depth=6)
 
 
-def test_builds_from_a_config_and_trains_two_region_rebalance_steps_with_the_auxiliary_head():
+def test_builds_from_a_config_trains_two_region_rebalance_steps_and_exports_the_segmenter_alone(tmp_path):
     # 32 px (a 2 x 2 patch grid): the smallest input the four-level pyramid takes; CI time.
     segmenter = build_segmenter({"name": "uper_net_beit", "variant": "tiny", "image_size": 32, "channels": 8}, K)
     assert segmenter.get_layer("backbone").get_layer("layers-3") is not None
-    fit_two_steps_with_region_rebalance(segmenter, K, 32, auxiliary_head=True)
+    # ... and the `.keras` export holds the segmenter's weights only (no region or auxiliary head).
+    fit_two_steps_with_region_rebalance(segmenter, K, 32, auxiliary_head=True, export_dir=tmp_path)
 
 
-# litert from JAX refuses every model with a dropout (its seed state is a uint32 variable,
-# which the TFLite converter rejects): TF writes litert. ONNX from torch fails in the
-# tracing of Keras' LayerNormalization (a `Gather` on a shape): TF writes ONNX.
-REFUSED = {("litert", "jax"), ("onnx", "torch")}
-EXPORT_FORMATS = [
-    f for f in ("keras", "onnx", "tf_saved_model", "litert") if BACKEND in FORMAT_BACKENDS[f]
-]
+# One converting format per backend in CI (the one a deployment from it most needs);
+# the others were verified once and are in docs/networks/beit.md's export table. ONNX
+# from torch fails in the tracing of Keras' LayerNormalization (a `Gather` on a shape),
+# litert from JAX on the dropouts' uint32 seed state: clear errors naming TensorFlow.
+FORMAT = {"tensorflow": "onnx", "jax": "tf_saved_model", "torch": "onnx"}[BACKEND]
+REFUSED = {("onnx", "torch"), ("litert", "jax")}
 
 
-@pytest.mark.parametrize(
-    "format", [f if f == "keras" else pytest.param(f, marks=pytest.mark.slow) for f in EXPORT_FORMATS]
-)
-def test_exports_without_the_training_branches(pair, format, tmp_path):
+def test_exports_in_the_backends_converting_format(pair, tmp_path):
     segmenter = pair[0]
     wrapper = RegionRebalanceSegmenter(segmenter, K, region_frequency=[4, 3, 2, 1],
                                        auxiliary_head=AuxiliaryFCNHead(K, channels=8))
     images = np.random.default_rng(2).uniform(0, 255, (2, SIZE, SIZE, 3)).astype("float32")
-    path = str(tmp_path / ("segmenter" + FORMAT_SUFFIXES.get(format, "")))
-    if (format, BACKEND) in REFUSED:
-        # A clear error naming the backend that writes the format, and nothing written.
-        with pytest.raises(ExportError, match=f"{format} export from the {BACKEND} backend failed.*tensorflow"):
-            export_segmenter(wrapper, path, format=format, sample_images=images)
-        assert not os.listdir(tmp_path)
+    path = str(tmp_path / ("segmenter" + FORMAT_SUFFIXES.get(FORMAT, "")))
+    if (FORMAT, BACKEND) in REFUSED:
+        with pytest.raises(ExportError, match=f"{FORMAT} export from the {BACKEND} backend failed.*tensorflow"):
+            export_segmenter(wrapper, path, format=FORMAT, sample_images=images)
+        assert not os.listdir(tmp_path)  # nothing written
         return
-    report = export_segmenter(wrapper, path, format=format, sample_images=images)
+    report = export_segmenter(wrapper, path, format=FORMAT, sample_images=images)
     assert report["relative_diff"] <= 1e-4 and report["argmax_agreement"] >= 0.999
-    if format == "keras":
-        assert report["num_weights"] == len(segmenter.weights)  # no region or auxiliary head weights
-    outputs, _, _ = run_artifact(path, format, images)
+    outputs, _, _ = run_artifact(path, FORMAT, images)
     np.testing.assert_allclose(outputs["logits"], predict(segmenter, images), rtol=1e-4, atol=1e-3)

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_rr.models import beit_backbone
 from keras_rr.models import uper_net_beit
 from keras_rr.optimizers import LayerDecayAdamW
 from keras_rr.optimizers.layer_decay_adamw import decays_weight
@@ -77,8 +78,12 @@ def test_scales_and_decay_flags_equal_mmsegs_rule(segmenter):
     assert sorted(set(np.round(scales, 12))) == sorted(set(np.round([0.95 ** k for k in range(6)], 12)))
 
 
-def test_a_step_applies_the_scales_and_the_decay(segmenter):
-    variables = segmenter.trainable_variables
+def test_a_step_applies_the_scales_and_the_decay():
+    # A 2-block BEiT and a head layer after it: every kind of layer id, few variables.
+    backbone = beit_backbone(image_size=16, embed_dim=8, depth=2, num_heads=2, out_indices=(1,))
+    head = keras.layers.Dense(3, name="decode_head")
+    head.build((None, 8))
+    variables = backbone.trainable_variables + head.trainable_variables
     lr, wd, eps = 0.1, 0.05, 1e-8
     optimizer = LayerDecayAdamW(lr, layer_decay=0.5, weight_decay=wd, epsilon=eps)
     rng = np.random.default_rng(0)
