@@ -9,8 +9,12 @@ and re-exported.
   `AUTHORS_LOSS_WEIGHT` are the authors' released branch); `Regions`;
   `RegionFeatureReducer`.
 - `ImageNormalization`, `ResizeLike`, `PassThrough`, `TorchAdaptiveAveragePooling2D`.
+- BEiT's: `BEiTAttention`, `BEiTTransformerLayer`, `ClassToken`.
 """
 
+from keras_rr.networks.backbones.beit_transformer_layer import BEiTTransformerLayer
+from keras_rr.networks.layers.beit_attention import BEiTAttention
+from keras_rr.networks.layers.class_token import ClassToken
 from keras_rr.networks.layers.image_normalization import ImageNormalization
 from keras_rr.networks.layers.pass_through import PassThrough
 from keras_rr.networks.layers.resize_like import ResizeLike
