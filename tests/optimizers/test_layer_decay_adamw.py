@@ -79,8 +79,8 @@ def test_scales_and_decay_flags_equal_mmsegs_rule(segmenter):
 
 
 def test_a_step_applies_the_scales_and_the_decay():
-    # A 2-block BEiT and a head layer after it: every kind of layer id, few variables.
-    backbone = beit_backbone(image_size=16, embed_dim=8, depth=2, num_heads=2, out_indices=(1,))
+    # A 1-block BEiT and a head layer after it: the three kinds of layer id, few variables.
+    backbone = beit_backbone(image_size=16, embed_dim=8, depth=1, num_heads=2, out_indices=(0,))
     head = keras.layers.Dense(3, name="decode_head")
     head.build((None, 8))
     variables = backbone.trainable_variables + head.trainable_variables
@@ -91,6 +91,7 @@ def test_a_step_applies_the_scales_and_the_decay():
     before = [to_numpy(v).astype("float64") for v in variables]
     optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients], variables)
     scales = layer_decay_scales([v.path for v in variables], 0.5)
+    assert sorted(set(scales)) == [0.25, 0.5, 1.0]
     for variable, w, g, scale in zip(variables, before, gradients, scales):
         rate = lr * scale
         g = g.astype("float64")
