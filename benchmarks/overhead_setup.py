@@ -34,18 +34,24 @@ def blocky_training_data(num_classes, size, count, seed=0):
     return images, labels, rng.integers(1, 1000, size=num_classes)
 
 
-def plain_pair(num_classes, depth, size):
-    """A KerasHub DeepLabV3+ and the compiled plain `keras.Model` over its layers.
+def plain_pair(num_classes, depth, size, model="keras_hub_deeplab_v3_plus", tiny=False):
+    """A segmenter (default: KerasHub's DeepLabV3+) and the compiled plain `keras.Model` over its layers.
 
     The baseline is the same layers in a plain functional model, so both sides go through
     the same Keras `fit` (KerasHub tasks add their own preprocessing wrapper).
 
-    Returns:
-        `(segmenter, plain)`: the KerasHub task (to wrap) and the compiled baseline.
-    """
-    from keras_rr.models import deeplab_v3_plus_resnet
+    Args:
+        num_classes, depth, size: the network's class count, ResNet depth (KerasHub's
+            DeepLabV3+ only) and image size.
+        model: str. A name of `benchmarks.paper_networks.PAPER_NETWORKS`.
+        tiny: bool. The network at its smallest (tests).
 
-    segmenter = deeplab_v3_plus_resnet(num_classes, depth=depth, image_size=size)
+    Returns:
+        `(segmenter, plain)`: the segmenter (to wrap) and the compiled baseline.
+    """
+    from benchmarks.paper_networks import build_network
+
+    segmenter = build_network(model, num_classes, size, depth=depth, tiny=tiny)
     return segmenter, compiled_plain(segmenter)
 
 

@@ -19,6 +19,13 @@ separate from timing noise.
   KERAS_BACKEND=jax python benchmarks/step_cost.py --num_classes=2000 --variants=rr,rr_all_regions
   KERAS_BACKEND=jax python benchmarks/step_cost.py --depth=50 --image_size=512 --batch_size=8
   KERAS_BACKEND=torch python benchmarks/step_cost.py --depth=50 --image_size=64
+
+The network: `--models` names entries of `benchmarks/paper_networks.py` (default: KerasHub's
+DeepLabV3+ of `--depth`); `paper` is the paper's four networks (DeepLabV3+-c, PSPNet and
+UPerNet on mmseg's ResNet-50-V1c, UPerNet Swin-T), a table each and a summary:
+
+  KERAS_BACKEND=jax python benchmarks/step_cost.py --models=paper --image_size=512 \
+      --batch_size=2 --variants=rr
 """
 
 import os
@@ -31,8 +38,10 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from benchmarks.model_flags import define_model_flags  # noqa: E402
+from benchmarks.model_flags import define_network_flags  # noqa: E402
 
 _MODEL = define_model_flags()
+_NETWORKS, _TINY = define_network_flags(multiple=True)
 _VARIANTS = flags.DEFINE_list("variants", ["rr", "rr_pixel_only", "rr_one_hot"], "Variants besides plain.")
 _MAX_REGIONS = flags.DEFINE_integer(
     "max_regions_per_image", 64, "Region slots per image of the RR variants (0: all K; a real image holds "
@@ -46,22 +55,36 @@ def main(argv):
 
     from benchmarks.overhead_setup import blocky_training_data
     from benchmarks.overhead_setup import step_variants
-    from keras_rr.models import deeplab_v3_plus_resnet
+    from benchmarks.paper_networks import PAPER_SET
+    from benchmarks.paper_networks import build_network
 
     backend = keras.backend.backend()
     if backend not in ("jax", "torch"):
         raise SystemExit("step_cost.py reads XLA's cost analysis (jax) or counts eager operator calls (torch).")
     depth, size, batch, k = _MODEL.values()
+    names = [n for name in _NETWORKS.value for n in (PAPER_SET if name == "paper" else (name,))]
     images, labels, freq = blocky_training_data(k, size, 3 * batch)
     slots = _MAX_REGIONS.value or None
-    models = step_variants(
-        deeplab_v3_plus_resnet(k, depth=depth, image_size=size), k, freq, _VARIANTS.value, max_regions_per_image=slots
-    )
-    setting = f"R{depth} {size}px b{batch} K={k} max_regions_per_image={slots or 'all'}"
-    if backend == "jax":
-        _xla_costs(models, images[:batch], labels[:batch], setting)
-    else:
-        _torch_operator_calls(models, images, labels, batch, setting)
+    summary = []
+    for name in names:
+        network = f"R{depth} DeepLabV3+ (KerasHub)" if name == "keras_hub_deeplab_v3_plus" else name
+        segmenter = build_network(name, k, size, depth=depth, tiny=_TINY.value)
+        models = step_variants(segmenter, k, freq, _VARIANTS.value, max_regions_per_image=slots)
+        setting = f"{network} {size}px b{batch} K={k} max_regions_per_image={slots or 'all'}"
+        if backend == "jax":
+            costs = _xla_costs(models, images[:batch], labels[:batch], setting)
+            if "rr" in costs:
+                plain, rr = costs["plain"], costs["rr"]
+                summary.append([name, f"{plain['flops'] / 1e9:.1f}", f"{rr['flops'] / plain['flops']:.4f}",
+                                f"{plain['bytes'] / 1e9:.2f}", f"{rr['bytes'] / plain['bytes']:.4f}"])
+        else:
+            _torch_operator_calls(models, images, labels, batch, setting)
+    if len(summary) > 1:
+        _print_table(
+            f"RR / plain, one compiled training step, {size}px b{batch} K={k} (goal: <= 1.005x FLOPs, <= 1.01x bytes)",
+            ["network", "plain GFLOP", "RR / plain FLOPs", "plain GB accessed", "RR / plain bytes"],
+            summary,
+        )
 
 
 def _xla_costs(models, images, labels, setting):
@@ -83,6 +106,7 @@ def _xla_costs(models, images, labels, setting):
         ["variant", "GFLOP", "ratio", "GB accessed", "ratio", "temp buffers", "ratio", "state arrays"],
         rows,
     )
+    return costs
 
 
 def _torch_operator_calls(models, images, labels, batch, setting):

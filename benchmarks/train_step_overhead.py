@@ -8,6 +8,11 @@ the one-off set-up before them.
   KERAS_BACKEND=jax python benchmarks/train_step_overhead.py               # CPU setting
   KERAS_BACKEND=jax python benchmarks/train_step_overhead.py --depth=50 \
       --image_size=512 --batch_size=8 --steps=20                          # paper setting
+  KERAS_BACKEND=jax python benchmarks/train_step_overhead.py --model=pspnet_r50_v1c \
+      --image_size=512 --batch_size=8 --steps=20                          # a paper network
+
+`--model` names an entry of `benchmarks/paper_networks.py` (default: KerasHub's
+DeepLabV3+ of `--depth`).
 """
 
 import os
@@ -19,8 +24,10 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from benchmarks.model_flags import define_model_flags  # noqa: E402
+from benchmarks.model_flags import define_network_flags  # noqa: E402
 
 _MODEL = define_model_flags()
+_NETWORK, _TINY = define_network_flags()
 _STEPS = flags.DEFINE_integer("steps", 5, "Training steps per timed fit call.")
 _REPEATS = flags.DEFINE_integer(
     "repeats", 6, "Interleaved rounds (a multiple of the models timed: 2, or 3 with --noise_floor)."
@@ -45,7 +52,7 @@ def main(argv):
 
     depth, size, batch, k = _MODEL.values()
     images, labels, freq = blocky_training_data(k, size, batch * _STEPS.value)
-    segmenter, plain = plain_pair(k, depth, size)
+    segmenter, plain = plain_pair(k, depth, size, model=_NETWORK.value, tiny=_TINY.value)
     rr = compiled_wrapper(
         segmenter,
         k,
@@ -68,9 +75,10 @@ def main(argv):
         candidate()
     ratios, seconds, t_plain = timing.interleaved_ratios(candidates, run(plain), _REPEATS.value)
     steps = _STEPS.value
+    network = f"R{depth}" if _NETWORK.value == "keras_hub_deeplab_v3_plus" else _NETWORK.value
     noise = f" noise floor (plain twin) {ratios['plain_twin']:.3f}x |" if _NOISE_FLOOR.value else ""
     print(
-        f"| {keras.backend.backend()} | {timing.device_name()} | R{depth} {size}px b{batch} K={k} "
+        f"| {keras.backend.backend()} | {timing.device_name()} | {network} {size}px b{batch} K={k} "
         f"| {'before upsampling' if _BEFORE_UPSAMPLING.value else 'classifier input'} "
         f"| {1000 * t_plain / steps:.1f} ms | {1000 * seconds['rr'] / steps:.1f} ms | **{ratios['rr']:.3f}x** |"
         + noise

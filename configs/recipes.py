@@ -116,9 +116,16 @@ FAMILIES = {
     # (downloaded on first use; offline, pass a `save_to_preset` directory with
     # --config.model.backbone_preset=DIR, or train from random weights with `:random_init`);
     # the heads start from random weights (mmcv's initialisation).
-    # Differences from the paper: KerasHub's ResNet-vd is mmseg's ResNetV1d (its stage
-    # shortcuts average-pool; the paper's ResNetV1c does not) and its ImageNet weights are
-    # KerasHub's, not mmseg's `open-mmlab://resnet{50,101}_v1c` checkpoints; BatchNorm
+    # The paper's encoder (the documented way to match the paper): the `:resnet_v1c` variant
+    # builds mmseg's ResNetV1c itself (`keras_rr.models.resnet_v1c_backbone`; deep stem,
+    # strided 1x1 shortcuts; `model.encoder = "resnet_v1c"`, no KerasHub preset) behind
+    # mmseg's input normalisation, and `--config.model.encoder_checkpoint=/path/resnet50_v1c.pth`
+    # (resnet101_v1c.pth for the R101 rows) loads the open-mmlab ImageNet weights
+    # (`open-mmlab://resnet{50,101}_v1c`, a local torch file: nothing is downloaded).
+    # Differences from the paper with the default KerasHub encoder: KerasHub's ResNet-vd is
+    # mmseg's ResNetV1d (its stage shortcuts average-pool; the paper's ResNetV1c does not)
+    # and its ImageNet weights are KerasHub's, not mmseg's `open-mmlab://resnet{50,101}_v1c`
+    # checkpoints (both fixed by `:resnet_v1c` with the checkpoint above); BatchNorm
     # statistics are per replica (mmseg: SyncBN); the weight decay is the paper's 1e-4
     # (mmseg's own schedules use 5e-4). The optimizer is the paper's coupled-L2 SGD.
     "deeplabv3plus_resnet_c": ({"model": dict(name="deeplab_v3_plus_resnet_c", image_size=512)}, AUXILIARY_HEAD),

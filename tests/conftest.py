@@ -40,6 +40,13 @@ def resnet_presets(tmp_path_factory):
 # `make test` runs the suite once per backend on 2 cores). Key: a test file, or a file and
 # test name ("file::test"); value: the backend it runs on, and why the others add nothing.
 RUN_ON_ONE_BACKEND = {
+    # Reading torch files and renaming checkpoint layouts: NumPy and torch, no Keras variable.
+    "tests/checkpoints/test_checkpoint_files_and_layouts.py": (
+        "torch", "checkpoint reading and key renaming use no Keras backend"
+    ),
+    # The trainer's wiring of model.checkpoint / encoder_checkpoint; the loading itself is
+    # tested per backend in tests/checkpoints/.
+    "tests/training/test_torch_checkpoint_fields.py": ("torch", "config wiring; loading is tested per backend"),
     # keras_rr.data is tf.data and NumPy only: no Keras op, no model.
     "tests/data/": ("tensorflow", "keras_rr.data uses no Keras backend"),
     "tests/tools/test_dataset_stats.py": ("tensorflow", "the statistics CLI reads data only"),
@@ -54,6 +61,22 @@ RUN_ON_ONE_BACKEND = {
     # Builds the wheel and installs it into a fresh JAX-only venv: its own backend, whatever
     # the suite runs under (about 20 s, mostly pip).
     "tests/test_packaging.py": ("jax", "the wheel and its fresh venv do not depend on the suite's backend"),
+    "tests/models/test_resnet_v1c.py::test_full_width_channels_and_output_stride_16": (
+        "tensorflow", "layer shapes and names of the functional graph are backend-independent"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_build_segmenter_builds_the_full_v1c_by_name": (
+        "tensorflow", "the config path builds the same graph on every backend (shapes and names only)"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_config_field_and_bad_combinations_are_named": (
+        "tensorflow", "argument checks before anything is built"
+    ),
+    "tests/models/test_resnet_v1c_segmenters.py::test_deeplab_v3_plus_on_v1c_exports_verified": (
+        "tensorflow", "the V1c encoder is stock Keras layers; one export path verifies it (CI time)"
+    ),
+    "tests/benchmarks/test_paper_networks.py": ("tensorflow", "the registry's builder calls are backend-independent"),
+    "tests/models/test_resnet_v1c_segmenters.py::test_config_variant_selects_v1c_on_resnet_rows_only": (
+        "torch", "config files are plain Python and ml_collections"
+    ),
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
@@ -61,7 +84,10 @@ RUN_ON_ONE_BACKEND = {
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's
     # `fit`; torch starts the subprocess fastest. Checkpoint/resume is tested per backend.
-    "tests/tools/test_train.py::test_the_readmes_own_folder_command_runs_as_written": (
+    # The docs site: the build reads source only; the pages' examples run public APIs whose
+    # backend paths are tested per backend elsewhere.
+    "tests/test_docs.py": ("jax", "the site build and the pages' examples do not depend on the backend"),
+    "tests/tools/test_train.py::test_the_getting_started_folder_command_runs_as_written": (
         "torch", "the CLI and loaders are tested per backend elsewhere (test_trainer's folder run)"
     ),
     "tests/tools/test_train.py::test_sigterm_saves_the_running_step_and_the_same_command_resumes_there": (

@@ -2,7 +2,9 @@
 
 Paper mIoU single-scale / multi-scale (`:multi_scale`): 42.48 / 43.44; with Region Rebalance 42.83 / 44.26.
 Network and weights: `psp_net_resnet_c`, encoder from KerasHub's `resnet_vd_50_imagenet`
-(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+(`:random_init`: random weights). The paper's encoder, mmseg's ResNetV1c with the open-mmlab
+weights (a local file): `:resnet_v1c` with `--config.model.encoder_checkpoint=/path/resnet50_v1c.pth`.
+How they and the recipe differ from the paper's, and
 every value: configs/recipes.py, family `pspnet_resnet_c`, row `pspnet_r50`, dataset `ade20k`.
 
     python -m keras_rr.tools.train --config=configs/ade20k/pspnet_r50_baseline.py \

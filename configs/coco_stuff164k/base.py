@@ -2,7 +2,9 @@
 
 Paper mIoU single-scale / multi-scale (`:multi_scale`): 40.85 / 41.49; with Region Rebalance 42.66 / 43.47.
 Network and weights: `deeplab_v3_plus_resnet_c`, encoder from KerasHub's `resnet_vd_50_imagenet`
-(`:random_init`: random weights). How they and the recipe differ from the paper's, and
+(`:random_init`: random weights). The paper's encoder, mmseg's ResNetV1c with the open-mmlab
+weights (a local file): `:resnet_v1c` with `--config.model.encoder_checkpoint=/path/resnet50_v1c.pth`.
+How they and the recipe differ from the paper's, and
 every value: configs/recipes.py, family `deeplabv3plus_resnet_c`, row `deeplabv3plus_r50`, dataset `coco_stuff164k`.
 
     python -m keras_rr.tools.train --config=configs/coco_stuff164k/base.py \

@@ -10,8 +10,10 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
   `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
   `MODEL_NAMES`).
-- Encoders: `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`, `beit_backbone` (mmseg's
-  BEiT) with `resize_relative_position_table`.
+- Torch checkpoints: `load_torch_weights` (timm, mmcv / mmseg backbones, trained mmseg
+  segmentors; `keras_rr.checkpoints`).
+- Encoders: `resnet_v1c_backbone` (mmseg's ResNetV1c), `beit_backbone` (mmseg's BEiT) with
+  `resize_relative_position_table`, `dilated_resnet`, `resnet_c_config`, `pyramid_encoder`.
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
   inside the model.
@@ -19,6 +21,7 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   `SwinTransformerPyramid`, `PassThrough`, `ResizeLike`, `TorchAdaptiveAveragePooling2D`.
 """
 
+from keras_rr.checkpoints.loading import load_torch_weights
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
 from keras_rr.networks.backbones.beit import beit_backbone
@@ -26,6 +29,7 @@ from keras_rr.networks.backbones.beit import resize_relative_position_table
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.resnet_v1c import resnet_v1c_backbone
 from keras_rr.networks.backbones.swin_transformer_pyramid import SwinTransformerPyramid
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AUXILIARY_FEATURES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import AuxiliaryFCNHead

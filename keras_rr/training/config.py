@@ -28,6 +28,8 @@ from keras_rr import validation
 from keras_rr.data.datasets import DATASETS
 from keras_rr.data.repeat_factors import FREQUENCIES
 from keras_rr.data.repeat_factors import REDUCTIONS
+from keras_rr.networks.backbones.resnet_v1c import RESNET_V1C_DEPTHS
+from keras_rr.networks.segmenters.builders import SEGMENTER_BUILDERS
 from keras_rr.networks.segmenters.builders import check_model_config
 from keras_rr.pixel_losses.by_name import PIXEL_LOSSES
 from keras_rr.region_rebalance.region_pooling import POOLING_METHODS
@@ -42,7 +44,7 @@ from keras_rr.training.optimizers import SCHEDULE_NAMES
 
 STRATEGIES = tuple(STRATEGY_BACKENDS)
 EVAL_MODES = ("whole", "slide", "multi_scale")
-VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head", "random_init")
+VARIANTS = ("smoke", "smoke_model", "multi_scale", "authors_head", "random_init", "resnet_v1c")
 # The paper's multi-scale evaluation (m.s. columns), with horizontal flip.
 PAPER_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
@@ -83,8 +85,8 @@ def default_config():
     # from the training labels and cached as `workdir/class_statistics.json`.
     data.statistics_path = placeholder(str)
     # `name="directory"`: your own data, two folders per split with images and label PNGs
-    # paired by file name (`keras_rr.data.load_segmentation_directory`; the README's "Train
-    # on your own folder").
+    # paired by file name (`keras_rr.data.load_segmentation_directory`; docs/getting-started.md,
+    # "A first RR fit on your own folder").
     data.image_dir = placeholder(str)  # training images
     data.label_dir = placeholder(str)  # training label PNGs (class ids, `ignore_class` unlabeled)
     data.val_image_dir = placeholder(str)  # validation images
@@ -122,6 +124,10 @@ def default_config():
     model.name = "small_fcn"  # one of `MODEL_NAMES` (`keras_rr.models.MODEL_NAMES`)
     model.image_size = 64  # square input size
     model.depth = 50  # ResNet depth (deeplab_v3_plus_resnet*, uper_net_resnet_c, psp_net_resnet_c): 18 ... 101
+    # The *_resnet_c models' ResNet: "resnet_vd" (KerasHub's ResNet-vd, from `backbone_preset`
+    # or random; the default when unset) or "resnet_v1c" (mmseg's ResNetV1c, the paper's,
+    # `keras_rr.models.resnet_v1c_backbone`: depth 50 or 101, no backbone_preset).
+    model.encoder = placeholder(str)
     # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
     # tiny, small, base, base_window12 (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`); BEiT
     # (uper_net_beit) base, large, tiny (`keras_rr.networks.backbones.beit.BEIT_VARIANTS`).
@@ -144,6 +150,12 @@ def default_config():
     model.backbone_preset = placeholder(str)
     model.encoder_weights = placeholder(str)  # `.weights.h5` of the encoder (a KerasHub ResNetBackbone's for resnet_c)
     model.init_weights = placeholder(str)  # `.weights.h5` of the whole segmenter (after the above)
+    # Torch checkpoints (`keras_rr.models.load_torch_weights`, after the above; needs torch for
+    # .pth / .pt / .bin, safetensors for .safetensors): the encoder's (timm, mmcv or mmseg
+    # backbone weights: only `backbone.` keys are loaded, e.g. open-mmlab's resnet50_v1c) and
+    # a whole trained mmseg segmentor (backbone, neck, decode and auxiliary heads).
+    model.encoder_checkpoint = placeholder(str)
+    model.checkpoint = placeholder(str)
 
     rr = config.region_rebalance = ml_collections.ConfigDict()
     rr.enabled = False  # train with the region branch (`RegionRebalanceSegmenter`)
@@ -221,6 +233,8 @@ def _clear_pretrained_weights(config):
     config.model.backbone_preset = None
     config.model.encoder_weights = None
     config.model.init_weights = None
+    config.model.encoder_checkpoint = None
+    config.model.checkpoint = None
 
 
 def _smoke(config, keep_model):
@@ -241,13 +255,15 @@ def _smoke(config, keep_model):
         size = 64
         config.data.synthetic.image_size = size
         config.data.augment.crop_size = size
-        config.model.depth = 18
+        # ResNetV1c exists at depths 50 / 101 only (mmseg's Bottleneck networks).
+        config.model.depth = 50 if config.model.get("encoder") == "resnet_v1c" else 18
         config.model.variant = {"uper_net_swin": "micro", "uper_net_beit": "tiny"}.get(config.model.name, "b0")
         config.model.channels = 16  # the mmseg heads' 3x3 convs at 512 would dominate the step
         config.auxiliary_head.channels = 16
     else:
         config.model.name = "small_fcn"
         config.model.width = 8
+        config.model.encoder = None  # the small FCN has no ResNet
         config.auxiliary_head.enabled = False  # the small FCN has no stage-3 map
         config.optimizer.layer_decay = None  # the FCN has no numbered blocks
         # Unused by the FCN; fixed so smoke configs differing only in depth coincide.
@@ -290,6 +306,12 @@ def apply_variant(config, arg=None):
       `log(F / sum F + 1e-12)`, region loss weight 1.0.
     - `random_init`: no pretrained weights (presets and weight files cleared): the
       config's network from random initialisation, offline.
+    - `resnet_v1c`: the `*_resnet_c` models on mmseg's ResNetV1c (the paper's encoder,
+      `model.encoder="resnet_v1c"`) in place of KerasHub's ResNet-vd preset
+      (`model.backbone_preset` cleared); its open-mmlab ImageNet weights load from a
+      local torch file with `--config.model.encoder_checkpoint=/path/resnet50_v1c.pth`.
+      ResNetV1c has depths 50 and 101 only: a smaller depth (`smoke_model`'s 18)
+      becomes 50. Other networks (Swin, MiT, the small FCN) are left as they are.
 
     Args:
         config: `ml_collections.ConfigDict`.
@@ -319,6 +341,12 @@ def apply_variant(config, arg=None):
             config.region_rebalance.loss_weight = REGION_LOSS_WEIGHTS["authors"]
         elif name == "random_init":
             _clear_pretrained_weights(config)
+        elif name == "resnet_v1c":
+            if "encoder" in SEGMENTER_BUILDERS[config.model.name][1]:  # other networks: no ResNet
+                config.model.encoder = "resnet_v1c"
+                config.model.backbone_preset = None
+                if config.model.depth not in RESNET_V1C_DEPTHS:  # after `smoke_model`'s 18
+                    config.model.depth = 50
         elif name:
             raise ValueError(f"Unknown config variant. Expected names from {VARIANTS}. Received: variant={name!r}")
     return config
@@ -441,7 +469,7 @@ def _check_directory_fields(data):
         if not path:
             raise ValueError(
                 f"`data.name='directory'` trains on your own folders and needs `data.{field}`, e.g. "
-                f"--config.data.{field}=/path/to/folder (see the README's \"Train on your own folder\"). "
+                f"--config.data.{field}=/path/to/folder (see docs/getting-started.md, \"A first RR fit on your own folder\"). "
                 f"Received: data.{field}=None"
             )
         if not os.path.isdir(os.path.expanduser(path)):

@@ -44,6 +44,7 @@ import shutil
 
 import keras
 
+from keras_rr.checkpoints.loading import load_torch_weights
 from keras_rr.export.export_segmenter import export_segmenter
 from keras_rr.networks.segmenters.builders import build_segmenter
 from keras_rr.training import checkpointing
@@ -291,6 +292,7 @@ def _run(config, workdir, dist, segmenter, step_hooks, progress, resume, handle_
     progress = progress and chief
     data = training_data.build_training_data(config, workdir if chief else None, progress=progress)
     model, schedule = _compile(config, segmenter, data)
+    _load_torch_checkpoints(config.model, model, chief)
     start = _restore(model, workdir, config.train.total_steps, resume, chief)
     # Every worker restores from the shared workdir; a worker that sees another
     # checkpoint than the chief would silently train different weights.
@@ -319,6 +321,26 @@ def _compile(config, segmenter, data):
         ignore_class=config.data.ignore_class, feature_layer=config.model.get("feature_layer"),
     )
     return model, schedule
+
+
+def _load_torch_checkpoints(model_config, model, chief):
+    """`model.encoder_checkpoint` (its `backbone.` weights) then `model.checkpoint` (a whole
+    mmseg segmentor, auxiliary head included when the model has one) into `model`.
+
+    Loaded after compiling, so that the training wrapper's auxiliary head exists; a resumed
+    run's checkpoint (`_restore`) then overrides them.
+    """
+    for field, parts in (("encoder_checkpoint", ("backbone",)), ("checkpoint", None)):
+        path = model_config.get(field)
+        if not path:
+            continue
+        try:
+            report = load_torch_weights(model, path, parts=parts)
+        except (ImportError, OSError, TypeError, ValueError) as error:
+            raise ValueError(f"model.{field}={path!r} does not load into model.name={model_config.name!r}: "
+                             f"{error}") from error
+        if chief:
+            _LOG.info("model.%s: %s", field, report)
 
 
 def _restore(model, workdir, total, resume, chief):

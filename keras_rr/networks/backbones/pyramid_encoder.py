@@ -4,6 +4,8 @@ import keras
 
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
+from keras_rr.networks.backbones.resnet_v1c import PYRAMID_LEVELS
+from keras_rr.networks.backbones.resnet_v1c import is_pyramid_model
 from keras_rr.networks.backbones.swin_transformer_pyramid import SwinTransformerPyramid
 
 
@@ -63,8 +65,10 @@ def pyramid_encoder(backbone, image_size, name="image_encoder"):
         backbone: a `keras_hub.models.ResNetBackbone` (post-activation; undilated,
             through `keras_rr.models.dilated_resnet(backbone, output_stride=32)`),
             `MiTBackbone` or `SwinTransformerBackbone` (its stages before patch
-            merging, `keras_rr.models.SwinTransformerPyramid`). Weights are shared or
-            copied, never re-initialised.
+            merging, `keras_rr.models.SwinTransformerPyramid`), or a functional model
+            from images to a dict of `"P2"`..`"P5"` (`keras_rr.models.resnet_v1c_backbone`,
+            used as it is: build it for `image_size`). Weights are shared or copied,
+            never re-initialised.
         image_size: int. Square input size (MiT and Swin are rebuilt for it when it
             differs from the backbone's `image_shape`).
         name: str. Model name. Defaults to `"image_encoder"`.
@@ -76,6 +80,8 @@ def pyramid_encoder(backbone, image_size, name="image_encoder"):
 
     >>> c1, c2, c3, c4 = pyramid_encoder(keras_hub.models.ResNetBackbone(**resnet_c_config(50)), 512)(images)
     """
+    if is_pyramid_model(backbone):
+        return keras.Model(backbone.input, [backbone.output[key] for key in PYRAMID_LEVELS], name=name)
     import keras_hub
 
     image_shape = square_image_shape(image_size)

@@ -51,7 +51,9 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
     kernel sizes and stride 1 the heads use. Layers are named `{name}_conv`,
     `{name}_bn`, `{name}_relu`; with `separator="."` (for parts whose layer names are
     mmseg module paths, read by the torch-checkpoint importer) they are mmcv's own
-    children, `{name}.conv`, `{name}.bn`, `{name}.activate`.
+    children, `{name}.conv`, `{name}.bn`, `{name}.activate`; `separator="-"` is the same
+    for networks that must build on Keras' torch backend, which refuses `.` in layer
+    names (its `torch.nn.ParameterDict` keys); the importer reads `-` as `.`.
 
     Args:
         x: a 4-D Keras tensor.
@@ -60,7 +62,7 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
         name: str. Prefix of the layer names.
         data_format: str or None. Defaults to `keras.config.image_data_format()`.
         dilation_rate: int. Defaults to `1`.
-        separator: `"_"` or `"."`. How the children's names join `name`. Defaults to `"_"`.
+        separator: `"_"`, `"."` or `"-"`. How the children's names join `name`. Defaults to `"_"`.
 
     Returns:
         The output Keras tensor.
@@ -71,8 +73,8 @@ def conv_module(x, filters, kernel_size, name, data_format=None, dilation_rate=1
     >>> x = conv_module(features, 512, 3, "decode_head.1.bottleneck", separator=".")
     """
     data_format = data_format or keras.config.image_data_format()
-    if separator not in ("_", "."):
-        raise ValueError(f"separator must be '_' or '.', got {separator!r}.")
+    if separator not in ("_", ".", "-"):
+        raise ValueError(f"separator must be '_', '.' or '-', got {separator!r}.")
     names = {"conv": "conv", "bn": "bn", "relu": "relu"} if separator == "_" else {
         "conv": "conv", "bn": "bn", "relu": "activate"}
     x = keras.layers.Conv2D(

@@ -6,6 +6,8 @@ takes; `check_model_config` validates a `model` section without building anythin
 """
 
 from keras_rr import validation
+from keras_rr.networks.backbones.resnet_v1c import RESNET_ENCODERS
+from keras_rr.networks.backbones.resnet_v1c import RESNET_V1C_DEPTHS
 from keras_rr.networks.segmenters import presets
 from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet
 from keras_rr.networks.segmenters.deeplab_v3_plus import deeplab_v3_plus_resnet_c
@@ -23,10 +25,14 @@ SEGMENTER_BUILDERS = {
         deeplab_v3_plus_resnet, ("depth", "image_size", "preset", "backbone_preset")
     ),
     "deeplab_v3_plus_resnet_c": (  # the paper's, output stride 8
-        deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset", "channels")
+        deeplab_v3_plus_resnet_c, ("depth", "image_size", "backbone_preset", "channels", "encoder")
     ),
-    "psp_net_resnet_c": (psp_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels")),  # the paper's
-    "uper_net_resnet_c": (uper_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels")),  # the paper's
+    "psp_net_resnet_c": (  # the paper's
+        psp_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels", "encoder")
+    ),
+    "uper_net_resnet_c": (  # the paper's
+        uper_net_resnet_c, ("depth", "image_size", "backbone_preset", "channels", "encoder")
+    ),
     "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset", "channels")),
     "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset", "channels")),
     "uper_net_beit": (uper_net_beit, ("variant", "image_size", "channels")),  # the paper's; torch weights
@@ -49,7 +55,9 @@ def check_model_config(model_config):
 
     Raises:
         ValueError: an unknown name, a preset field that is not a non-empty string or
-            that the named builder does not take (e.g. `small_fcn`), or both set.
+            that the named builder does not take (e.g. `small_fcn`), or both set; an
+            `encoder` not in `RESNET_ENCODERS` or for a builder without one;
+            `encoder="resnet_v1c"` with a `backbone_preset` or a depth other than 50 / 101.
 
     Example:
 
@@ -73,6 +81,18 @@ def check_model_config(model_config):
                 f"Received: model.{field}={value!r}"
             )
     presets.check_preset_arguments(*values.values())
+    encoder = model_config.get("encoder")
+    if encoder is not None:
+        validation.check_choice(encoder, RESNET_ENCODERS, "model.encoder")
+        if "encoder" not in SEGMENTER_BUILDERS[name][1]:
+            takers = [n for n, (_, fields) in SEGMENTER_BUILDERS.items() if "encoder" in fields]
+            raise ValueError(
+                f"`model.encoder` is not supported by model.name={name!r} (models taking it: {takers}). "
+                f"Received: model.encoder={encoder!r}"
+            )
+        if encoder == "resnet_v1c":
+            presets.check_v1c_without_preset(values["backbone_preset"])
+            validation.check_choice(model_config.get("depth", 50), tuple(RESNET_V1C_DEPTHS), "model.depth")
     return name
 
 
@@ -86,7 +106,8 @@ def build_segmenter(model_config, num_classes):
         model_config: the config's `model` section, an `ml_collections.ConfigDict` or a
             dict: `name` (one of `MODEL_NAMES`), `image_size`, `depth` (ResNet),
             `variant` (MiT, Swin), `width` (small FCN), `channels` (head width of the
-            mmseg heads; unset: their 512); optionally `preset` (a whole KerasHub
+            mmseg heads; unset: their 512), `encoder` (the `*_resnet_c` models' ResNet:
+            `"resnet_vd"`, KerasHub's, when unset, or `"resnet_v1c"`, mmseg's); optionally `preset` (a whole KerasHub
             task preset of the named family, re-headed to `num_classes`) or
             `backbone_preset` (a KerasHub backbone preset under the named model's head),
             by name, handle or directory (`presets.resolve_preset`); and

@@ -65,11 +65,11 @@ def deeplab_v3_plus_resnet_c(
     model: the auxiliary FCN head on stage 3 (weight 0.4 in mmseg) is not part of this
     model; its input is the layer `"auxiliary_features"` (`P4`, stride `output_stride`),
     for a training wrapper (`keras_rr.models.AuxiliaryFCNHead`);
-    BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the encoder is
-    KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so stage 2's
-    shortcut average-pools. Compared with KerasHub's own `DeepLabV3ImageSegmenter`
-    (`deeplab_v3_plus_resnet`): ASPP there runs on P5
-    at output stride 32 with 256 channels, plain (not separable) dilated convs, a 1x1
+    BatchNorm is per replica unless you synchronise it (mmseg uses SyncBN); the default
+    encoder is KerasHub's ResNet-vd (= mmseg's ResNetV1d, see the module docstring), so
+    stage 2's shortcut average-pools (`encoder="resnet_v1c"`: mmseg's ResNetV1c itself).
+    Compared with KerasHub's own `DeepLabV3ImageSegmenter` (`deeplab_v3_plus_resnet`):
+    ASPP there runs on P5 at output stride 32 with 256 channels, plain (not separable) dilated convs, a 1x1
     projection after ASPP and a single 1x1 conv after the decoder concatenation, and no
     dropout; its encoder has a 7x7 stem.
 
@@ -83,9 +83,15 @@ def deeplab_v3_plus_resnet_c(
             built when `encoder` is None. Defaults to `50`.
         image_size: int or None. Square input size (None: any size). Defaults to `512`.
         output_stride: int. 8 (the paper's d8) or 16. Defaults to `8`.
-        encoder: a `keras_hub.models.ResNetBackbone` (e.g. from the
-            `resnet_vd_50_imagenet` preset; its weights are copied) or None (random
-            ResNet-c of `depth`). Defaults to `None`.
+        encoder: the ResNet: a `keras_hub.models.ResNetBackbone` (e.g. from the
+            `resnet_vd_50_imagenet` preset; its weights are copied), None or
+            `"resnet_vd"` (random KerasHub ResNet-vd of `depth`), `"resnet_v1c"`
+            (mmseg's ResNetV1c of `depth`, 50 or 101, dilated to `output_stride`:
+            `keras_rr.models.resnet_v1c_backbone`, the paper's encoder) or a
+            `resnet_v1c_backbone(..., output_stride=output_stride)` model. With a
+            ResNetV1c the model takes 0-255 RGB images and normalises them as mmseg
+            does (ImageNet mean / std; a `keras_rr.models.NormalizedSegmenter`), and
+            `backbone_preset` must be None. Defaults to `None`.
         backbone_preset: str, path-like or None. A KerasHub ResNet backbone preset
             (e.g. `"resnet_vd_50_imagenet"` or a `save_to_preset` directory) to start
             from instead of `encoder`; the model then comes back as a
@@ -110,6 +116,7 @@ def deeplab_v3_plus_resnet_c(
     >>> segmenter = deeplab_v3_plus_resnet_c(150, depth=50, image_size=512)
     >>> encoder = keras_hub.models.Backbone.from_preset("resnet_vd_50_imagenet")
     >>> segmenter = deeplab_v3_plus_resnet_c(150, image_size=512, encoder=encoder)
+    >>> segmenter = deeplab_v3_plus_resnet_c(150, image_size=512, encoder="resnet_v1c")  # mmseg's
     """
     num_classes = validation.check_num_classes(num_classes)
     output_stride = validation.check_choice(output_stride, tuple(ASPP_DILATIONS), "output_stride")

@@ -36,6 +36,7 @@ from keras_rr import validation
 from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.resnet_v1c import resnet_v1c_encoder
 from keras_rr.networks.segmenters.normalized_segmenter import NormalizedSegmenter
 
 OFFLINE_ENV = "KERAS_RR_OFFLINE"
@@ -479,7 +480,10 @@ def dilated_resnet_c_inputs(depth, encoder, backbone_preset, output_stride, imag
     Args:
         depth: int. Depth of the random ResNet-c built when neither `encoder` nor
             `backbone_preset` is given.
-        encoder: a `keras_hub.models.ResNetBackbone` or None.
+        encoder: a `keras_hub.models.ResNetBackbone`, None or `"resnet_vd"`
+            (KerasHub's ResNet-vd), or `"resnet_v1c"` / a
+            `keras_rr.models.resnet_v1c_backbone` model (mmseg's ResNetV1c: the images
+            are then normalised as mmseg does, `IMAGENET_NORMALIZATION` on 0-255 RGB).
         backbone_preset: str, path-like or None. A KerasHub ResNet backbone preset.
         output_stride: int. 8 or 16 (`keras_rr.models.dilated_resnet`).
         image_size: int or None. Square input size.
@@ -497,6 +501,13 @@ def dilated_resnet_c_inputs(depth, encoder, backbone_preset, output_stride, imag
     import keras
     import keras_hub
 
+    v1c = resnet_v1c_encoder(encoder, depth, output_stride, image_size)
+    if v1c is not None:
+        check_v1c_without_preset(backbone_preset)
+        images = keras.Input(square_image_shape(image_size), name="images")
+        return images, v1c(images), IMAGENET_NORMALIZATION
+    if isinstance(encoder, str):
+        encoder = None  # "resnet_vd": KerasHub's
     encoder, normalization = resolve_encoder(
         encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
         pyramid_levels=pyramid_levels,
@@ -505,6 +516,23 @@ def dilated_resnet_c_inputs(depth, encoder, backbone_preset, output_stride, imag
     image_encoder = dilated_resnet(encoder, output_stride, image_shape=image_shape, name="image_encoder")
     images = keras.Input(image_shape, name="images")
     return images, image_encoder(images), normalization
+
+
+def check_v1c_without_preset(backbone_preset):
+    """Refuses a KerasHub backbone preset beside a ResNetV1c encoder (it would be ResNet-vd).
+
+    Args:
+        backbone_preset: str, path-like or None.
+
+    Raises:
+        ValueError: `backbone_preset` is set.
+    """
+    if backbone_preset is not None:
+        raise ValueError(
+            "`encoder='resnet_v1c'` (mmseg's ResNetV1c) takes no KerasHub `backbone_preset` (KerasHub's "
+            "ResNet presets are ResNet-vd); load its open-mmlab weights from a torch checkpoint instead "
+            f"(`model.encoder_checkpoint`). Received: backbone_preset={backbone_preset!r}"
+        )
 
 
 def with_normalization(segmenter, normalization):

@@ -20,7 +20,7 @@ read it, a `keras_rr.models.PassThrough` before the dropout keeps it in the grap
 
 Differences from mmsegmentation: as for `keras_rr.models.deeplab_v3_plus_resnet_c`
 (per-replica BatchNorm unless synchronised; KerasHub's ResNet-vd = mmseg's ResNetV1d,
-stage 2's shortcut average-pools).
+stage 2's shortcut average-pools; `encoder="resnet_v1c"` builds mmseg's ResNetV1c itself).
 
 Reference:
     Zhao et al., "Pyramid Scene Parsing Network", CVPR 2017,
@@ -50,7 +50,13 @@ def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, enc
         image_size: int. Square input size, a multiple of `output_stride`. Defaults to
             `512`.
         output_stride: int. 8 (the paper's d8) or 16. Defaults to `8`.
-        encoder: a `keras_hub.models.ResNetBackbone` (its weights are copied) or None.
+        encoder: the ResNet: a `keras_hub.models.ResNetBackbone` (its weights are
+            copied), None or `"resnet_vd"` (random KerasHub ResNet-vd of `depth`),
+            `"resnet_v1c"` (mmseg's ResNetV1c of `depth`, 50 or 101:
+            `keras_rr.models.resnet_v1c_backbone`, the paper's encoder) or a
+            `resnet_v1c_backbone(..., output_stride=output_stride)` model; with a
+            ResNetV1c the model takes 0-255 RGB images normalised as mmseg does
+            (`keras_rr.models.NormalizedSegmenter`). Defaults to `None`.
         backbone_preset: str, path-like or None. A KerasHub ResNet backbone preset (e.g.
             `"resnet_vd_50_imagenet"` or a `save_to_preset` directory); the model then
             comes back as a `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB
@@ -68,6 +74,7 @@ def psp_net_resnet_c(num_classes, depth=50, image_size=512, output_stride=8, enc
     Example:
 
     >>> segmenter = psp_net_resnet_c(150, backbone_preset="resnet_vd_50_imagenet")
+    >>> segmenter = psp_net_resnet_c(150, encoder="resnet_v1c")  # mmseg's pspnet_r50-d8
     """
     num_classes = validation.check_num_classes(num_classes)
     depth = validation.check_choice(depth, tuple(RESNET_C_DEPTHS), "depth")

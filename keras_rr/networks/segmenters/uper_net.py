@@ -54,6 +54,7 @@ from keras_rr.networks.backbones.pyramid_encoder import rebuilt_backbone
 from keras_rr.networks.backbones.pyramid_encoder import square_image_shape
 from keras_rr.networks.backbones.resnet_c import RESNET_C_DEPTHS
 from keras_rr.networks.backbones.resnet_c import resnet_c_config
+from keras_rr.networks.backbones.resnet_v1c import resnet_v1c_encoder
 from keras_rr.networks.backbones.swin import SWIN_VARIANTS
 from keras_rr.networks.backbones.swin import swin_config
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
@@ -77,7 +78,8 @@ def uper_net_segmenter(num_classes, encoder, image_size=512, channels=512, pool_
     Args:
         num_classes: int. Number of classes.
         encoder: a KerasHub `ResNetBackbone`, `MiTBackbone` or `SwinTransformerBackbone`
-            (random or from a preset; see `pyramid_encoder`).
+            (random or from a preset; see `pyramid_encoder`), or a
+            `keras_rr.models.resnet_v1c_backbone(..., output_stride=32)` model.
         image_size: int. Square input size, a multiple of 32. Defaults to `512`.
         channels: int. Head width (mmseg: 512). Defaults to `512`.
         pool_scales: tuple of ints. PPM bins (mmseg: 1, 2, 3, 6).
@@ -124,14 +126,24 @@ def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backb
     Args:
         num_classes: int. Number of classes.
         depth: int. Depth of the random ResNet-c built when neither `encoder` nor
-            `backbone_preset` is given: 18, 34, 50 or 101. Defaults to `50`.
+            `backbone_preset` is given: 18, 34, 50 or 101 (ResNetV1c: 50 or 101).
+            Defaults to `50`.
         image_size: int. Square input size, a multiple of 32. Defaults to `512`.
-        encoder: a `keras_hub.models.ResNetBackbone` or None. Defaults to `None`.
+        encoder: the ResNet: None or `"resnet_vd"` (KerasHub's ResNet-vd of `depth`,
+            random), a `keras_hub.models.ResNetBackbone`, `"resnet_v1c"` (mmseg's
+            ResNetV1c of `depth`, random, undilated: `keras_rr.models.resnet_v1c_backbone`)
+            or a `resnet_v1c_backbone(..., output_stride=32)` model. With a ResNetV1c
+            the model takes 0-255 RGB images and normalises them as mmseg does
+            (ImageNet mean / std; a `keras_rr.models.NormalizedSegmenter`). Defaults to
+            `None`.
         backbone_preset: str, path-like or None. A KerasHub ResNet backbone preset (e.g.
             `"resnet_vd_50_imagenet"` or a `save_to_preset` directory); the model then
             takes 0-255 RGB images (`keras_rr.models.NormalizedSegmenter`). Defaults to
             `None`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
@@ -139,10 +151,19 @@ def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backb
     Example:
 
     >>> segmenter = uper_net_resnet_c(150, backbone_preset="resnet_vd_50_imagenet")
+    >>> segmenter = uper_net_resnet_c(150, encoder="resnet_v1c")  # mmseg's upernet_r50
     """
     import keras_hub
 
     depth = validation.check_choice(depth, tuple(RESNET_C_DEPTHS), "depth")
+    image_size = validation.check_int(image_size, "image_size", minimum=32)
+    v1c = resnet_v1c_encoder(encoder, depth, 32, image_size)
+    if v1c is not None:
+        presets.check_v1c_without_preset(backbone_preset)
+        return uper_net_segmenter(num_classes, v1c, image_size, channels, pool_scales, dropout,
+                                  presets.IMAGENET_NORMALIZATION, name)
+    if isinstance(encoder, str):
+        encoder = None  # "resnet_vd": KerasHub's
     encoder, normalization = presets.resolve_encoder(
         encoder, backbone_preset, lambda: keras_hub.models.ResNetBackbone(**resnet_c_config(depth)),
         pyramid_levels=("P2", "P3", "P4", "P5"),
@@ -167,7 +188,10 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
             takes 0-255 RGB images. Defaults to `None`.
         drop_path_rate: float or None. Stochastic depth of the encoder (mmseg's Swin
             UPerNet configs: 0.3; None keeps the encoder's). Defaults to `0.3`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
@@ -206,7 +230,10 @@ def uper_net_mit(num_classes, variant="b0", image_size=512, encoder=None, backbo
         encoder: a `keras_hub.models.MiTBackbone` or None.
         backbone_preset: str, path-like or None. A KerasHub MiT backbone preset (e.g.
             `"mit_b0_ade20k_512"`). Defaults to `None`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
