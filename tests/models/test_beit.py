@@ -222,3 +222,25 @@ def test_resize_relative_position_table_checks_its_input():
     assert resize_relative_position_table(table, 14, 14) is table
     with pytest.raises(ValueError, match="source_window=13"):
         resize_relative_position_table(table, 13, 40)
+    with pytest.raises(ValueError, match="source_window >= 3"):
+        resize_relative_position_table(np.zeros((12, 2)), 2, 4)
+
+
+def test_load_torch_weights_reads_timms_beit_and_resizes_its_tables(pair):
+    from keras_rr.models import load_torch_weights
+
+    model, reference, _ = pair
+    before = [np.array(to_numpy(v)) for v in model.weights]
+    report = load_torch_weights(model, {k: v.numpy() for k, v in reference.state_dict().items()})
+    assert (len(report.loaded), len(report.resized), len(report.missing)) == (len(model.weights), 0, 0)
+    for value, variable in zip(before, model.weights):
+        np.testing.assert_array_equal(value, to_numpy(variable))  # the same weights as the test's own copy
+    # A checkpoint at 48 px (window 3) into the 64-px model (window 4): tables resized as mmseg does.
+    smaller = random_timm_beit(48, DIM, DEPTH, HEADS, seed=1)
+    report = load_torch_weights(model, {k: v.numpy() for k, v in smaller.state_dict().items()})
+    assert len(report.resized) == DEPTH
+    table = smaller.state_dict()["blocks.1.attn.relative_position_bias_table"].numpy()
+    np.testing.assert_allclose(
+        to_numpy(model.get_layer("layers-1").attn.relative_position_bias_table),
+        resize_relative_position_table(table, 3, 4), rtol=1e-6,
+    )

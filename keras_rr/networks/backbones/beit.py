@@ -245,6 +245,12 @@ def resize_relative_position_table(table, source_window, target_window):
         )
     if source_window == target_window:
         return table
+    if source_window < 3:
+        # A bicubic spline needs 4 knots per axis (mmseg's `interp2d(kind="cubic")` fails too).
+        raise ValueError(
+            f"Resizing a relative position table needs source_window >= 3 (a cubic spline through "
+            f"2 * source_window - 1 >= 5 offsets). Received: source_window={source_window}"
+        )
     knots, points = _geometric_positions(source_side, target_side)
     matrix = _cubic_spline_matrix(knots, points)
     grid = table[:-3].astype("float64").reshape(source_side, source_side, -1)
