@@ -26,6 +26,9 @@ class ClassToken(keras.layers.Layer):
     >>> tokens = ClassToken(name="cls_token")(keras.random.normal((2, 196, 768)))
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
     def build(self, input_shape):
         self.cls_token = self.add_weight(
             shape=(1, 1, int(input_shape[-1])),

@@ -281,8 +281,10 @@ def uper_net_beit(num_classes, variant="base", image_size=640, out_indices=None,
         drop_path_rate: float or None. BEiT stochastic depth. None: the variant's (0.1 /
             0.2).
         init_values: float or None. BEiT layer-scale init. None: the variant's (0.1 / 1e-6).
-        embed_dim, depth, num_heads: int or None. BEiT size overrides (tiny models for
-            tests). None: the variant's.
+        embed_dim: int or None. BEiT token width override (tiny models for tests). None:
+            the variant's.
+        depth: int or None. BEiT block count override. None: the variant's.
+        num_heads: int or None. BEiT attention heads override. None: the variant's.
         channels: int or None. UPerHead width. None: the variant's (768 / 1024 / 32).
         pool_scales: tuple of ints. PPM bins (mmseg: 1, 2, 3, 6).
         dropout: float. Channel dropout before the classifier (mmseg: 0.1).
