@@ -9,7 +9,7 @@ DeepLabV3+, ResNet of `--depth`) is the benchmarks' historical default. A new ne
 (OCRNet, UPerNet BEiT) is one more entry.
 
 `tiny=True` builds the same network family at its smallest (one block per stage, heads 16
-channels wide, the "micro" Swin) for the tests; `depth` is read only by the KerasHub
+channels wide, the "micro" Swin, the "tiny" BEiT) for the tests; `depth` is read only by the KerasHub
 entry (the others name their depth).
 """
 
@@ -75,6 +75,15 @@ def _upernet_swin(variant):
     return build
 
 
+def _upernet_beit(variant):
+    def build(num_classes, image_size, _, tiny):
+        from keras_rr.models import uper_net_beit
+
+        return uper_net_beit(num_classes, variant="tiny" if tiny else variant, image_size=image_size, **_head(tiny))
+
+    return build
+
+
 PAPER_NETWORKS = {
     "keras_hub_deeplab_v3_plus": _keras_hub_deeplab,
     "deeplabv3plus_r50_v1c": _deeplab_v1c(50),
@@ -84,6 +93,9 @@ PAPER_NETWORKS = {
     "upernet_r50_v1c": _upernet_v1c(50),
     "upernet_r101_v1c": _upernet_v1c(101),
     "upernet_swin_t": _upernet_swin("tiny"),
+    # UPerNet BEiT (mmseg's; the paper's row is BEiT-L at 640, -B is the cheaper measure).
+    "upernet_beit_b": _upernet_beit("base"),
+    "upernet_beit_l": _upernet_beit("large"),
 }
 # The paper's networks at 512 px, one of each (`--model=paper` of step_cost.py).
 PAPER_SET = ("deeplabv3plus_r50_v1c", "pspnet_r50_v1c", "upernet_r50_v1c", "upernet_swin_t")
