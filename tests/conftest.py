@@ -57,6 +57,9 @@ RUN_ON_ONE_BACKEND = {
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
+    "tests/training/test_copy_paste_training.py::test_stream_pastes_the_source_drawn_from_the_global_index": (
+        "tensorflow", "the training stream is tf.data only"
+    ),
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's

@@ -24,6 +24,9 @@
   sampling, per-image factors from `ClassStatistics` and one sampled epoch's indices; the
   trainer samples with them (`data.repeat_factor_threshold`), the tf.data loaders with
   `LoaderOptions(repeat_factors=...)`.
+- `CopyPaste` / `rare_classes` (module `copy_paste`): LTSS class copy-paste (`random`
+  and `rare` modes), a `TrainAugmentation(copy_paste=...)` option and the trainer's
+  `data.copy_paste` section.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -49,6 +52,8 @@ from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.coco_stuff import coco_stuff_raw_to_contiguous_lut
 from keras_rr.data.coco_stuff import load_coco_stuff164k
 from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.copy_paste import CopyPaste
+from keras_rr.data.copy_paste import rare_classes
 from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
@@ -63,6 +68,7 @@ __all__ = [
     "ADE20K_CLASS_NAMES",
     "COCO_STUFF_CLASS_NAMES",
     "ClassStatistics",
+    "CopyPaste",
     "LoaderOptions",
     "SyntheticSpec",
     "TrainAugmentation",
@@ -82,6 +88,7 @@ __all__ = [
     "random_crop",
     "random_flip",
     "random_resize",
+    "rare_classes",
     "read_class_names",
     "repeat_factor_epoch",
     "repeat_factors",
