@@ -7,7 +7,9 @@
   (`python -m keras_rr.tools.dataset_stats`).
 - Loaders returning `tf.data.Dataset` of `(image float32 (H, W, 3), label int32
   (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
-  `load_segmentation_directory`, `load_dataset` (by name). They share one pipeline
+  `load_segmentation_directory`, the LTSS benchmark's `load_ade20k_full` (847 classes,
+  16-bit TIFF labels, 65535 ignored) and `load_coco_stuff_lt` (module `ltss_datasets`,
+  with `ltss_frequency_groups`, LTSS's rare / common / frequent tags), `load_dataset` (by name). They share one pipeline
   (module `file_datasets`) and one options object, `LoaderOptions` (shuffle, seed,
   augment, batch_size, labels_only, validate_labels, image_size, color_map,
   repeat_factors), also
@@ -46,6 +48,7 @@ from keras_rr.data.augmentation import random_flip
 from keras_rr.data.augmentation import random_resize
 from keras_rr.data.augmentation import resize_nearest
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
+from keras_rr.data.class_names import ADE20K_FULL_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names
 from keras_rr.data.class_statistics import ClassStatistics
@@ -58,6 +61,9 @@ from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.file_datasets import LoaderOptions
+from keras_rr.data.ltss_datasets import load_ade20k_full
+from keras_rr.data.ltss_datasets import load_coco_stuff_lt
+from keras_rr.data.ltss_datasets import ltss_frequency_groups
 from keras_rr.data.repeat_factors import repeat_factor_epoch
 from keras_rr.data.repeat_factors import repeat_factors
 from keras_rr.data.synthetic import synthetic_long_tailed
@@ -66,6 +72,7 @@ from keras_rr.data.synthetic_spec import SyntheticSpec
 
 __all__ = [
     "ADE20K_CLASS_NAMES",
+    "ADE20K_FULL_CLASS_NAMES",
     "COCO_STUFF_CLASS_NAMES",
     "ClassStatistics",
     "CopyPaste",
@@ -79,10 +86,13 @@ __all__ = [
     "compute_class_statistics",
     "compute_dataset_statistics",
     "load_ade20k",
+    "load_ade20k_full",
     "load_ade20k_tfds",
     "load_coco_stuff164k",
+    "load_coco_stuff_lt",
     "load_dataset",
     "load_segmentation_directory",
+    "ltss_frequency_groups",
     "pad_to_size",
     "photometric_distortion",
     "random_crop",

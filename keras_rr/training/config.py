@@ -417,7 +417,7 @@ def validate_config(config):
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)
     if config.data.name == "directory":
         _check_directory_fields(config.data)
-    if config.data.name in ("ade20k", "coco_stuff164k") and not config.data.data_dir:
+    if config.data.name in ("ade20k", "ade20k_full", "coco_stuff164k", "coco_stuff_lt") and not config.data.data_dir:
         raise ValueError(
             f"Dataset {config.data.name!r} needs `data.data_dir` (e.g. --config.data.data_dir=/data/...). "
             "Received: data.data_dir=None"
