@@ -60,6 +60,14 @@ RUN_ON_ONE_BACKEND = {
     "tests/training/test_copy_paste_training.py::test_stream_pastes_the_source_drawn_from_the_global_index": (
         "tensorflow", "the training stream is tf.data only"
     ),
+    **{
+        f"tests/experiments/test_long_tail_comparison.py::{name}": ("tensorflow", "epoch sampling and rows are NumPy / tf.data")
+        for name in (
+            "test_rfs_epochs_cut_the_sampled_stream_into_epochs_of_n",
+            "test_copy_paste_epochs_paste_uniform_sources_with_the_seeded_draws",
+            "test_rows_are_paired_differences_with_intervals",
+        )
+    },
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's

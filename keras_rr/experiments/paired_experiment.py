@@ -68,22 +68,43 @@ def train_variant(variant, seed, images, labels, statistics, num_classes, model_
     # The data order is drawn from its own generator, independent of how many random
     # numbers a variant's extra layers consumed, so paired runs see the same batches.
     order = np.random.default_rng(seed)
-    factors = None
-    if variant.repeat_factor_threshold is not None:
-        factors = repeat_factors(statistics, variant.repeat_factor_threshold)
-    paste = None
-    if variant.copy_paste != "none":
-        rare = rare_classes(statistics, variant.copy_paste_rare_bound) if variant.copy_paste == "rare" else None
-        paste = CopyPaste(variant.copy_paste, rare_classes=rare, ignore_class=ignore_class)
+    sampling = EpochSampling(variant, statistics, ignore_class)
     for epoch in range(epochs):
         perm = order.permutation(len(images))  # drawn in every variant: the same stream
-        if factors is not None:
-            perm = sampled_indices(factors, seed, epoch * len(images), (epoch + 1) * len(images))
-        x, y = images[perm], labels[perm]
-        if paste is not None:
-            x, y = _paste_epoch(paste, x, y, images, labels, seed, epoch)
+        x, y = sampling.epoch(images, labels, perm, seed, epoch)
         model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
     return segmenter
+
+
+class EpochSampling:
+    """The examples of each epoch of a variant: its order, repeat-factor sampling, copy-paste.
+
+    Args:
+        variant: `Variant` (`repeat_factor_threshold`, `copy_paste`,
+            `copy_paste_rare_bound`).
+        statistics: `ClassStatistics` of the training labels (with per-image classes
+            for repeat-factor sampling).
+        ignore_class: int. Defaults to `255`.
+    """
+
+    def __init__(self, variant, statistics, ignore_class=255):
+        self.factors = None
+        if variant.repeat_factor_threshold is not None:
+            self.factors = repeat_factors(statistics, variant.repeat_factor_threshold)
+        self.paste = None
+        if variant.copy_paste != "none":
+            rare = rare_classes(statistics, variant.copy_paste_rare_bound) if variant.copy_paste == "rare" else None
+            self.paste = CopyPaste(variant.copy_paste, rare_classes=rare, ignore_class=ignore_class)
+
+    def epoch(self, images, labels, permutation, seed, epoch):
+        """`(x, y)` of epoch `epoch`: `images[permutation]` unless sampled, then pasted."""
+        indices = permutation
+        if self.factors is not None:
+            indices = sampled_indices(self.factors, seed, epoch * len(images), (epoch + 1) * len(images))
+        x, y = images[indices], labels[indices]
+        if self.paste is not None:
+            x, y = _paste_epoch(self.paste, x, y, images, labels, seed, epoch)
+        return x, y
 
 
 def _paste_epoch(paste, x, y, images, labels, seed, epoch):
