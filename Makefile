@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.keras_rr-installed
 # pyproject.toml has lower bounds only; the exact versions CI and `make` use are here.
 CONSTRAINTS := requirements/constraints.txt
-# Every extra: `tools` brings TensorBoard (to read runs' logs), tqdm, matplotlib, ml_collections.
-EXTRAS := tensorflow,jax,torch,hub,cv,data,export,tools,dev
+# Every extra: `docs` brings MkDocs (`make docs`); `tools` brings TensorBoard (to read runs' logs), tqdm, matplotlib, ml_collections.
+EXTRAS := tensorflow,jax,torch,hub,cv,data,export,tools,docs,dev
 BACKENDS ?= tensorflow jax torch
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test test-fast clean-venv
+.PHONY: venv demo test test-fast docs api-pages clean-venv
 
 venv: $(STAMP)
 
@@ -33,6 +33,16 @@ test: $(STAMP)
 	  echo "=== KERAS_BACKEND=$$b"; \
 	  KERAS_BACKEND=$$b $(PY) -m pytest -q -n 2 -p no:cacheprovider --durations=15 $(PYTEST_ARGS) tests || status=1; \
 	done; exit $$status
+
+# The documentation site, offline and in strict mode (a broken link, reference or docstring
+# fails), into site/ (gitignored). `python -m http.server -d site` serves it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+# Rewrites docs/api/*.md after a public name is added to a namespace (tests/test_docs.py
+# fails while they are out of date).
+api-pages: $(STAMP)
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) scripts/api_pages.py
 
 clean-venv:
 	rm -rf $(VENV)

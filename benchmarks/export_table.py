@@ -1,4 +1,4 @@
-r"""The README's "Deploying" table: export format x backend x verified difference.
+r"""The export matrix (docs/results/export-matrix.md): export format x backend x verified difference.
 
 For every backend (one subprocess each: the backend is fixed at import) and model, every
 format is exported with `keras_rr.export.export_segmenter` (logits out). Its own runtime

@@ -5,7 +5,7 @@
 # ("(exit 124)") in results.md.
 #
 # The device image has JAX and torch with CUDA but no Keras or TensorFlow, so the
-# Keras/KerasHub wheels travel in .whl/ (see README "Benchmarks"), e.g.:
+# Keras/KerasHub wheels travel in .whl/ (see docs/results/benchmarks.md), e.g.:
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux_2_28_x86_64 -d .whl keras==3.15.1 keras-hub==0.32.0 namex \
 #     optree kagglehub kagglesdk

@@ -1,6 +1,6 @@
 r"""Fine-tune a pretrained KerasHub segmenter with Region Rebalance on a folder of images.
 
-The README's Quick start, as a script: class statistics -> preset (re-headed to your
+The README's Quick start (docs/getting-started.md), as a script: class statistics -> preset (re-headed to your
 classes, its input normalisation inside the model) -> Region Rebalance wrapper -> `fit`
 -> sliding-window evaluation -> `argmax` masks -> export.
 

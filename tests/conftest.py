@@ -72,7 +72,10 @@ RUN_ON_ONE_BACKEND = {
     "tests/training/test_run_config.py": ("torch", "config.json comparisons are plain Python"),
     # Signal handling is Python's (`keras_rr.training.interruption`) around any backend's
     # `fit`; torch starts the subprocess fastest. Checkpoint/resume is tested per backend.
-    "tests/tools/test_train.py::test_the_readmes_own_folder_command_runs_as_written": (
+    # The docs site: the build reads source only; the pages' examples run public APIs whose
+    # backend paths are tested per backend elsewhere.
+    "tests/test_docs.py": ("jax", "the site build and the pages' examples do not depend on the backend"),
+    "tests/tools/test_train.py::test_the_getting_started_folder_command_runs_as_written": (
         "torch", "the CLI and loaders are tested per backend elsewhere (test_trainer's folder run)"
     ),
     "tests/tools/test_train.py::test_sigterm_saves_the_running_step_and_the_same_command_resumes_there": (

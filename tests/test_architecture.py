@@ -1,4 +1,4 @@
-"""The package's layout rules, read from its source (what the README's "Where things live" says).
+"""The package's layout rules, read from its source (what docs/development.md "Where things live" and CONTRIBUTING.md say).
 
 - Public namespaces (`keras_rr.models`, `.layers`, `.ops`, `.losses`) are faces: a folder
   with only an `__init__.py` that re-exports, and `dir()` shows the API, not modules.

@@ -34,17 +34,29 @@ def test_import_is_light():
     assert sys.modules.get("keras_rr") is keras_rr
 
 
-def test_every_keras_rr_name_in_the_readme_resolves():
-    # The README is a contract: every dotted `keras_rr...` name it shows must exist.
-    import importlib
-    import importlib.util
+def _readme_and_docs_text():
+    """README.md and every page of docs/ (the guides, results and API pages), concatenated."""
+    import glob
     import os
-    import re
 
     from tests.harness import REPO_ROOT
 
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as f:
-        text = f.read()
+    paths = [os.path.join(REPO_ROOT, "README.md"), os.path.join(REPO_ROOT, "CONTRIBUTING.md")]
+    paths += sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "**", "*.md"), recursive=True))
+    texts = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            texts.append(f.read())
+    return "\n".join(texts)
+
+
+def test_every_keras_rr_name_in_the_readme_and_docs_resolves():
+    # The README and the docs are a contract: every dotted `keras_rr...` name they show must exist.
+    import importlib
+    import importlib.util
+    import re
+
+    text = _readme_and_docs_text()
     names = sorted(set(re.findall(r"\bkeras_rr(?:\.[A-Za-z_][A-Za-z0-9_]*)+", text)))
     assert len(names) > 15, names
     missing = []
@@ -69,14 +81,13 @@ def test_every_keras_rr_name_in_the_readme_resolves():
     assert not missing, missing
 
 
-def test_every_repository_path_in_the_readme_exists():
+def test_every_repository_path_in_the_readme_and_docs_exists():
     import os
     import re
 
     from tests.harness import REPO_ROOT
 
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as f:
-        text = f.read()
+    text = _readme_and_docs_text()
     paths = set(re.findall(r"\b((?:keras_rr|tests|benchmarks|configs|examples|docs)/[\w/.-]*\.(?:py|md|sh|png))", text))
     assert len(paths) > 15, paths
     missing = sorted(p for p in paths if not os.path.exists(os.path.join(REPO_ROOT, p)))

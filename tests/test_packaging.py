@@ -76,7 +76,7 @@ def test_built_wheel_has_lower_bounds_and_runs_rr_in_a_fresh_jax_venv(tmp_path):
     # *.egg-info folder (and a stale build/lib cannot leak into the wheel).
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(os.path.join(REPO_ROOT, name), source)
     shutil.copytree(os.path.join(REPO_ROOT, "keras_rr"), source / "keras_rr",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -91,12 +91,15 @@ def test_built_wheel_has_lower_bounds_and_runs_rr_in_a_fresh_jax_venv(tmp_path):
 
     with tarfile.open(sdists[0]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"pyproject.toml", "README.md", "keras_rr/__init__.py", "keras_rr/version.py"} <= names
+    assert {"pyproject.toml", "README.md", "LICENSE", "keras_rr/__init__.py", "keras_rr/version.py"} <= names
 
     with zipfile.ZipFile(wheel) as archive:
         (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         metadata = email.message_from_bytes(archive.read(metadata_name))
         assert not [n for n in archive.namelist() if n.startswith(("tests/", "benchmarks/", "examples/"))]
+        # The declared license, with its text: Apache-2.0 and the LICENSE file.
+        assert metadata.get("License-Expression") == "Apache-2.0", metadata.get("License-Expression")
+        assert [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")], archive.namelist()
     requirements = _requirements(metadata)
     for name in UNPINNED:
         assert name in requirements, (name, sorted(requirements))

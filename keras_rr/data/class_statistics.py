@@ -274,9 +274,14 @@ class ClassStatistics:
             region_counts: array-like `(K,)` of non-negative ints.
             num_images: int or None. Defaults to `max(region_counts)`, the smallest
                 image count the region counts allow.
-            class_names, dataset_name, split, ignore_class, num_ignored_pixels,
-                max_classes_per_image, image_classes, image_class_pixels: as in the
-                constructor.
+            class_names: as in the constructor.
+            dataset_name: as in the constructor.
+            split: as in the constructor.
+            ignore_class: as in the constructor.
+            num_ignored_pixels: as in the constructor.
+            max_classes_per_image: as in the constructor.
+            image_classes: as in the constructor.
+            image_class_pixels: as in the constructor.
 
         Returns:
             A `ClassStatistics`.

@@ -6,7 +6,7 @@ Built on `keras_rr.training` (which never imports this package). In reading orde
   initial weights, data order and schedule per seed, then evaluated (ablations, demo).
 - `paired_report`: the paired statistics (`paired_difference`, a mean with a 95%
   Student-t interval) and the markdown tables of a paired experiment.
-- `synthetic_demo.run_demo`: the README's main job, baseline vs Region Rebalance on the
+- `synthetic_demo.run_demo`: the main job (`make demo`), baseline vs Region Rebalance on the
   synthetic long-tailed data (`python -m keras_rr.tools.demo`).
 - `saved_model_evaluation.evaluate_saved_model`: the `metrics.json` / `per_class.md` of
   a saved model on a config's validation set (`python -m keras_rr.tools.evaluate`).

@@ -148,8 +148,13 @@ def run_paired_experiment(
         seeds: sequence of ints.
         train: `(images, labels)` arrays.
         validation: `(images, labels)` arrays.
-        statistics, num_classes, model_fn, epochs, batch_size, learning_rate,
-            ignore_class: as in `train_variant`.
+        statistics: as in `train_variant`.
+        num_classes: as in `train_variant`.
+        model_fn: as in `train_variant`.
+        epochs: as in `train_variant`.
+        batch_size: as in `train_variant`.
+        learning_rate: as in `train_variant`.
+        ignore_class: as in `train_variant`.
         progress: bool. Show a progress bar. Defaults to `True`.
 
     Returns:

@@ -1,4 +1,4 @@
-"""The README's main job: baseline vs Region Rebalance on the synthetic long-tailed default.
+"""The main job (`make demo`): baseline vs Region Rebalance on the synthetic long-tailed default.
 
 `run_demo` generates the embedded synthetic dataset (no downloads), computes its class
 statistics, trains the same small CNN with plain cross-entropy and with Region

@@ -50,7 +50,7 @@ def other_backends_hint(format, backend=None, failed=False):
     A `.keras` file loads on every backend, so the hint is a command, not a rewrite.
     With `failed=True` (this backend's converter failed on this model) the other routes
     are offered as worth a try, not as known to work: a model can defeat several
-    converters (README, Deploying).
+    converters (docs/guides/deploying.md).
     """
     backend = backend or keras.backend.backend()
     others = [b for b in FORMAT_BACKENDS[format] if b != backend]

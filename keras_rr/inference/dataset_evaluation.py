@@ -54,10 +54,11 @@ def evaluate_segmenter(
         num_classes: int. Number of classes `K`.
         mode: `"whole"`, `"slide"` or `"multi_scale"`. Defaults to `"whole"`.
         ignore_class: int or None. Label of unlabeled pixels. Defaults to `255`.
-        crop_size, stride: window settings for `"slide"` (and sliding window at each
-            scale for `"multi_scale"` when given).
-        scales, flip: views for `"multi_scale"`. Default to the paper's
-            `(0.5, ..., 1.75)` with flip.
+        crop_size: window size for `"slide"` (and sliding window at each scale for
+            `"multi_scale"` when given with `stride`).
+        stride: window stride for `"slide"` (and for `"multi_scale"`, as `crop_size`).
+        scales: views for `"multi_scale"`. Default to the paper's `(0.5, ..., 1.75)`.
+        flip: whether `"multi_scale"` adds flipped views. Defaults to flipping.
         output_probabilities: bool. `True` when the model ends in a softmax. Defaults
             to `False`.
         pad_value: float. Padding for images smaller than `crop_size`.

@@ -376,11 +376,15 @@ def predict_probabilities(
         model: `keras.Model` or callable, images -> scores `(B, h, w, K)`.
         images: array or tensor `(B, H, W, 3)`.
         mode: `"whole"`, `"slide"` or `"multi_scale"`. Defaults to `"whole"`.
-        crop_size, stride: window settings for `"slide"` (and for `"multi_scale"` when
-            both are given: sliding window at every scale).
-        scales, flip: views for `"multi_scale"`.
-        num_classes, output_probabilities, pad_value, data_format: see
-            `predict_sliding_window`.
+        crop_size: window size for `"slide"` (and for `"multi_scale"` when given with
+            `stride`: sliding window at every scale).
+        stride: window stride for `"slide"` (and for `"multi_scale"`, as `crop_size`).
+        scales: views for `"multi_scale"`.
+        flip: whether `"multi_scale"` adds flipped views.
+        num_classes: see `predict_sliding_window`.
+        output_probabilities: see `predict_sliding_window`.
+        pad_value: see `predict_sliding_window`.
+        data_format: see `predict_sliding_window`.
 
     Returns:
         float32 tensor `(B, H, W, K)`.

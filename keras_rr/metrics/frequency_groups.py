@@ -60,7 +60,10 @@ def frequency_groups(statistics=None, by="image", counts=None, num_images=None, 
     """Tags every class `"rare"`, `"common"` or `"frequent"` (LTSS groups, our boundaries).
 
     Args:
-        statistics, by, counts, num_images: as in `class_frequencies`.
+        statistics: as in `class_frequencies`.
+        by: as in `class_frequencies`.
+        counts: as in `class_frequencies`.
+        num_images: as in `class_frequencies`.
         bounds: `(low, high)`: rare `f < low`, frequent `f > high`, else common.
             Defaults to `(0.01, 0.10)`.
 

@@ -175,7 +175,8 @@ def plot_frequency_histogram(
         pixel_counts: array-like `(K,)` labeled pixels per class.
         region_counts: array-like `(K,)` regions (images containing the class) per class.
         path: str or path-like, the PNG file to write (parent folders are created).
-        class_names, title: see `plot_per_class_delta`.
+        class_names: see `plot_per_class_delta`.
+        title: see `plot_per_class_delta`.
 
     Returns:
         The path written, as a str.

@@ -15,7 +15,7 @@ POOLING_METHODS = ("auto", "segment_sum", "one_hot")
 POOLING_RESOLUTIONS = ("features", "labels")
 REGION_SCOPES = ("image", "batch")
 
-# Fastest method per backend, from `benchmarks/region_pooling.py` (README, Benchmarks):
+# Fastest method per backend, from `benchmarks/region_pooling.py` (docs/results/benchmarks.md):
 # forward + backward at 128x128x256, K=150, batch 8 on an H200, segment_sum took 0.49 ms
 # (JAX) / 2.3 ms (torch) vs 0.58 / 2.8 ms for the one-hot matmul; on 2 CPU cores
 # segment_sum also won on TF and JAX. One-hot only wins for JAX at 512x512 features,

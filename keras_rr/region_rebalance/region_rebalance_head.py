@@ -79,7 +79,7 @@ REGION_HEAD_PRESETS = types.MappingProxyType({
     },
 })
 REGION_LOSS_WEIGHTS = types.MappingProxyType({"paper": 0.3, "authors": 1.0})
-# The authors' released branch under the names the README has always used.
+# The authors' released branch under the names the docs have always used.
 AUTHORS_HEAD = REGION_HEAD_PRESETS["authors"]
 AUTHORS_LOSS_WEIGHT = REGION_LOSS_WEIGHTS["authors"]
 

@@ -207,7 +207,7 @@ class RegionRebalanceSegmenter(keras.Model):
             decoder map (KerasHub DeepLabV3 upsamples 4x right before it, as does
             KerasCV DeepLabV3Plus), pool the map before the upsampling: the region
             means differ only by interpolation at region borders and the pooling costs
-            16x less (see README, Benchmarks). `False` pools exactly the classifier's
+            16x less (docs/results/benchmarks.md). `False` pools exactly the classifier's
             input. Ignored when `feature_layer` is given. Defaults to `True`.
         region_head: a `keras_rr.layers.RegionRebalanceHead` or None. The region
             branch's head, built by you (e.g. `RegionRebalanceHead.from_preset("authors",

@@ -84,8 +84,8 @@ def default_config():
     # from the training labels and cached as `workdir/class_statistics.json`.
     data.statistics_path = placeholder(str)
     # `name="directory"`: your own data, two folders per split with images and label PNGs
-    # paired by file name (`keras_rr.data.load_segmentation_directory`; the README's "Train
-    # on your own folder").
+    # paired by file name (`keras_rr.data.load_segmentation_directory`; docs/getting-started.md,
+    # "A first RR fit on your own folder").
     data.image_dir = placeholder(str)  # training images
     data.label_dir = placeholder(str)  # training label PNGs (class ids, `ignore_class` unlabeled)
     data.val_image_dir = placeholder(str)  # validation images
@@ -435,7 +435,7 @@ def _check_directory_fields(data):
         if not path:
             raise ValueError(
                 f"`data.name='directory'` trains on your own folders and needs `data.{field}`, e.g. "
-                f"--config.data.{field}=/path/to/folder (see the README's \"Train on your own folder\"). "
+                f"--config.data.{field}=/path/to/folder (see docs/getting-started.md, \"A first RR fit on your own folder\"). "
                 f"Received: data.{field}=None"
             )
         if not os.path.isdir(os.path.expanduser(path)):

@@ -1,4 +1,4 @@
-"""The README's main job (`make demo`) end to end, in a reduced size."""
+"""The main job (`make demo`) end to end, in a reduced size."""
 
 import json
 import os

@@ -89,8 +89,8 @@ def test_sigterm_saves_the_running_step_and_the_same_command_resumes_there(tmp_p
     assert result.start_step == step and steps == [step + 1]
 
 
-def test_the_readmes_own_folder_command_runs_as_written(tmp_path):
-    # The README's "Train on your own folder" command, run as printed (its folders made
+def test_the_getting_started_folder_command_runs_as_written(tmp_path):
+    # The "A first RR fit on your own folder" command of docs/getting-started.md, run as printed (its folders made
     # here with 7 classes, images of several sizes), plus only what makes it tiny.
     import re
     import shlex
@@ -102,8 +102,8 @@ def test_the_readmes_own_folder_command_runs_as_written(tmp_path):
     from tests.data import label_files
     from tests.harness import REPO_ROOT
 
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as f:
-        section = f.read().split("### Train on your own folder", 1)[1]
+    with open(os.path.join(REPO_ROOT, "docs", "getting-started.md"), encoding="utf-8") as f:
+        section = f.read().split("### The same from the command line", 1)[1]
     command = re.search(r"```bash\n(.*?)```", section, re.S).group(1).replace("\\\n", " ")
     rng = np.random.default_rng(0)
     for split, sizes in (("train", [(80, 96), (96, 72), (70, 70)]), ("val", [(64, 64), (72, 48)])):

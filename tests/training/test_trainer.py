@@ -97,7 +97,7 @@ def _write_folder(root, sizes, seed):
 
 
 def test_a_folder_of_pngs_trains_and_validation_images_of_several_sizes_evaluate(tmp_path, monkeypatch):
-    # The README's "Train on your own folder": data.name="directory" and four folder fields.
+    # docs/getting-started.md, "A first RR fit on your own folder": data.name="directory" and four folder fields.
     _write_folder(tmp_path / "train", [(32, 32)] * 4, seed=0)
     _write_folder(tmp_path / "val", [(32, 32), (24, 40), (24, 40), (32, 32)], seed=10)
     config = _config(total_steps=1, checkpoint_every=1)

@@ -125,7 +125,10 @@ def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backb
             `"resnet_vd_50_imagenet"` or a `save_to_preset` directory); the model then
             takes 0-255 RGB images (`keras_rr.models.NormalizedSegmenter`). Defaults to
             `None`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
@@ -161,7 +164,10 @@ def uper_net_swin(num_classes, variant="tiny", image_size=512, encoder=None, bac
             takes 0-255 RGB images. Defaults to `None`.
         drop_path_rate: float or None. Stochastic depth of the encoder (mmseg's Swin
             UPerNet configs: 0.3; None keeps the encoder's). Defaults to `0.3`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
@@ -200,7 +206,10 @@ def uper_net_mit(num_classes, variant="b0", image_size=512, encoder=None, backbo
         encoder: a `keras_hub.models.MiTBackbone` or None.
         backbone_preset: str, path-like or None. A KerasHub MiT backbone preset (e.g.
             `"mit_b0_ade20k_512"`). Defaults to `None`.
-        channels, pool_scales, dropout, name: see `uper_net_segmenter`.
+        channels: see `uper_net_segmenter`.
+        pool_scales: see `uper_net_segmenter`.
+        dropout: see `uper_net_segmenter`.
+        name: see `uper_net_segmenter`.
 
     Returns:
         See `uper_net_segmenter`.
