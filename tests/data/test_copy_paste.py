@@ -79,11 +79,11 @@ def test_random_mode_draws_k_uniformly_below_min_of_max_and_classes():
     zeros = np.zeros((4, 4, 3), np.float32)
     paste = CopyPaste("random", max_classes=3)
     counts = np.zeros(4, int)
-    for s in range(300):
+    for s in range(150):
         chosen = paste.classes(source_label, (s, 1)).numpy()
         assert len(set(chosen.tolist())) == len(chosen) and set(chosen.tolist()) <= {0, 1, 2, 3}
         counts[len(chosen)] += 1
-    assert counts[3] == 0 and counts[:3].min() > 70  # ~100 each
+    assert counts[3] == 0 and counts[:3].min() > 30  # ~50 each
     # A source with one class (or only ignored pixels) pastes nothing.
     single = np.full((4, 4), 7, np.int32)
     assert paste.classes(single, (0, 0)).numpy().size == 0
