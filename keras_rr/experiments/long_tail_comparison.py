@@ -202,7 +202,10 @@ def run_long_tail_comparison(output_dir, settings=("default", "steep"), seeds=3,
             f"{(time.time() - setting_start) / 60:.1f} min.\n\n{comparison_table(rows)}"
         )
         summaries[setting] = [
-            {"variant": name, **{c: list(v) for c, v in row.items()}} for name, row in rows
+            {"variant": name, **{c: list(v) for c, v in row.items()},
+             # Per seed, so any two recipes can be compared paired afterwards.
+             "seed_miou": [float(m.miou) for m in results[name]]}
+            for name, row in rows
         ]
     header = (
         "# The long-tail toolkit on synthetic data\n\n"
