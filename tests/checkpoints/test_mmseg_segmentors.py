@@ -7,9 +7,15 @@ state dict (`backbone.` / `decode_head.` / `auxiliary_head.` keys, from torch mo
 with mmseg's structure, `tests/checkpoints/mmseg_modules.py`, and timm for the Swin
 backbone), the Keras maps the torch heads read (`layer` -> its input, `layer:out` -> its
 output), and `reference(images, maps) -> (logits, auxiliary logits)` computed in torch
-(NHWC NumPy). Heads-only cases run the torch heads on the Keras encoder's maps
-(our ResNet-c encoder is KerasHub's ResNet-vd, not mmseg's V1c). The ResNetV1c, HRNet /
-OCRNet and BEiT cases join after their networks are merged.
+(NHWC NumPy). The `*_resnet_c` cases are heads-only: they run the torch heads on the Keras
+encoder's maps (that encoder is KerasHub's ResNet-vd, not mmseg's V1c). The ResNetV1c cases
+(`*_resnet_v1c`) and OCRNet on HRNet are whole networks: timm's ResNet-c (deep stem) /
+HRNet (mmseg's module names already) under mmseg's heads, the ResNet stem renamed to
+mmcv's `stem.*` here (not by the importer's rules), behind mmseg's input normalisation
+for the ResNets; OCRNet's cascade is `decode_head.0` (FCN) / `decode_head.1` (OCR,
+`tests.references.torch_ocr_net_heads`) with no `auxiliary_head`. The state dicts are
+loaded as a model-zoo file reads: nested in `state_dict` beside `meta`, with BN's
+`num_batches_tracked`. The BEiT case joins after the BEiT network is merged.
 """
 
 import functools
@@ -363,4 +369,30 @@ def test_timm_swin_checkpoint_loads_as_the_encoder():
     assert {"swin_pyramid/norm0/gamma", "norm/gamma"} <= set(report.kept)
     assert report.skipped["norm.weight"] == "the backbone's classification head"
     for weight in wrapper.segmenter.weights:
+        np.testing.assert_array_equal(to_numpy(weight), before[weight.path], err_msg=weight.path)
+
+
+@pytest.mark.parametrize("name, layout, classifier", [
+    ("psp_net_resnet_v1c", "timm_resnet", "fc.weight"),
+    ("ocr_net_hrnet", "timm_hrnet", "classifier.weight"),
+])
+def test_timm_backbone_checkpoint_loads_as_the_encoder_checkpoint(name, layout, classifier):
+    """timm's ResNet-c / HRNet classification state dicts (stem `conv1.0`... / mmseg's HRNet
+    names, plus their classifiers) fill exactly the backbone variables their mmseg-named
+    segmentor form does, loaded as the trainer loads `model.encoder_checkpoint`
+    (`parts=("backbone",)`); the classifier is skipped, the heads keep their values."""
+    wrapper, state, _, reference = _case(name)
+    load_torch_weights(wrapper, state)
+    before = {w.path: to_numpy(w) for w in wrapper.weights}
+    inner = getattr(wrapper.segmenter, "inner", wrapper.segmenter)
+    encoder = inner.get_layer("image_encoder" if "image_encoder" in [layer.name for layer in inner.layers] else "backbone")
+    for weight in encoder.weights:  # the backbone must be filled by the timm checkpoint alone
+        weight.assign(np.zeros(weight.shape, weight.dtype))
+    report = load_torch_weights(wrapper, reference.timm_state, parts=("backbone",))
+    assert report.layout == layout
+    assert {key.split(".")[0] for key, _ in report.loaded} == {"backbone"} and not report.missing
+    assert len(report.loaded) == len([key for key in state if key.startswith("backbone.")
+                                      and not key.endswith("num_batches_tracked")])
+    assert report.skipped[classifier] == "the backbone's classification head"
+    for weight in wrapper.weights:
         np.testing.assert_array_equal(to_numpy(weight), before[weight.path], err_msg=weight.path)
