@@ -31,6 +31,8 @@ MODELS = {
     "psp_net": "PSPNet ResNet-18c OS 8 (64-ch head)",
     "uper_net_swin": "UPerNet Swin (2 blocks per stage, 64-ch head)",
     "ocr_net_hrnet": "OCRNet HRNetV2-W18 (1 module, 1 block per stage, 64-ch heads)",
+    "deeplab_v3_plus_v1c": "DeepLabV3+ ResNetV1c OS 8 (1 block per stage, 16-wide, 64-ch head)",
+    "uper_net_beit": "UPerNet BEiT (tiny: 4 blocks, 32 wide, 64-ch head)",
 }
 BACKENDS = ("tensorflow", "jax", "torch")
 # keras_rr.export.EXPORT_FORMATS, spelled out: the parent process imports no backend.
@@ -68,6 +70,12 @@ def build_model(name, num_classes, image_size):
     if name == "ocr_net_hrnet":
         return models.ocr_net_hrnet(num_classes, width=18, image_size=image_size, channels=64, ocr_channels=32,
                                     num_modules=(1, 1, 1, 1), num_blocks=(1, 1, 1, 1))
+    if name == "deeplab_v3_plus_v1c":
+        encoder = models.resnet_v1c_backbone(50, output_stride=8, image_size=image_size, stage_blocks=(1, 1, 1, 1),
+                                             stem_channels=16, base_channels=16)
+        return models.deeplab_v3_plus_resnet_c(num_classes, image_size=image_size, encoder=encoder, channels=64)
+    if name == "uper_net_beit":
+        return models.uper_net_beit(num_classes, variant="tiny", image_size=image_size, channels=64)
     raise ValueError(f"Unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 

@@ -4,9 +4,9 @@ train_step_overhead.py (no flags defined here).
 `PAPER_NETWORKS` maps a name to a builder call `(num_classes, image_size, depth, tiny) ->
 segmenter` (random weights, nothing downloaded). The paper's networks are mmseg's, at the
 paper's 512 px: DeepLabV3+ (`-c`, ResNetV1c-d8), PSPNet (ResNetV1c-d8), UPerNet
-(ResNetV1c, undilated), UPerNet Swin-T and OCRNet on HRNetV2-W18. `keras_hub_deeplab_v3_plus`
-(KerasHub's DeepLabV3+, ResNet of `--depth`) is the benchmarks' historical default. A new
-network (UPerNet BEiT) is one more entry.
+(ResNetV1c, undilated), UPerNet Swin-T, OCRNet on HRNetV2-W18 and UPerNet BEiT-B / -L (the
+paper's BEiT row is -L at 640 px). `keras_hub_deeplab_v3_plus` (KerasHub's DeepLabV3+, ResNet
+of `--depth`) is the benchmarks' historical default. A new network is one more entry.
 
 `WRAPPER_OPTIONS` holds what a network's training always adds around the segmenter,
 for the baseline and every RR variant alike: OCRNet's FCN head (the cascade's soft
@@ -16,8 +16,8 @@ the plain segmenter, and the RR variants get `auxiliary_head=True` too: the comp
 is then RR's region branch alone.
 
 `tiny=True` builds the same network family at its smallest (one block per stage, heads 16
-channels wide, the "micro" Swin) for the tests; `depth` is read only by the KerasHub
-entry (the others name their depth).
+channels wide, the "micro" Swin, the "tiny" BEiT, HRNet width 4) for the tests; `depth` is
+read only by the KerasHub entry (the others name their depth).
 """
 
 _TINY_V1C = dict(stage_blocks=(1, 1, 1, 1), stem_channels=8, base_channels=4)
@@ -82,6 +82,15 @@ def _upernet_swin(variant):
     return build
 
 
+def _upernet_beit(variant):
+    def build(num_classes, image_size, _, tiny):
+        from keras_rr.models import uper_net_beit
+
+        return uper_net_beit(num_classes, variant="tiny" if tiny else variant, image_size=image_size, **_head(tiny))
+
+    return build
+
+
 def _ocrnet_hrnet(width):
     def build(num_classes, image_size, _, tiny):
         from keras_rr.models import ocr_net_hrnet
@@ -103,6 +112,9 @@ PAPER_NETWORKS = {
     "upernet_r50_v1c": _upernet_v1c(50),
     "upernet_r101_v1c": _upernet_v1c(101),
     "upernet_swin_t": _upernet_swin("tiny"),
+    # UPerNet BEiT (mmseg's; the paper's row is BEiT-L at 640, -B is the cheaper measure).
+    "upernet_beit_b": _upernet_beit("base"),
+    "upernet_beit_l": _upernet_beit("large"),
     "ocr_net_hrnet18": _ocrnet_hrnet(18),
 }
 # `RegionRebalanceSegmenter` options of the baseline and of every RR variant (see above).
@@ -110,7 +122,8 @@ WRAPPER_OPTIONS = {
     "ocr_net_hrnet18": {"auxiliary_head": True},
 }
 # The paper's networks at 512 px, one of each (`--model=paper` of step_cost.py).
-PAPER_SET = ("deeplabv3plus_r50_v1c", "pspnet_r50_v1c", "upernet_r50_v1c", "upernet_swin_t", "ocr_net_hrnet18")
+PAPER_SET = ("deeplabv3plus_r50_v1c", "pspnet_r50_v1c", "upernet_r50_v1c", "upernet_swin_t", "ocr_net_hrnet18",
+             "upernet_beit_b")
 
 
 def build_network(name, num_classes, image_size, depth=50, tiny=False):

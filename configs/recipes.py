@@ -200,6 +200,42 @@ FAMILIES = {
         {"auxiliary_head": dict(enabled=True, loss_weight=0.4)},
         {"optimizer": dict(weight_decay=5e-4)},
     ),
+    # UPerNet on BEiT (`keras_rr.models.uper_net_beit`; the paper's "UPerNet BEiT-L†", mmseg's
+    # `upernet_beit-large_fp16_8x1_640x640_160k_ade20k`): BEiT-L (24 blocks, 1024 wide, relative
+    # position bias per block, layer scale 1e-6, stochastic depth 0.2; blocks 7, 11, 15, 23) ->
+    # Feature2Pyramid (strides 4, 8, 16, 32) -> UPerHead (1024 channels), with the auxiliary
+    # head on the stride-16 map. Recipe (mmseg's, which the paper kept): AdamW lr 2e-5, betas
+    # 0.9 / 0.999, weight decay 0.05 with layer-wise lr decay 0.95 (`optimizer.layer_decay`:
+    # `keras_rr.optimizers.LayerDecayAdamW`, lr x 0.95 ** (25 - layer id), no decay on 1-D
+    # variables), linear warmup 3,000 iterations from 1e-6 x lr then poly power 1.0 to 0,
+    # 640x640 crops (base scale 2560x640), batch 16, 160K iterations; sliding-window
+    # evaluation with 640 crops, stride 426.
+    # Weights: the encoder from the BEiT authors' `beit_large_patch16_224_pt22k_ft22k.pth`
+    # (ImageNet-22K, 224 px), a local torch file loaded with
+    # --config.model.encoder_checkpoint=/path/beit_large_patch16_224_pt22k_ft22k.pth (the
+    # importer `keras_rr.models.load_torch_weights` resizes its 27x27 relative-position tables to
+    # the 640-px model's 79x79 with `keras_rr.models.resize_relative_position_table`, as mmseg
+    # does); without it the encoder starts from random weights. The neck and heads start
+    # from random weights.
+    # Differences from the paper / mmseg: mmseg trains in fp16 with batch 8 x 1 and gradient
+    # accumulation over 2 steps (effective 16; here batch 16, float32 unless a mixed policy is
+    # set); BatchNorm statistics in the neck and heads are per replica (mmseg: SyncBN); Keras'
+    # Adam places epsilon (1e-8, torch's) outside the bias-corrected square root; mmseg feeds
+    # the network images normalised with ImageNet mean / std, this model (like the other
+    # rows without a KerasHub preset) takes the pipeline's 0-255 images unless built with
+    # `uper_net_beit(..., normalization=...)`: pretrained torch weights need that
+    # normalisation (see docs/networks/beit.md).
+    "upernet_beit": (
+        {"model": dict(name="uper_net_beit", image_size=640)},
+        AUXILIARY_HEAD,
+        {
+            "optimizer": dict(name="adamw", learning_rate=2e-5, beta_1=0.9, beta_2=0.999, weight_decay=0.05,
+                              layer_decay=0.95),
+            "schedule": dict(name="poly", power=1.0, end_learning_rate=0.0, warmup_steps=3000, warmup_ratio=1e-6),
+        },
+        {"data.augment": dict(crop_size=640), "eval": dict(crop_size=640, stride=426)},
+        {"train": dict(total_steps=160_000)},
+    ),
     # SegFormer (KerasHub's; `model.name = "segformer_mit"`) on a Mix Transformer encoder, with
     # SegFormer's own recipe ADAMW_WARMUP in place of the SGD; no auxiliary head (mmseg's
     # SegFormer has none). Not a paper row (its transformer rows use Swin and BEiT); a light
@@ -233,6 +269,7 @@ ROWS = {
     ),
     "ocrnet_hr18": ("ocrnet_hrnet", {"model": dict(width=18)}),
     "ocrnet_hr48": ("ocrnet_hrnet", {"model": dict(width=48)}),
+    "upernet_beit_l": ("upernet_beit", {"model": dict(variant="large")}),
     "segformer_b0": ("segformer_mit", {"model": dict(variant="b0", backbone_preset="mit_b0_ade20k_512")}),
 }
 

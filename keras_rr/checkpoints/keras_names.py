@@ -228,6 +228,12 @@ def _bind_layer(layer, rules, prefix, bindings, kept, strip_own_name=False):
         if strip_own_name and parts[0] == layer.name:
             parts = parts[1:]
         module, parameter = ".".join(parts[:-1]), parts[-1]
+        if rules is None and parts[:-1] == [parameter]:
+            # A layer named as its one variable (BEiT's `ClassToken` "cls_token"): a Keras
+            # variable must belong to a layer, the torch parameter sits on the module itself.
+            key = f"{prefix}{parameter}"
+            bindings.append(Binding(variable, key, _converter(layer, variable, key)))
+            continue
         if rules is None:
             module = _dotted(module)
         else:

@@ -6,16 +6,17 @@ A relative-position table has one row per relative offset of a `w x w` window,
 (BEiT pretrained at 224 px, fine-tuned at 640: a 14x14 -> 40x40 patch grid) has a table
 of another length; `load_torch_weights` calls `resize_relative_position_table` for it.
 
-HOOK (merge point): once the BEiT network is merged, `resize_relative_position_table`
-delegates to `keras_rr.networks.backbones.beit.resize_relative_position_table` (mmseg's
-geometric-sequence interpolation). Until then it interpolates the offset grid
-bilinearly per head (the class-token rows are kept as they are), which is what the
-tests' stand-in checks the plumbing with.
+A BEiT table (3 class-token rows) is resized by
+`keras_rr.networks.backbones.beit.resize_relative_position_table`, mmseg's
+geometric-sequence interpolation (`BEiT.resize_rel_pos_embed`); a table without them
+(Swin) has its offset grid interpolated bilinearly per head.
 """
 
 import math
 
 import numpy as np
+
+from keras_rr.networks.backbones import beit
 
 # Rows of a BEiT table beyond the offset grid: class -> token, token -> class, class -> class.
 EXTRA_TOKEN_ROWS = 3
@@ -57,6 +58,8 @@ def resize_relative_position_table(table, source_window, target_window):
     table = np.asarray(table, dtype="float32")
     source_side, target_side = 2 * source_window - 1, 2 * target_window - 1
     extra = table.shape[0] - source_side * source_side
+    if extra == EXTRA_TOKEN_ROWS:
+        return beit.resize_relative_position_table(table, source_window, target_window)
     grid = table[: source_side * source_side].reshape(source_side, source_side, -1)
     resized = _bilinear(_bilinear(grid, target_side, axis=0), target_side, axis=1)
     return np.concatenate([resized.reshape(target_side * target_side, -1), table[table.shape[0] - extra:]], axis=0)

@@ -10,10 +10,15 @@ and re-exported.
   `RegionFeatureReducer`.
 - `ImageNormalization`, `ResizeLike`, `PassThrough`, `TorchAdaptiveAveragePooling2D`;
   OCRNet's `SpatialGather` and `ObjectAttention` (`keras_rr.networks.decode_heads`).
+- BEiT's: `BEiTAttention`, `BEiTTransformerLayer`, `ClassToken`.
 """
+
+from keras_rr.networks.backbones.beit_transformer_layer import BEiTTransformerLayer
 
 from keras_rr.networks.decode_heads.ocr_head import ObjectAttention
 from keras_rr.networks.decode_heads.ocr_head import SpatialGather
+from keras_rr.networks.layers.beit_attention import BEiTAttention
+from keras_rr.networks.layers.class_token import ClassToken
 from keras_rr.networks.layers.image_normalization import ImageNormalization
 from keras_rr.networks.layers.pass_through import PassThrough
 from keras_rr.networks.layers.resize_like import ResizeLike

@@ -7,14 +7,15 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
   mmseg's auxiliary head, `AuxiliaryFCNHead`, or the loss of one inside the segmenter,
   `InGraphAuxiliaryHead`); `tap_segmenter` finds what it reads.
 - Segmenters: `deeplab_v3_plus_resnet_c`, `psp_net_resnet_c`, `uper_net_resnet_c`,
-  `uper_net_swin`, `ocr_net_hrnet` (the paper's mmseg networks), `uper_net_mit`, `uper_net_segmenter`
+  `uper_net_swin`, `ocr_net_hrnet`, `uper_net_beit` (the paper's mmseg networks), `uper_net_mit`, `uper_net_segmenter`
   (UPerNet on any supported KerasHub encoder), KerasHub's `deeplab_v3_plus_resnet` and
   `segformer_mit`, `small_fcn`; `build_segmenter` (by a config's `model` section,
   `MODEL_NAMES`).
 - Torch checkpoints: `load_torch_weights` (timm, mmcv / mmseg backbones, trained mmseg
   segmentors; `keras_rr.checkpoints`).
-- Encoders: `resnet_v1c_backbone` (mmseg's ResNetV1c), `dilated_resnet`, `resnet_c_config`,
-  `pyramid_encoder`, `hrnet_backbone` (HRNetV2, mmseg's layer names).
+- Encoders: `resnet_v1c_backbone` (mmseg's ResNetV1c), `hrnet_backbone` (HRNetV2),
+  `beit_backbone` (mmseg's BEiT) with `resize_relative_position_table`, `dilated_resnet`,
+  `resnet_c_config`, `pyramid_encoder`.
 - Presets: `segmenter_from_preset` (any KerasHub segmentation task preset),
   `PresetUnavailableError`; `NormalizedSegmenter` puts a preset's input normalisation
   inside the model.
@@ -26,6 +27,8 @@ wrapper and the tap, `keras_rr.networks` for the networks) and re-exported.
 from keras_rr.checkpoints.loading import load_torch_weights
 from keras_rr.data.class_statistics import resolve_region_frequency
 from keras_rr.networks.backbones.backbone_pyramid import BackbonePyramid
+from keras_rr.networks.backbones.beit import beit_backbone
+from keras_rr.networks.backbones.beit import resize_relative_position_table
 from keras_rr.networks.backbones.hrnet import hrnet_backbone
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.resnet_c import dilated_resnet
@@ -51,6 +54,7 @@ from keras_rr.networks.segmenters.presets import segmenter_from_preset
 from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
 from keras_rr.networks.segmenters.segformer import segformer_mit
 from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.networks.segmenters.uper_net import uper_net_beit
 from keras_rr.networks.segmenters.uper_net import uper_net_mit
 from keras_rr.networks.segmenters.uper_net import uper_net_resnet_c
 from keras_rr.networks.segmenters.uper_net import uper_net_segmenter

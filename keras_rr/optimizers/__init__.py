@@ -2,6 +2,7 @@
 
 - `CoupledWeightDecaySGD`: SGD with momentum and coupled L2 weight decay, the update of
   `torch.optim.SGD` that mmsegmentation (and the RR paper) train with.
+- `LayerDecayAdamW`: AdamW with mmseg's layer-wise learning-rate decay (BEiT fine-tuning).
 - `WarmupPolynomialDecay`: mmsegmentation's "poly" schedule with an optional linear warmup.
 
 `keras_rr.training.optimizers.build_optimizer` builds both from a config's `optimizer`
@@ -17,10 +18,12 @@ optimizer = keras_rr.optimizers.CoupledWeightDecaySGD(schedule, momentum=0.9, co
 """
 
 from keras_rr.optimizers.coupled_weight_decay_sgd import CoupledWeightDecaySGD
+from keras_rr.optimizers.layer_decay_adamw import LayerDecayAdamW
 from keras_rr.optimizers.warmup_polynomial_decay import WarmupPolynomialDecay
 
 __all__ = [
     "CoupledWeightDecaySGD",
+    "LayerDecayAdamW",
     "WarmupPolynomialDecay",
 ]
 

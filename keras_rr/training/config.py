@@ -129,7 +129,8 @@ def default_config():
     # `keras_rr.models.resnet_v1c_backbone`: depth 50 or 101, no backbone_preset).
     model.encoder = placeholder(str)
     # Encoder size: MiT (segformer_mit, uper_net_mit) b0, b1, b2; Swin (uper_net_swin)
-    # tiny, small, base, base_window12 (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`).
+    # tiny, small, base, base_window12 (`keras_rr.networks.backbones.swin.SWIN_VARIANTS`); BEiT
+    # (uper_net_beit) base, large, tiny (`keras_rr.networks.backbones.beit.BEIT_VARIANTS`).
     model.variant = "b0"
     model.width = 32  # decoder channels (small_fcn); HRNetV2 width (ocr_net_hrnet: 18 or 48)
     model.channels = placeholder(int)  # head width of the mmseg heads (UPerNet, PSPNet, DeepLabV3+); unset: 512
@@ -189,6 +190,9 @@ def default_config():
     optimizer.beta_1 = 0.9  # AdamW
     optimizer.beta_2 = 0.999  # AdamW
     optimizer.clipnorm = placeholder(float)  # gradient norm clipping
+    # AdamW: mmseg's layer-wise learning-rate decay (`keras_rr.optimizers.LayerDecayAdamW`;
+    # BEiT-L 0.95, BEiT-B 0.9): lr * decay ** (L + 1 - layer id); unset: off.
+    optimizer.layer_decay = placeholder(float)
     # Variables whose path contains one of these strings get no weight decay
     # (`keras.optimizers.Optimizer.exclude_from_weight_decay(var_names=...)`), e.g. mmseg's
     # Swin recipe: ("norm", "relative_position_bias_table", "absolute_pos_embed").
@@ -254,7 +258,7 @@ def _smoke(config, keep_model):
         config.data.augment.crop_size = size
         # ResNetV1c exists at depths 50 / 101 only (mmseg's Bottleneck networks).
         config.model.depth = 50 if config.model.get("encoder") == "resnet_v1c" else 18
-        config.model.variant = "micro" if config.model.name == "uper_net_swin" else "b0"
+        config.model.variant = {"uper_net_swin": "micro", "uper_net_beit": "tiny"}.get(config.model.name, "b0")
         config.model.channels = 16  # the mmseg heads' 3x3 convs at 512 would dominate the step
         if config.model.name == "ocr_net_hrnet":
             config.model.width = 4  # HRNetV2's full depth, branches 4 / 8 / 16 / 32 wide
@@ -264,6 +268,7 @@ def _smoke(config, keep_model):
         config.model.width = 8
         config.model.encoder = None  # the small FCN has no ResNet
         config.auxiliary_head.enabled = False  # the small FCN has no stage-3 map
+        config.optimizer.layer_decay = None  # the FCN has no numbered blocks
         # Unused by the FCN; fixed so smoke configs differing only in depth coincide.
         config.model.depth = 18
         config.model.variant = "b0"
@@ -434,6 +439,16 @@ def validate_config(config):
     validation.check_strings(
         config.optimizer.get("exclude_from_weight_decay") or (), "optimizer.exclude_from_weight_decay"
     )
+    if config.optimizer.get("layer_decay") is not None:
+        validation.check_number(
+            config.optimizer.layer_decay, "optimizer.layer_decay", minimum=0.0, maximum=1.0, min_inclusive=False
+        )
+        if config.optimizer.name != "adamw":
+            raise ValueError(
+                "`optimizer.layer_decay` needs `optimizer.name='adamw'` (`keras_rr.optimizers.LayerDecayAdamW`). "
+                f"Received: optimizer.name={config.optimizer.name!r}, "
+                f"optimizer.layer_decay={config.optimizer.layer_decay}"
+            )
     if "auxiliary_head" in config:
         validation.check_number(config.auxiliary_head.loss_weight, "auxiliary_head.loss_weight", minimum=0.0)
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)

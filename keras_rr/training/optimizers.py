@@ -20,6 +20,8 @@ optimizer, schedule = build_optimizer(
 
 from keras_rr import validation
 from keras_rr.optimizers.coupled_weight_decay_sgd import CoupledWeightDecaySGD
+from keras_rr.optimizers.layer_decay_adamw import LayerDecayAdamW
+from keras_rr.optimizers.layer_decay_adamw import layer_ids
 from keras_rr.optimizers.warmup_polynomial_decay import WarmupPolynomialDecay
 
 OPTIMIZER_NAMES = ("sgd", "adamw")
@@ -74,7 +76,11 @@ def build_optimizer(optimizer_config, schedule_config, total_steps, variables=No
     for Keras' `keras.optimizers.SGD` with its decoupled decay (`w -= lr * wd * w`, about
     `1 - momentum` times as strong) instead. `"adamw"` is `keras.optimizers.AdamW`, whose
     decay is decoupled as torch's AdamW is. A weight decay or `clipnorm` of 0 turns it
-    off.
+    off. `"adamw"` with `layer_decay` set is `keras_rr.optimizers.LayerDecayAdamW`:
+    mmseg's layer-wise learning-rate decay (`LayerDecayOptimizerConstructor`, BEiT:
+    `lr * layer_decay ** (L + 1 - layer id)`, no decay on 1-D variables), numbering the
+    layers from the variables' paths (`layers-{i}`); with `variables` given, a network it
+    cannot number is refused here.
 
     `exclude_from_weight_decay` (mmseg's `paramwise_cfg=dict(custom_keys={key:
     dict(decay_mult=0.)})`): the variables among `variables` whose `path` contains one
@@ -88,7 +94,7 @@ def build_optimizer(optimizer_config, schedule_config, total_steps, variables=No
         optimizer_config: the config's `optimizer` section, an `ml_collections.ConfigDict`
             or a dict: `name` (`"sgd"` or `"adamw"`), `learning_rate` and optionally
             `momentum`, `nesterov`, `weight_decay`, `decoupled_weight_decay` (SGD) or
-            `beta_1`, `beta_2`, `weight_decay` (AdamW), `clipnorm` and
+            `beta_1`, `beta_2`, `weight_decay`, `layer_decay` (AdamW), `clipnorm` and
             `exclude_from_weight_decay` (a list or tuple of strings); fields left out
             keep the optimizer's default (momentum 0, no decay, no clipping, no
             exclusion).
@@ -124,6 +130,18 @@ def build_optimizer(optimizer_config, schedule_config, total_steps, variables=No
             "`variables` (the model's trainable variables) must be given when "
             f"`optimizer.exclude_from_weight_decay` is set (={excluded!r}). Received: variables=None"
         )
+    layer_decay = optimizer_config.get("layer_decay")
+    if layer_decay is not None:
+        if name != "adamw":
+            raise ValueError(
+                "`optimizer.layer_decay` (mmseg's layer-wise learning-rate decay) is implemented for AdamW "
+                f"(`optimizer.name='adamw'`). Received: optimizer.name={name!r}, optimizer.layer_decay={layer_decay}"
+            )
+        layer_decay = validation.check_number(
+            layer_decay, "optimizer.layer_decay", minimum=0.0, maximum=1.0, min_inclusive=False
+        )
+        if variables is not None:
+            layer_ids([v.path for v in variables])  # refuses a network it cannot number, now
     schedule = build_schedule(schedule_config, learning_rate, total_steps)
     kwargs = _present(optimizer_config, _OPTIMIZER_FIELDS[name])
     if not kwargs.get("clipnorm"):
@@ -134,6 +152,8 @@ def build_optimizer(optimizer_config, schedule_config, total_steps, variables=No
             optimizer = keras.optimizers.SGD(schedule, weight_decay=weight_decay or None, **kwargs)
         else:
             optimizer = CoupledWeightDecaySGD(schedule, coupled_weight_decay=weight_decay, **kwargs)
+    elif layer_decay is not None:
+        optimizer = LayerDecayAdamW(schedule, layer_decay=layer_decay, **kwargs)
     else:
         optimizer = keras.optimizers.AdamW(schedule, **kwargs)
     if excluded:

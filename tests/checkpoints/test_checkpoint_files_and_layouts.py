@@ -12,6 +12,7 @@ import pytest
 from keras_rr.checkpoints import layouts
 from keras_rr.checkpoints import reading
 from keras_rr.checkpoints import relative_position
+from keras_rr.models import resize_relative_position_table
 from tests.checkpoints import tiny_network as tiny
 
 torch = pytest.importorskip("torch")
@@ -22,15 +23,20 @@ def reference():
     return tiny.torch_segmenter(seed=0)
 
 
-def test_default_table_resizing_interpolates_the_offset_grid_and_keeps_token_rows():
-    # A table linear in the offsets (dy, dx) stays linear; the 3 class-token rows are kept.
+def test_table_resizing_is_mmsegs_for_beit_and_interpolates_other_grids():
+    # A table linear in the offsets (dy, dx) stays linear (Swin: no class-token rows).
     dy, dx = np.meshgrid(np.arange(-2, 3), np.arange(-2, 3), indexing="ij")
     grid = np.stack([dy, dx], -1).reshape(25, 2).astype("float32")
+    resized = relative_position.resize_relative_position_table(grid, 3, 5)
+    assert resized.shape == (81, 2)
+    dy, dx = np.meshgrid(np.linspace(-2, 2, 9), np.linspace(-2, 2, 9), indexing="ij")
+    np.testing.assert_allclose(resized, np.stack([dy, dx], -1).reshape(81, 2), atol=1e-6)
+    # A BEiT table (3 class-token rows, kept): mmseg's geometric-sequence interpolation
+    # (`keras_rr.models.resize_relative_position_table`, tested in tests/models/test_beit.py).
     table = np.concatenate([grid, [[10, 10], [11, 11], [12, 12]]]).astype("float32")
     resized = relative_position.resize_relative_position_table(table, 3, 5)
     assert resized.shape == (84, 2)
-    dy, dx = np.meshgrid(np.linspace(-2, 2, 9), np.linspace(-2, 2, 9), indexing="ij")
-    np.testing.assert_allclose(resized[:81], np.stack([dy, dx], -1).reshape(81, 2), atol=1e-6)
+    np.testing.assert_array_equal(resized, resize_relative_position_table(table, 3, 5))
     np.testing.assert_array_equal(resized[81:], table[25:])
     assert relative_position.table_window(169) == (7, 0) and relative_position.table_window(732) == (14, 3)
     assert relative_position.table_window(10) is None

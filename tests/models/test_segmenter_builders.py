@@ -45,7 +45,7 @@ def test_build_from_a_config_section_or_a_dict():
     assert default.output_shape == (None, 64, 64, 12)
     assert MODEL_NAMES == (
         "deeplab_v3_plus_resnet", "deeplab_v3_plus_resnet_c", "psp_net_resnet_c", "uper_net_resnet_c",
-        "uper_net_swin", "uper_net_mit", "segformer_mit", "ocr_net_hrnet", "small_fcn",
+        "uper_net_swin", "uper_net_mit", "uper_net_beit", "segformer_mit", "ocr_net_hrnet", "small_fcn",
     )
 
 

@@ -165,6 +165,29 @@ _OCRNET = {
     "model.name": "ocr_net_hrnet", "model.backbone_preset": None, "optimizer.weight_decay": 5e-4,
     "auxiliary_head.enabled": True, "auxiliary_head.loss_weight": 0.4,
 }
+# The one exception to "data and evaluation are the dataset's": mmseg's BEiT configs train
+# on 640-px crops (`ade20k_640x640.py`) and slide 640 / 426.
+BEIT_CROP_FIELDS = {"data.augment.crop_size", "eval.crop_size", "eval.stride"}
+# mmseg's UPerNet BEiT-L recipe (configs/recipes.py, family `upernet_beit`).
+_BEIT_L = {
+    "model.name": "uper_net_beit",
+    "model.variant": "large",
+    "model.image_size": 640,
+    "model.backbone_preset": None,  # torch weights: --config.model.encoder_checkpoint
+    "optimizer.name": "adamw",
+    "optimizer.learning_rate": 2e-5,
+    "optimizer.weight_decay": 0.05,
+    "optimizer.layer_decay": 0.95,
+    "schedule.power": 1.0,
+    "schedule.end_learning_rate": 0.0,
+    "schedule.warmup_steps": 3000,
+    "schedule.warmup_ratio": 1e-6,
+    "data.augment.crop_size": 640,
+    "eval.crop_size": 640,
+    "eval.stride": 426,
+    "train.total_steps": 160_000,
+    **_AUX,
+}
 _FAMILY_ROWS = {
     "upernet_r50": _UPERNET,
     "upernet_r101": {**_UPERNET, "model.depth": 101, **_R101},
@@ -184,6 +207,8 @@ ROWS = {
     "configs/ade20k/deeplabv3plus_r101_rr.py": {"name": "ade20k_deeplabv3plus_r101_rr", "model.depth": 101, **_R101, **_RR},
     "configs/ade20k/segformer_b0_baseline.py": {"name": "ade20k_segformer_b0_baseline", **_SEGFORMER},
     "configs/ade20k/segformer_b0_rr.py": {"name": "ade20k_segformer_b0_rr", **_SEGFORMER, **_RR},
+    "configs/ade20k/upernet_beit_l_baseline.py": {"name": "ade20k_upernet_beit_l_baseline", **_BEIT_L},
+    "configs/ade20k/upernet_beit_l_rr.py": {"name": "ade20k_upernet_beit_l_rr", **_BEIT_L, **_RR},
     "configs/coco_stuff164k/base.py": {"name": "coco_stuff164k_base"},
     "configs/coco_stuff164k/deeplabv3plus_r50_baseline.py": {"name": "coco_stuff164k_deeplabv3plus_r50_baseline"},
     "configs/coco_stuff164k/deeplabv3plus_r50_rr.py": {"name": "coco_stuff164k_deeplabv3plus_r50_rr", **_RR},
@@ -266,7 +291,8 @@ def test_config_file_is_its_run_name_in_the_recipes(relative):
     base = _flatten(rr_config.load_config(path(f"configs/{dataset}/base.py")).to_dict())
     row = _flatten(config.to_dict())
     assert set(row) == set(base)
-    assert not [k for k in row if row[k] != base[k] and k.startswith(("data.", "loss.", "eval."))]
+    differing = [k for k in row if row[k] != base[k] and k.startswith(("data.", "loss.", "eval."))]
+    assert differing == (sorted(BEIT_CROP_FIELDS) if config.model.name == "uper_net_beit" else [])
 
 
 def test_recipe_layers_set_schema_fields_and_names_are_checked():
@@ -277,9 +303,11 @@ def test_recipe_layers_set_schema_fields_and_names_are_checked():
     for layer in [*datasets, *network, recipes.REGION_REBALANCE]:
         for section, fields in layer.items():
             assert {f"{section}.{field}" for field in fields} <= set(schema), layer
-    # Network families and rows leave the data, the loss and the evaluation to the dataset.
+    # Network families and rows leave the data, the loss and the evaluation to the dataset
+    # (but BEiT's 640-px crop and sliding window: its relative-position tables fix its input size).
     for layer in network:
-        assert not [s for s in layer if s.split(".")[0] in ("data", "loss", "eval")], layer
+        fields = {f"{s}.{f}" for s, fs in layer.items() if s.split(".")[0] in ("data", "loss", "eval") for f in fs}
+        assert not fields - BEIT_CROP_FIELDS, layer
     assert set(recipes.BASE_ROWS) == set(recipes.DATASETS) and set(recipes.BASE_ROWS.values()) <= set(recipes.ROWS)
     with pytest.raises(ValueError, match="schema has no field `model.dept`"):
         recipes.apply_layer(rr_config.default_config(), {"model": {"dept": 50}})
@@ -337,6 +365,11 @@ def test_real_data_configs_start_from_pretrained_weights_and_say_which(relative)
         assert not config.model.backbone_preset and not config.model.preset
         assert f"hrnetv2_w{config.model.width}-" in docstring and "encoder_checkpoint" in docstring
         assert "Network and weights:" in docstring and "random_init" in docstring
+        return
+    if config.model.name == "uper_net_beit":
+        # Torch weights from a local file (no KerasHub preset has BEiT): the docstring says which.
+        assert "Network and weights:" in docstring and "beit_large_patch16_224_pt22k_ft22k" in docstring
+        assert "--config.model.encoder_checkpoint=" in docstring
         return
     assert config.model.backbone_preset or config.model.preset
     if not relative.endswith("base.py"):
@@ -441,6 +474,21 @@ def test_config_files_can_load_a_sibling_file(tmp_path):
     )
     config = rr_config.load_config(str(tmp_path / "row.py") + ":multi_scale")
     assert config.name == "row" and config.train.total_steps == 7 and config.eval.mode == "multi_scale"
+
+
+def test_beit_recipe_is_mmsegs_and_its_smoke_model_keeps_the_layer_decay():
+    config = rr_config.load_config(path("configs/ade20k/upernet_beit_l_rr.py"))
+    assert config.train.batch_size == 16 and config.model.image_size == 640
+    assert (config.eval.mode, config.eval.crop_size, config.eval.stride) == ("slide", 640, 426)
+    assert config.region_rebalance.enabled and config.region_rebalance.loss_weight == 0.3
+    smoke_model = rr_config.load_config(path("configs/ade20k/upernet_beit_l_rr.py") + ":smoke_model")
+    assert (smoke_model.model.variant, smoke_model.optimizer.layer_decay) == ("tiny", 0.95)
+    assert rr_config.load_config(path("configs/ade20k/upernet_beit_l_rr.py") + ":smoke").optimizer.layer_decay is None
+    bad = config.copy_and_resolve_references()
+    bad.data.data_dir = "/data"
+    bad.optimizer.name = "sgd"
+    with pytest.raises(ValueError, match="layer_decay"):
+        rr_config.validate_config(bad)
 
 
 def test_segformer_recipe_uses_adamw_with_warmup():

@@ -12,6 +12,7 @@ import os
 import numpy as np
 import pytest
 
+from keras_rr.optimizers import LayerDecayAdamW
 from keras_rr.training import config as rr_config
 from keras_rr.training.trainer import train_and_evaluate
 from tests.harness import REPO_ROOT
@@ -44,9 +45,10 @@ def test_smoke_groups_cover_every_config():
     # Baseline (with the dataset's base.py) / RR on synthetic (12 classes), ADE20K
     # (150, SGD: DeepLabV3+, UPerNet and PSPNet rows alike), ADE20K SegFormer (150, AdamW
     # + warmup), COCO-Stuff (171, SGD), the Swin rows on ADE20K and COCO-Stuff (AdamW
-    # + warmup + their weight-decay exclusions), and the OCRNet rows on both (mmseg's SGD
-    # weight decay 5e-4).
-    assert len(GROUPS) == 16
+    # + warmup + their weight-decay exclusions), the OCRNet rows on both (mmseg's SGD
+    # weight decay 5e-4), and the BEiT-L rows on ADE20K (AdamW with their warmup; the FCN
+    # cannot be numbered for layer decay).
+    assert len(GROUPS) == 18
 
 
 def _group_id(group):
@@ -109,6 +111,7 @@ SMOKE_MODEL_ROWS = [
     "configs/ade20k/upernet_r50_rr.py",  # UPerNet on the undilated ResNet-c
     "configs/ade20k/pspnet_r50_rr.py",  # PSPNet on the dilated ResNet-c
     "configs/coco_stuff164k/upernet_swin_t_rr.py",  # UPerNet on Swin, AdamW with exclusions
+    "configs/ade20k/upernet_beit_l_rr.py",  # UPerNet on the tiny BEiT, AdamW with layer-wise lr decay
 ]
 
 
@@ -132,6 +135,9 @@ def test_smoke_model_trains_the_row_network_with_region_rebalance_and_the_auxili
     for key in ("loss", "pixel_loss", "region_loss", "auxiliary_loss"):
         assert all(np.isfinite(step[key]) for step in losses), key
     assert result.model.region_head is not None and result.model.auxiliary_head is not None
+    if full.optimizer.get("layer_decay") is not None:
+        assert isinstance(result.model.optimizer, LayerDecayAdamW)
+        assert result.model.optimizer.layer_decay == full.optimizer.layer_decay
     # The weighted sum the wrapper minimises: pixel + 0.3 region + 0.4 auxiliary.
     for step in losses:
         total = step["pixel_loss"] + 0.3 * step["region_loss"] + 0.4 * step["auxiliary_loss"]

@@ -15,6 +15,7 @@ from keras_rr.networks.segmenters.ocr_net import ocr_net_hrnet
 from keras_rr.networks.segmenters.psp_net import psp_net_resnet_c
 from keras_rr.networks.segmenters.segformer import segformer_mit
 from keras_rr.networks.segmenters.small_fcn import small_fcn
+from keras_rr.networks.segmenters.uper_net import uper_net_beit
 from keras_rr.networks.segmenters.uper_net import uper_net_mit
 from keras_rr.networks.segmenters.uper_net import uper_net_resnet_c
 from keras_rr.networks.segmenters.uper_net import uper_net_swin
@@ -35,6 +36,7 @@ SEGMENTER_BUILDERS = {
     ),
     "uper_net_swin": (uper_net_swin, ("variant", "image_size", "backbone_preset", "channels")),
     "uper_net_mit": (uper_net_mit, ("variant", "image_size", "backbone_preset", "channels")),
+    "uper_net_beit": (uper_net_beit, ("variant", "image_size", "channels")),  # the paper's; torch weights
     "segformer_mit": (segformer_mit, ("variant", "image_size", "preset", "backbone_preset")),
     "ocr_net_hrnet": (ocr_net_hrnet, ("width", "image_size", "channels")),  # the paper's
     "small_fcn": (small_fcn, ("image_size", "width")),

@@ -46,6 +46,8 @@ Reference:
 import keras
 
 from keras_rr import validation
+from keras_rr.networks.backbones.beit import BEIT_VARIANTS
+from keras_rr.networks.backbones.beit import beit_backbone
 from keras_rr.networks.backbones.mit import mit_config
 from keras_rr.networks.backbones.pyramid_encoder import pyramid_encoder
 from keras_rr.networks.backbones.pyramid_encoder import rebuilt_backbone
@@ -56,6 +58,8 @@ from keras_rr.networks.backbones.resnet_v1c import resnet_v1c_encoder
 from keras_rr.networks.backbones.swin import SWIN_VARIANTS
 from keras_rr.networks.backbones.swin import swin_config
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import mark_auxiliary_features
+from keras_rr.networks.decode_heads.feature2pyramid import RESCALES
+from keras_rr.networks.decode_heads.feature2pyramid import feature2pyramid
 from keras_rr.networks.decode_heads.pyramid_pooling_module import POOL_SCALES
 from keras_rr.networks.decode_heads.segmentation_classifier import segmentation_classifier
 from keras_rr.networks.decode_heads.uper_head import uper_head
@@ -63,6 +67,8 @@ from keras_rr.networks.segmenters import presets
 
 # mmseg's UPerNet Swin configs train with stochastic depth 0.3.
 SWIN_DROP_PATH_RATE = 0.3
+# mmseg's UPerNet BEiT configs: UPerHead width per BEiT variant.
+BEIT_HEAD_CHANNELS = {"base": 768, "large": 1024, "tiny": 32}
 
 
 def uper_net_segmenter(num_classes, encoder, image_size=512, channels=512, pool_scales=POOL_SCALES, dropout=0.1,
@@ -243,3 +249,90 @@ def uper_net_mit(num_classes, variant="b0", image_size=512, encoder=None, backbo
         image_size, ("P1", "P2", "P3", "P4"),
     )
     return uper_net_segmenter(num_classes, encoder, image_size, channels, pool_scales, dropout, normalization, name)
+
+
+def uper_net_beit(num_classes, variant="base", image_size=640, out_indices=None, drop_path_rate=None,
+                  init_values=None, embed_dim=None, depth=None, num_heads=None, channels=None,
+                  pool_scales=POOL_SCALES, dropout=0.1, normalization=None, name="uper_net_beit"):
+    """UPerNet on BEiT: mmsegmentation's `upernet_beit-{base,large}` (RR paper's UPerNet BEiT-L†).
+
+    mmseg's `EncoderDecoder` with `backbone` = BEiT (`keras_rr.models.beit_backbone`: the
+    raw outputs of blocks `out_indices` at stride 16), `neck` = `Feature2Pyramid`
+    (rescales 4, 2, 1, 0.5: strides 4, 8, 16, 32;
+    `keras_rr.networks.decode_heads.feature2pyramid`) and `decode_head` = `UPerHead`
+    (width 768 for base, 1024 for large, as mmseg's configs). The neck's stride-16 map
+    (mmseg's `auxiliary_head` `in_index=2`) is the layer `"auxiliary_features"`, where
+    `keras_rr.models.RegionRebalanceSegmenter(..., auxiliary_head=AuxiliaryFCNHead(K))`
+    attaches mmseg's auxiliary FCN head (256 channels, weight 0.4) in training only.
+
+    Layer names: the backbone is the nested model `"backbone"` (mmseg's `backbone.`
+    prefix) with mmseg's module paths; the neck's layers carry the full path
+    (`neck-upsample_4x-0`, `-` for `.`); the UPerHead has this package's names
+    (`lateral_0_conv`, ...; see `keras_rr.networks.decode_heads.uper_head`).
+
+    Args:
+        num_classes: int. Number of classes.
+        variant: str. `"base"`, `"large"` or `"tiny"` (4 blocks, 32 wide: smoke runs)
+            (`keras_rr.networks.backbones.beit.BEIT_VARIANTS`). Defaults to `"base"`.
+        image_size: int. Square input size, a multiple of 32 (the BEiT tables are
+            sized for it). Defaults to `640` (mmseg's crop).
+        out_indices: tuple of four ints or None. BEiT blocks feeding the neck. None: the
+            variant's (base (3, 5, 7, 11), large (7, 11, 15, 23)).
+        drop_path_rate: float or None. BEiT stochastic depth. None: the variant's (0.1 /
+            0.2).
+        init_values: float or None. BEiT layer-scale init. None: the variant's (0.1 / 1e-6).
+        embed_dim: int or None. BEiT token width override (tiny models for tests). None:
+            the variant's.
+        depth: int or None. BEiT block count override. None: the variant's.
+        num_heads: int or None. BEiT attention heads override. None: the variant's.
+        channels: int or None. UPerHead width. None: the variant's (768 / 1024 / 32).
+        pool_scales: tuple of ints. PPM bins (mmseg: 1, 2, 3, 6).
+        dropout: float. Channel dropout before the classifier (mmseg: 0.1).
+        normalization: dict or None. `{"scale", "offset"}`: the model then comes back as a
+            `keras_rr.models.NormalizedSegmenter` taking 0-255 RGB images. Defaults to
+            `None`.
+        name: str. Model name. Defaults to `"uper_net_beit"`.
+
+    Returns:
+        A functional `keras.Model` from images `(B, H, W, 3)` to logits
+        `(B, H, W, num_classes)`; the backbone is its layer `"backbone"`, the neck's
+        stride-16 map its layer `"auxiliary_features"`.
+
+    Example:
+
+    >>> segmenter = uper_net_beit(150, variant="large", image_size=640)
+    >>> tiny = uper_net_beit(4, image_size=64, embed_dim=32, depth=4, num_heads=2,
+    ...                      out_indices=(0, 1, 2, 3), channels=16)
+    """
+    num_classes = validation.check_num_classes(num_classes)
+    variant = validation.check_choice(variant, tuple(BEIT_VARIANTS), "variant")
+    image_size = validation.check_int(image_size, "image_size", minimum=32)
+    if image_size % 32:
+        raise ValueError(f"`image_size` must be a multiple of 32. Received: image_size={image_size}")
+    channels = validation.check_int(BEIT_HEAD_CHANNELS[variant] if channels is None else channels, "channels",
+                                    minimum=1)
+    pool_scales = tuple(validation.check_int(s, "pool_scales", minimum=1) for s in pool_scales)
+    dropout = validation.check_number(dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
+    if out_indices is not None and len(tuple(out_indices)) != len(RESCALES):
+        raise ValueError(
+            f"`out_indices` must name {len(RESCALES)} blocks, one per pyramid level. "
+            f"Received: out_indices={out_indices}"
+        )
+    if out_indices is None and depth is not None and depth != BEIT_VARIANTS[variant]["depth"]:
+        raise ValueError(
+            f"`out_indices` must be given with a depth other than the variant's. Received: depth={depth}"
+        )
+    backbone = beit_backbone(
+        variant, image_size, out_indices=out_indices, drop_path_rate=drop_path_rate, init_values=init_values,
+        embed_dim=embed_dim, depth=depth, num_heads=num_heads, name="backbone",
+    )
+    data_format = keras.config.image_data_format()
+    images = keras.Input(square_image_shape(image_size, data_format), name="images")
+    features = feature2pyramid(list(backbone(images)), RESCALES, data_format, name="neck")
+    features[2] = mark_auxiliary_features(features[2])
+    x = uper_head(features, channels, pool_scales, data_format)
+    x = segmentation_classifier(x, num_classes, dropout, data_format)
+    logits = keras.layers.UpSampling2D(
+        4, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
+    )(x)
+    return presets.with_normalization(keras.Model(images, logits, name=name), normalization)
