@@ -15,7 +15,8 @@ mmcv's `stem.*` here (not by the importer's rules), behind mmseg's input normali
 for the ResNets; OCRNet's cascade is `decode_head.0` (FCN) / `decode_head.1` (OCR,
 `tests.references.torch_ocr_net_heads`) with no `auxiliary_head`. The state dicts are
 loaded as a model-zoo file reads: nested in `state_dict` beside `meta`, with BN's
-`num_batches_tracked`. The BEiT case joins after the BEiT network is merged.
+`num_batches_tracked`. UPerNet BEiT: timm's `Beit` renamed as mmseg's `beit2mmseg.py` does
+(`tests.models.test_beit.timm_to_mmseg`), mmseg's Feature2Pyramid `neck.*`.
 """
 
 import functools
@@ -313,9 +314,41 @@ def ocr_net_hrnet():
     return wrapper, state, [], reference
 
 
+BEIT = dict(embed_dim=16, depth=4, num_heads=2)
+
+
+def uper_net_beit():
+    """mmseg `upernet_beit`: BEiT (timm's `Beit`, renamed as mmseg's `beit2mmseg.py` does), the
+    Feature2Pyramid `neck`, UPerHead and the auxiliary FCNHead on the neck's stride-16 map."""
+    from tests.models.test_beit import random_timm_beit
+    from tests.models.test_beit import timm_to_mmseg
+    from tests.models.test_uper_net_beit import torch_feature2pyramid
+
+    dim = BEIT["embed_dim"]
+    segmenter = keras_rr.models.uper_net_beit(K, image_size=SIZE, out_indices=(0, 1, 2, 3), drop_path_rate=0.0,
+                                              channels=CHANNELS, **BEIT)
+    beit = random_timm_beit(SIZE, dim, BEIT["depth"], BEIT["num_heads"], seed=5)
+    neck = torch_feature2pyramid(dim, seed=6)
+    decode_head, auxiliary_head, state = _heads(mmseg.UPerHead([dim] * 4, CHANNELS, K), mmseg.FCNHead(dim, CHANNELS, K))
+    # timm's classifier-side `fc_norm` (global_pool="avg") is no part of mmseg's BEiT.
+    state.update({"backbone." + k: torch.from_numpy(v) for k, v in timm_to_mmseg(beit.state_dict()).items()
+                  if not k.startswith("fc_norm.")})
+    state.update(mmseg.prefixed("neck.", neck))
+
+    def reference(images, maps):
+        with torch.no_grad():
+            blocks = beit.forward_intermediates(_tensor(images), indices=[0, 1, 2, 3], norm=False,
+                                                intermediates_only=True)
+            pyramid = neck(blocks)
+            logits = mmseg.resize(decode_head(pyramid), (SIZE, SIZE))
+            return _nhwc(logits), _nhwc(auxiliary_head([pyramid[2]]))  # mmseg's auxiliary in_index=2
+
+    return _wrapper(segmenter), state, [], reference
+
+
 CASES = {case.__name__: case for case in (uper_net_swin, psp_net_resnet_c, deeplab_v3_plus_resnet_c,
                                           deeplab_v3_plus_resnet_v1c, psp_net_resnet_v1c, uper_net_resnet_v1c,
-                                          ocr_net_hrnet)}
+                                          ocr_net_hrnet, uper_net_beit)}
 
 
 @functools.cache
