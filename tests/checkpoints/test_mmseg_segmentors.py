@@ -429,3 +429,37 @@ def test_timm_backbone_checkpoint_loads_as_the_encoder_checkpoint(name, layout, 
     assert report.skipped[classifier] == "the backbone's classification head"
     for weight in wrapper.weights:
         np.testing.assert_array_equal(to_numpy(weight), before[weight.path], err_msg=weight.path)
+
+
+def test_a_224_px_timm_beit_loads_into_another_window_with_mmsegs_resized_tables():
+    """A BEiT checkpoint pretrained at 224 px (a 14 x 14 patch grid) into a BEiT at 256 px (16 x 16;
+    mmseg: 640 px, 40 x 40): every block's relative-position table ((2 * 14 - 1)^2 + 3 rows) is
+    resized as mmseg's `BEiT.resize_rel_pos_embed` does (SciPy, `tests.models.test_beit`), the
+    3 class-token rows kept, and the model then computes timm's BEiT at 256 px carrying those tables."""
+    from tests.models.test_beit import mmseg_geometric_sequence_interpolation
+    from tests.models.test_beit import random_timm_beit
+
+    dim, depth, heads, size = 16, 2, 2, 256
+    source = random_timm_beit(224, dim, depth, heads, seed=7)
+    backbone = keras_rr.models.beit_backbone(image_size=size, embed_dim=dim, depth=depth, num_heads=heads,
+                                             out_indices=(0, 1), drop_path_rate=0.0)
+    report = load_torch_weights(backbone, source.state_dict())
+    assert report.layout == "timm_beit" and not report.missing
+    assert report.resized == [(f"backbone.layers.{i}.attn.relative_position_bias_table", (27**2 + 3, heads),
+                               (31**2 + 3, heads)) for i in range(depth)]
+    # timm's BEiT at 256 px with the same weights and mmseg's resized tables.
+    target = random_timm_beit(size, dim, depth, heads, seed=8)
+    state = {k: v for k, v in source.state_dict().items() if not k.endswith("relative_position_index")}
+    for i in range(depth):
+        key = f"blocks.{i}.attn.relative_position_bias_table"
+        resized = mmseg_geometric_sequence_interpolation(state[key].numpy(), 14, 16)
+        assert resized.shape == (31**2 + 3, heads)
+        state[key] = torch.from_numpy(resized.astype("float32"))
+    target.load_state_dict(state, strict=False)
+    images = np.random.default_rng(1).normal(size=(1, size, size, 3)).astype("float32")
+    with torch.no_grad():
+        expected = target.forward_intermediates(_tensor(images), indices=[0, 1], norm=False, intermediates_only=True)
+    actual = predict(backbone, images)
+    for got, want in zip(actual, expected):
+        want = _nhwc(want)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
