@@ -158,8 +158,9 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
             segmenter, num_classes, region_frequency, pooling_method="one_hot", **rr
         )
     if "rr_all_regions" in variants:
-        models["rr_all_regions"] = compiled_wrapper(segmenter, num_classes, region_frequency, max_regions_per_image=None,
-                                                    **options)
+        models["rr_all_regions"] = compiled_wrapper(
+            segmenter, num_classes, region_frequency, max_regions_per_image=None, **options
+        )
     return models
 
 

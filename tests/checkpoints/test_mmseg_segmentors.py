@@ -418,7 +418,8 @@ def test_timm_backbone_checkpoint_loads_as_the_encoder_checkpoint(name, layout, 
     load_torch_weights(wrapper, state)
     before = {w.path: to_numpy(w) for w in wrapper.weights}
     inner = getattr(wrapper.segmenter, "inner", wrapper.segmenter)
-    encoder = inner.get_layer("image_encoder" if "image_encoder" in [layer.name for layer in inner.layers] else "backbone")
+    names = [layer.name for layer in inner.layers]
+    encoder = inner.get_layer("image_encoder" if "image_encoder" in names else "backbone")
     for weight in encoder.weights:  # the backbone must be filled by the timm checkpoint alone
         weight.assign(np.zeros(weight.shape, weight.dtype))
     report = load_torch_weights(wrapper, reference.timm_state, parts=("backbone",))
