@@ -82,9 +82,28 @@ DATASETS = {
         {"train": dict(total_steps=320_000)},
     ),
     "synthetic": (SGD_POLY, SYNTHETIC),
+    # The LTSS benchmark (`keras_rr.data.load_ade20k_full`, `load_coco_stuff_lt`), with the
+    # iterations of LTSS's DeepLabV3+ R50 runs (200K, 320K). ADE20K-Full's labels keep
+    # 65535 as unlabeled (255 is a class). Region Rebalance classifies the regions of the
+    # classes present in an image only (`max_regions_per_image="auto"` from the class
+    # statistics), so 847 classes cost what a few dozen do.
+    "ade20k_full": (
+        SGD_POLY, MMSEG_160K,
+        {"data": dict(name="ade20k_full", train_split="training", val_split="validation", num_classes=847,
+                      ignore_class=65535)},
+        {"train": dict(total_steps=200_000)},
+    ),
+    "coco_stuff_lt": (
+        SGD_POLY, MMSEG_160K,
+        {"data": dict(name="coco_stuff_lt", train_split="train2017", val_split="val2017", num_classes=171)},
+        {"train": dict(total_steps=320_000)},
+    ),
 }
 # `<dataset>_base`: the dataset's recipe with this row's network, as a baseline.
-BASE_ROWS = {"ade20k": "deeplabv3plus_r50", "coco_stuff164k": "deeplabv3plus_r50", "synthetic": "small_fcn"}
+BASE_ROWS = {
+    "ade20k": "deeplabv3plus_r50", "coco_stuff164k": "deeplabv3plus_r50", "synthetic": "small_fcn",
+    "ade20k_full": "deeplabv3plus_r50", "coco_stuff_lt": "deeplabv3plus_r50",
+}
 
 # mmseg's auxiliary FCNHead on stage 3 (`keras_rr.models.AuxiliaryFCNHead`; 256 channels,
 # loss weight 0.4): a training-only branch like the region branch, absent from the
@@ -279,7 +298,8 @@ REGION_REBALANCE = {"region_rebalance": dict(enabled=True, loss_weight=0.3, reba
 
 def layers(name):
     """The layers of the run `name` (`<dataset>_<row>_<baseline|rr>` or `<dataset>_base`), in order."""
-    dataset = next((d for d in DATASETS if name.startswith(d + "_")), None)
+    # The longest matching name: "ade20k_full_..." is not an "ade20k" run.
+    dataset = max((d for d in DATASETS if name.startswith(d + "_")), key=len, default=None)
     if dataset is None:
         raise ValueError(f"A run name starts with one of {tuple(DATASETS)} and '_'. Received: name={name!r}")
     row, _, kind = name[len(dataset) + 1 :].rpartition("_")

@@ -80,6 +80,17 @@ RUN_ON_ONE_BACKEND = {
     "tests/metrics/test_frequency_groups.py": ("tensorflow", "frequency groups are NumPy only"),
     "tests/training/test_metrics_report_groups.py": ("tensorflow", "the report's group mIoU is NumPy only"),
     "tests/test_package.py::test_import_is_light": ("tensorflow", "what `import keras_rr` loads is backend-independent"),
+    "tests/training/test_copy_paste_training.py::test_stream_pastes_the_source_drawn_from_the_global_index": (
+        "tensorflow", "the training stream is tf.data only"
+    ),
+    **{
+        f"tests/experiments/test_long_tail_comparison.py::{name}": ("tensorflow", "epoch sampling and rows are NumPy / tf.data")
+        for name in (
+            "test_rfs_epochs_cut_the_sampled_stream_into_epochs_of_n",
+            "test_copy_paste_epochs_paste_uniform_sources_with_the_seeded_draws",
+            "test_rows_are_paired_differences_with_intervals",
+        )
+    },
     "tests/training/test_config_snapshot.py": ("torch", "config files are plain Python and ml_collections"),
     "tests/models/test_ocr_net.py::test_hrnet_w18_and_w48_shapes_and_parameter_counts": (
         "torch", "the layer graph a builder makes does not depend on the backend (numerics: the timm test)"

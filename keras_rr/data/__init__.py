@@ -7,7 +7,9 @@
   (`python -m keras_rr.tools.dataset_stats`).
 - Loaders returning `tf.data.Dataset` of `(image float32 (H, W, 3), label int32
   (H, W))` with 255 ignored: `load_ade20k`, `load_ade20k_tfds`, `load_coco_stuff164k`,
-  `load_segmentation_directory`, `load_dataset` (by name). They share one pipeline
+  `load_segmentation_directory`, the LTSS benchmark's `load_ade20k_full` (847 classes,
+  16-bit TIFF labels, 65535 ignored) and `load_coco_stuff_lt` (module `ltss_datasets`,
+  with `ltss_frequency_groups`, LTSS's rare / common / frequent tags), `load_dataset` (by name). They share one pipeline
   (module `file_datasets`) and one options object, `LoaderOptions` (shuffle, seed,
   augment, batch_size, labels_only, validate_labels, image_size, color_map,
   repeat_factors), also
@@ -24,6 +26,9 @@
   sampling, per-image factors from `ClassStatistics` and one sampled epoch's indices; the
   trainer samples with them (`data.repeat_factor_threshold`), the tf.data loaders with
   `LoaderOptions(repeat_factors=...)`.
+- `CopyPaste` / `rare_classes` (module `copy_paste`): LTSS class copy-paste (`random`
+  and `rare` modes), a `TrainAugmentation(copy_paste=...)` option and the trainer's
+  `data.copy_paste` section.
 - `synthetic_long_tailed`: an offline long-tailed dataset for demos and tests.
 
 TensorFlow is imported only by the functions that build tf.data pipelines or augment;
@@ -43,16 +48,22 @@ from keras_rr.data.augmentation import random_flip
 from keras_rr.data.augmentation import random_resize
 from keras_rr.data.augmentation import resize_nearest
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
+from keras_rr.data.class_names import ADE20K_FULL_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names
 from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.coco_stuff import coco_stuff_raw_to_contiguous_lut
 from keras_rr.data.coco_stuff import load_coco_stuff164k
 from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.copy_paste import CopyPaste
+from keras_rr.data.copy_paste import rare_classes
 from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
 from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.file_datasets import LoaderOptions
+from keras_rr.data.ltss_datasets import load_ade20k_full
+from keras_rr.data.ltss_datasets import load_coco_stuff_lt
+from keras_rr.data.ltss_datasets import ltss_frequency_groups
 from keras_rr.data.repeat_factors import repeat_factor_epoch
 from keras_rr.data.repeat_factors import repeat_factors
 from keras_rr.data.synthetic import synthetic_long_tailed
@@ -61,8 +72,10 @@ from keras_rr.data.synthetic_spec import SyntheticSpec
 
 __all__ = [
     "ADE20K_CLASS_NAMES",
+    "ADE20K_FULL_CLASS_NAMES",
     "COCO_STUFF_CLASS_NAMES",
     "ClassStatistics",
+    "CopyPaste",
     "LoaderOptions",
     "SyntheticSpec",
     "TrainAugmentation",
@@ -73,15 +86,19 @@ __all__ = [
     "compute_class_statistics",
     "compute_dataset_statistics",
     "load_ade20k",
+    "load_ade20k_full",
     "load_ade20k_tfds",
     "load_coco_stuff164k",
+    "load_coco_stuff_lt",
     "load_dataset",
     "load_segmentation_directory",
+    "ltss_frequency_groups",
     "pad_to_size",
     "photometric_distortion",
     "random_crop",
     "random_flip",
     "random_resize",
+    "rare_classes",
     "read_class_names",
     "repeat_factor_epoch",
     "repeat_factors",

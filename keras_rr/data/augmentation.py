@@ -20,6 +20,8 @@ an augmentation.
 """
 
 from keras_rr import validation
+from keras_rr.data.copy_paste import CopyPaste
+from keras_rr.data.copy_paste import copy_paste_from_config
 
 INT32_MAX = 2**31 - 1
 
@@ -629,6 +631,12 @@ class TrainAugmentation:
         ignore_class: int. Label padding value, not counted by `cat_max_ratio`.
             Defaults to `255`.
         image_interpolation: str. Image resize method. Defaults to `"bilinear"`.
+        copy_paste: None, a `keras_rr.data.CopyPaste`, or its arguments as a dict
+            (`{"mode": "random"}`, `{"mode": "rare", "rare_classes": [...]}`): LTSS
+            copy-paste after the rest. Then every call needs `source=(image, label)`,
+            another training example drawn uniformly from the set, which is augmented
+            the same way (its own draws) before its classes are pasted. Defaults to
+            `None`.
 
     Example:
 
@@ -650,6 +658,7 @@ class TrainAugmentation:
         photometric=True,
         ignore_class=255,
         image_interpolation="bilinear",
+        copy_paste=None,
     ):
         if isinstance(scale, str):
             validation.check_choice(scale, ("crop",), "scale")
@@ -665,6 +674,14 @@ class TrainAugmentation:
         self.image_interpolation = validation.check_choice(
             image_interpolation, _INTERPOLATIONS, "image_interpolation"
         )
+        if copy_paste is not None and not isinstance(copy_paste, CopyPaste):
+            if not isinstance(copy_paste, dict):
+                raise ValueError(
+                    "`copy_paste` must be None, a keras_rr.data.CopyPaste or a dict of its arguments. "
+                    f"Received: copy_paste={copy_paste!r}"
+                )
+            copy_paste = copy_paste_from_config(dict(copy_paste), ignore_class=self.ignore_class)
+        self.copy_paste = copy_paste
 
     @property
     def resize_scale(self):
@@ -673,8 +690,29 @@ class TrainAugmentation:
             return (4 * max(self.crop_size), min(self.crop_size))
         return self.scale
 
-    def __call__(self, image, label, seed=None):
-        """Augments one `(image, label)` pair; `seed` makes it deterministic."""
+    def __call__(self, image, label, seed=None, source=None):
+        """Augments one `(image, label)` pair; `seed` makes it deterministic.
+
+        With `copy_paste`, `source` is the `(image, label)` pasted from: it is augmented
+        with the seed `stateless_fold_in(seed, 1)`, then pasted with the seed
+        `stateless_fold_in(seed, 2)` (the destination's own draws are unchanged).
+        """
+        if self.copy_paste is None:
+            return self._augment(image, label, seed)
+        if source is None:
+            raise ValueError(
+                "This TrainAugmentation pastes classes of another example (copy_paste="
+                f"{self.copy_paste!r}): call it with `source=(image, label)`, an example drawn uniformly "
+                "from the training set (the trainer and the keras_rr loaders do)."
+            )
+        tf = _tf()
+        seed = _as_seed(seed)
+        image, label = self._augment(image, label, seed)
+        fold = tf.random.experimental.stateless_fold_in
+        source_image, source_label = self._augment(*source, fold(seed, 1))
+        return self.copy_paste(image, label, source_image, source_label, seed=fold(seed, 2))
+
+    def _augment(self, image, label, seed):
         tf = _tf()
         seeds = _split(seed, 4)
         image, label, rank = _prepare(image, label)
@@ -740,6 +778,7 @@ class TrainAugmentation:
             "photometric": self.photometric,
             "ignore_class": self.ignore_class,
             "image_interpolation": self.image_interpolation,
+            "copy_paste": None if self.copy_paste is None else self.copy_paste.get_config(),
         }
 
     @classmethod

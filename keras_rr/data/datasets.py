@@ -10,12 +10,18 @@ import typing
 from keras_rr.data.ade20k import load_ade20k
 from keras_rr.data.ade20k import load_ade20k_tfds
 from keras_rr.data.class_names import ADE20K_CLASS_NAMES
+from keras_rr.data.class_names import ADE20K_FULL_CLASS_NAMES
 from keras_rr.data.class_names import COCO_STUFF_CLASS_NAMES
 from keras_rr.data.class_names import read_class_names
 from keras_rr.data.coco_stuff import load_coco_stuff164k
 from keras_rr.data.compute_class_statistics import compute_class_statistics
 from keras_rr.data.directory import load_segmentation_directory
 from keras_rr.data.elements import extract_label
+from keras_rr.data.ltss_datasets import ADE20K_FULL_IGNORE_CLASS
+from keras_rr.data.ltss_datasets import ADE20K_FULL_NUM_CLASSES
+from keras_rr.data.ltss_datasets import COCO_STUFF_LT_CLASS_NAMES
+from keras_rr.data.ltss_datasets import load_ade20k_full
+from keras_rr.data.ltss_datasets import load_coco_stuff_lt
 from keras_rr.data.synthetic import synthetic_long_tailed
 from keras_rr.data.synthetic import synthetic_long_tailed_dataset
 
@@ -30,11 +36,21 @@ class DatasetInfo(typing.NamedTuple):
 
 DATASETS = {
     "ade20k": DatasetInfo("training", 150, ADE20K_CLASS_NAMES),
+    "ade20k_full": DatasetInfo("training", ADE20K_FULL_NUM_CLASSES, ADE20K_FULL_CLASS_NAMES),
     "ade20k_tfds": DatasetInfo("train", 150, None),
     "coco_stuff164k": DatasetInfo("train2017", 171, COCO_STUFF_CLASS_NAMES),
+    "coco_stuff_lt": DatasetInfo("train2017", 171, COCO_STUFF_LT_CLASS_NAMES),
     "directory": DatasetInfo(None, None, None),
     "synthetic": DatasetInfo("train", None, None),
 }
+
+# The label value of unlabeled pixels where it is not 255 (255 is a class of ADE20K-Full).
+DATASET_IGNORE_CLASS = {"ade20k_full": ADE20K_FULL_IGNORE_CLASS}
+
+
+def dataset_ignore_class(name):
+    """The ignore value a dataset's loader returns: 65535 for `ade20k_full`, else 255."""
+    return DATASET_IGNORE_CLASS.get(name, 255)
 
 
 def _dataset_info(name):
@@ -44,8 +60,8 @@ def _dataset_info(name):
 
 
 def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
-    """Loads a dataset by name: `ade20k`, `ade20k_tfds`, `coco_stuff164k`, `directory`,
-    `synthetic`.
+    """Loads a dataset by name: `ade20k`, `ade20k_full`, `ade20k_tfds`, `coco_stuff164k`,
+    `coco_stuff_lt`, `directory`, `synthetic`.
 
     Args:
         name: str. One of `keras_rr.data.datasets.DATASETS`.
@@ -80,11 +96,15 @@ def load_dataset(name, data_dir=None, split=None, labels_only=False, **kwargs):
         return load_ade20k_tfds(split, data_dir=data_dir, **kwargs)
     if name == "coco_stuff164k":
         return load_coco_stuff164k(data_dir, split, **kwargs)
+    if name == "ade20k_full":
+        return load_ade20k_full(data_dir, split, **kwargs)
+    if name == "coco_stuff_lt":
+        return load_coco_stuff_lt(data_dir, split, **kwargs)
     return load_segmentation_directory(**kwargs)
 
 
 def compute_dataset_statistics(
-    name, data_dir=None, split=None, num_classes=None, ignore_class=255, max_images=None, progress=True,
+    name, data_dir=None, split=None, num_classes=None, ignore_class=None, max_images=None, progress=True,
     validate=None, **kwargs
 ):
     """Loads a dataset by name and counts its per-class pixels and regions.
@@ -100,7 +120,8 @@ def compute_dataset_statistics(
         num_classes: int or None. Defaults to the dataset's class count (150 ADE20K,
             171 COCO-Stuff, the names file for `directory`, the generator's for
             `synthetic`).
-        ignore_class: int. Defaults to `255`.
+        ignore_class: int or None. Defaults to `None`: the dataset's
+            (`dataset_ignore_class`: 65535 for `ade20k_full`, else 255).
         max_images: int or None. Count only the first images. Defaults to `None`.
         progress: bool. Defaults to `True`.
         validate: bool or None. As in `keras_rr.data.compute_class_statistics`:
@@ -122,6 +143,8 @@ def compute_dataset_statistics(
     """
     info = _dataset_info(name)
     split = info.split if split is None else split
+    if ignore_class is None:
+        ignore_class = dataset_ignore_class(name)
     if name == "synthetic":
         if num_classes is not None:
             kwargs["num_classes"] = num_classes

@@ -514,13 +514,16 @@ def _accepts_seed(fn):
     return "seed" in parameters or any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
-def apply_augment(dataset, augment, seed):
+def apply_augment(dataset, augment, seed, source_of=None):
     """Maps `augment` over `(image, label)` elements, with per-element seeds if it takes them.
 
     Args:
         dataset: `tf.data.Dataset` of un-batched `(image, label)`.
         augment: anything `keras_rr.data.augmentation_from_config` accepts.
         seed: int or None. Seed of the per-element seed stream.
+        source_of: callable `seed -> (image, label)` or None. The example a
+            copy-pasting augmentation (`TrainAugmentation(copy_paste=...)`) pastes from,
+            drawn from the element's seed. Defaults to `None`.
 
     Returns:
         A `tf.data.Dataset`.
@@ -539,6 +542,11 @@ def apply_augment(dataset, augment, seed):
         # different every epoch (a fixed sequence would repeat the same crops).
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         dataset = tf.data.Dataset.zip((dataset, seeds))
+        if source_of is not None:
+            return dataset.map(
+                lambda element, s: augment(*split_element(element), seed=s, source=source_of(s)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
         return dataset.map(
             lambda element, s: augment(*split_element(element), seed=s),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -630,12 +638,16 @@ def build_pipeline(sources, options, shuffle_buffer_size, load=None):
     """
     import tensorflow as tf
 
+    augment = augmentation_from_config(options.augment)
+    source_of = None
+    if getattr(augment, "copy_paste", None) is not None:
+        source_of = _copy_paste_sources(sources, load)
     if options.repeat_factors is not None:
         sources = _sampled_sources(sources, options.repeat_factors, options.seed)
     elif options.shuffle:
         sources = sources.shuffle(shuffle_buffer_size, seed=options.seed, reshuffle_each_iteration=True)
     dataset = sources if load is None else sources.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = apply_augment(dataset, options.augment, options.seed)
+    dataset = apply_augment(dataset, augment, options.seed, source_of)
     if options.image_size is not None:
         size = options.image_size
         dataset = dataset.map(lambda *element: resize_example(element if len(element) > 1 else element[0], size),
@@ -643,6 +655,33 @@ def build_pipeline(sources, options, shuffle_buffer_size, load=None):
     if options.batch_size is not None:
         dataset = _check_one_size(dataset, options.batch_size).batch(options.batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _copy_paste_sources(sources, load):
+    """`seed -> (image, label)`: a source example drawn uniformly (copy-paste), read by index."""
+    import tensorflow as tf
+
+    count = int(sources.cardinality())
+    try:
+        tf.data.experimental.at(sources, 0)
+    except tf.errors.OpError:  # no random access (e.g. TFDS records)
+        count = -1
+    if count < 1:
+        raise ValueError(
+            "Copy-paste draws its source examples by index and needs a source with random access and a known "
+            "size: the keras_rr file loaders and in-memory arrays have one, TFDS records do not. "
+            f"Received: a source of cardinality {int(sources.cardinality())}"
+        )
+
+    def source_of(seed):
+        seed = tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), 3)
+        index = tf.random.stateless_uniform([], seed, minval=0, maxval=count, dtype=tf.int64)
+        element = tf.data.experimental.at(sources, index)
+        if load is None:
+            return split_element(element)
+        return load(*element) if isinstance(element, tuple) else load(element)
+
+    return source_of
 
 
 def file_damage(contents, kind="label"):

@@ -17,6 +17,10 @@ import math
 import keras
 import numpy as np
 
+from keras_rr.data.copy_paste import CopyPaste
+from keras_rr.data.copy_paste import rare_classes
+from keras_rr.data.repeat_factors import repeat_factors
+from keras_rr.data.repeat_factors import sampled_indices
 from keras_rr.inference.dataset_evaluation import evaluate_segmenter
 from keras_rr.training.optimizers import build_optimizer
 
@@ -40,6 +44,15 @@ def train_variant(variant, seed, images, labels, statistics, num_classes, model_
         weight_decay: float. Coupled L2 weight decay of the SGD (torch's, the paper's
             recipe: `keras_rr.optimizers.CoupledWeightDecaySGD`). Defaults to `1e-4`.
 
+    A variant with `repeat_factor_threshold` reads, as epoch e, examples `e * N ..
+    (e + 1) * N - 1` of the sampled epochs `keras_rr.data.repeat_factor_epoch(factors,
+    seed, 0), (.., 1), ...` back to back (LTSS repeat-factor sampling; as the trainer's
+    step-indexed stream, so every variant trains the same number of steps); one with
+    `copy_paste` pastes onto every example of an epoch the classes of a source example
+    drawn uniformly from `np.random.default_rng([seed, e, 0x4350])`
+    (`keras_rr.data.CopyPaste`; rare classes `keras_rr.data.rare_classes(statistics,
+    variant.copy_paste_rare_bound)`). These experiments do not augment otherwise.
+
     Returns:
         The trained plain segmenter (the region branch, if any, is left behind).
     """
@@ -55,10 +68,55 @@ def train_variant(variant, seed, images, labels, statistics, num_classes, model_
     # The data order is drawn from its own generator, independent of how many random
     # numbers a variant's extra layers consumed, so paired runs see the same batches.
     order = np.random.default_rng(seed)
-    for _ in range(epochs):
-        perm = order.permutation(len(images))
-        model.fit(images[perm], labels[perm], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    sampling = EpochSampling(variant, statistics, ignore_class)
+    for epoch in range(epochs):
+        perm = order.permutation(len(images))  # drawn in every variant: the same stream
+        x, y = sampling.epoch(images, labels, perm, seed, epoch)
+        model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
     return segmenter
+
+
+class EpochSampling:
+    """The examples of each epoch of a variant: its order, repeat-factor sampling, copy-paste.
+
+    Args:
+        variant: `Variant` (`repeat_factor_threshold`, `copy_paste`,
+            `copy_paste_rare_bound`).
+        statistics: `ClassStatistics` of the training labels (with per-image classes
+            for repeat-factor sampling).
+        ignore_class: int. Defaults to `255`.
+    """
+
+    def __init__(self, variant, statistics, ignore_class=255):
+        self.factors = None
+        if variant.repeat_factor_threshold is not None:
+            self.factors = repeat_factors(statistics, variant.repeat_factor_threshold)
+        self.paste = None
+        if variant.copy_paste != "none":
+            rare = rare_classes(statistics, variant.copy_paste_rare_bound) if variant.copy_paste == "rare" else None
+            self.paste = CopyPaste(variant.copy_paste, rare_classes=rare, ignore_class=ignore_class)
+
+    def epoch(self, images, labels, permutation, seed, epoch):
+        """`(x, y)` of epoch `epoch`: `images[permutation]` unless sampled, then pasted."""
+        indices = permutation
+        if self.factors is not None:
+            indices = sampled_indices(self.factors, seed, epoch * len(images), (epoch + 1) * len(images))
+        x, y = images[indices], labels[indices]
+        if self.paste is not None:
+            x, y = _paste_epoch(self.paste, x, y, images, labels, seed, epoch)
+        return x, y
+
+
+def _paste_epoch(paste, x, y, images, labels, seed, epoch):
+    """Copy-paste onto every example of an epoch: sources uniform, draws from (seed, epoch)."""
+    import tensorflow as tf  # the pasting runs in tf.data, as in the trainer
+
+    sources = np.random.default_rng([seed, epoch, 0x4350]).integers(0, len(images), len(x))
+    seeds = np.stack([np.full(len(x), seed * 100_003 + epoch), np.arange(len(x))], axis=1).astype(np.int64)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y, images[sources], labels[sources], seeds))
+    dataset = dataset.map(lambda a, b, c, d, s: paste(a, b, c, d, seed=s)).batch(256)
+    parts = list(dataset.as_numpy_iterator())
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _array_batches(images, labels, batch_size=32):

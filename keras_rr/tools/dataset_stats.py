@@ -38,7 +38,9 @@ _SPLIT = flags.DEFINE_string("split", None, "Split; defaults to the dataset's tr
 _NUM_CLASSES = flags.DEFINE_integer(
     "num_classes", None, "Number of classes; defaults to the dataset's (150 ADE20K, 171 COCO-Stuff)."
 )
-_IGNORE_CLASS = flags.DEFINE_integer("ignore_class", 255, "Label value that is not a class.")
+_IGNORE_CLASS = flags.DEFINE_integer(
+    "ignore_class", None, "Label value that is not a class; defaults to the dataset's (65535 ade20k_full, else 255)."
+)
 _OUTPUT = flags.DEFINE_string("output", None, "Where to write the JSON file (optional).")
 _MAX_IMAGES = flags.DEFINE_integer("max_images", None, "Count only the first N images.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a progress bar.")

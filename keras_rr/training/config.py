@@ -26,6 +26,7 @@ import os
 
 from keras_rr import validation
 from keras_rr.data.datasets import DATASETS
+from keras_rr.data.copy_paste import COPY_PASTE_MODES
 from keras_rr.data.repeat_factors import FREQUENCIES
 from keras_rr.data.repeat_factors import REDUCTIONS
 from keras_rr.networks.backbones.resnet_v1c import RESNET_V1C_DEPTHS
@@ -109,6 +110,11 @@ def default_config():
     augment.cat_max_ratio = 0.75  # largest share of one class in a crop (re-drawn up to 10 times)
     augment.flip_probability = 0.5  # horizontal flip
     augment.photometric = True  # brightness / contrast / saturation / hue jitter
+    # LTSS copy-paste (`keras_rr.data.CopyPaste`): classes of a uniformly drawn training
+    # example (augmented like the destination) overwrite image and label.
+    copy_paste = data.copy_paste = ml_collections.ConfigDict()
+    copy_paste.mode = "none"  # "none", "random" (k < min(max_classes, n) classes) or "rare" (image-frequency rare)
+    copy_paste.max_classes = 100  # most classes "random" pastes (LTSS: 100)
     # `keras_rr.data.synthetic_long_tailed` arguments when `name="synthetic"`.
     synthetic = data.synthetic = ml_collections.ConfigDict()
     synthetic.num_images = 600  # training images
@@ -420,6 +426,7 @@ def validate_config(config):
         (config.eval.mode, EVAL_MODES, "eval.mode"),
         (config.data.get("repeat_factor_reduce", "max"), REDUCTIONS, "data.repeat_factor_reduce"),
         (config.data.get("repeat_factor_frequency", "image"), FREQUENCIES, "data.repeat_factor_frequency"),
+        (config.data.get("copy_paste", {}).get("mode", "none"), COPY_PASTE_MODES, "data.copy_paste.mode"),
     ):
         validation.check_choice(value, choices, field)
     check_model_config(config.model)
@@ -428,6 +435,8 @@ def validate_config(config):
         validation.check_int(config.train[field], f"train.{field}", minimum=1)
     validation.check_int(config.train.eval_every, "train.eval_every", minimum=0)
     validation.check_int(config.eval.batch_size, "eval.batch_size", minimum=1)
+    if "copy_paste" in config.data:
+        validation.check_int(config.data.copy_paste.max_classes, "data.copy_paste.max_classes", minimum=1)
     if config.data.get("repeat_factor_threshold") is not None:
         validation.check_number(
             config.data.repeat_factor_threshold, "data.repeat_factor_threshold", minimum=0.0, min_inclusive=False
@@ -454,7 +463,7 @@ def validate_config(config):
         validation.check_int(config.auxiliary_head.channels, "auxiliary_head.channels", minimum=1)
     if config.data.name == "directory":
         _check_directory_fields(config.data)
-    if config.data.name in ("ade20k", "coco_stuff164k") and not config.data.data_dir:
+    if config.data.name in ("ade20k", "ade20k_full", "coco_stuff164k", "coco_stuff_lt") and not config.data.data_dir:
         raise ValueError(
             f"Dataset {config.data.name!r} needs `data.data_dir` (e.g. --config.data.data_dir=/data/...). "
             "Received: data.data_dir=None"

@@ -21,9 +21,11 @@ import os
 import numpy as np
 
 from keras_rr import validation
+from keras_rr.data.augmentation import TrainAugmentation
 from keras_rr.data.augmentation import augmentation_from_config
 from keras_rr.data.class_statistics import ClassStatistics
 from keras_rr.data.compute_class_statistics import compute_class_statistics
+from keras_rr.data.copy_paste import copy_paste_from_config
 from keras_rr.data.datasets import DATASETS
 from keras_rr.data.datasets import compute_dataset_statistics
 from keras_rr.data.datasets import load_dataset
@@ -46,10 +48,13 @@ class TrainingData:
         num_validation_images: int or None.
         statistics: `keras_rr.data.ClassStatistics` of the training labels.
         class_names: list of `K` str.
-        augment: callable `(image, label, seed) -> (image, label)` or None.
+        augment: callable `(image, label, seed) -> (image, label)` or None (with
+            `copy_paste`, a `TrainAugmentation` that also takes `source=`).
         example_size: `(height, width)` of every training example, or None.
         repeat_factors: float array `(N,)` of per-example repeat factors
             (`data.repeat_factor_threshold`), or None: every epoch is a permutation.
+        copy_paste: `keras_rr.data.CopyPaste` (`data.copy_paste`) or None. The source of
+            global index i is example `stateless_uniform([], (seed + 3, i), 0, N)`.
         loaders: cache of traced example loaders (internal).
     """
 
@@ -66,6 +71,8 @@ class TrainingData:
     example_size: object = None
     # Per-example repeat factors (repeat-factor sampling), or None.
     repeat_factors: object = None
+    # LTSS copy-paste (`data.copy_paste`), or None.
+    copy_paste: object = None
     # Traced per-example loaders by seed (see `train_batches`).
     loaders: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -310,6 +317,13 @@ def build_training_data(config, workdir=None, progress=True):
     validation, num_val, val_names = build_validation_data(data_config, config.eval)
     names = resolve_class_names(data_config, statistics, fallback=spec_names or val_names)
     factors = sampling_factors(data_config, statistics, num_examples)
+    augment = augmentation_from_config(data_config.augment, ignore_class=data_config.ignore_class)
+    copy_paste = copy_paste_from_config(
+        data_config.get("copy_paste"), statistics, ignore_class=data_config.ignore_class
+    )
+    if copy_paste is not None and isinstance(augment, TrainAugmentation):
+        # The source is augmented like the destination before the paste (LTSS).
+        augment = TrainAugmentation.from_config({**augment.get_config(), "copy_paste": copy_paste})
     return TrainingData(
         examples=examples,
         num_examples=num_examples,
@@ -318,9 +332,10 @@ def build_training_data(config, workdir=None, progress=True):
         num_validation_images=num_val,
         statistics=statistics,
         class_names=names,
-        augment=augmentation_from_config(data_config.augment, ignore_class=data_config.ignore_class),
+        augment=augment,
         example_size=_example_size(config, examples),
         repeat_factors=factors,
+        copy_paste=copy_paste,
     )
 
 
@@ -362,12 +377,33 @@ def _example_size(config, examples):
     return tuple(size) if isinstance(size, (tuple, list)) else (int(size), int(size))
 
 
-def _finisher(augment, seed, size=None):
+def _copy_paste_source(data, seed, index):
+    """The example pasted from at global index `index`: uniform over the N examples."""
     import tensorflow as tf
 
+    draw = tf.random.stateless_uniform(
+        [], tf.stack([tf.constant(seed + 3, tf.int64), index]), minval=0, maxval=int(data.num_examples),
+        dtype=tf.int64,
+    )
+    return tf.data.experimental.at(data.examples, draw)
+
+
+def _finisher(augment, seed, size=None, data=None):
+    import tensorflow as tf
+
+    copy_paste = None if data is None else data.copy_paste
+
     def finish(index, image, label):
-        if augment is not None:
-            image, label = augment(image, label, seed=tf.stack([tf.constant(seed + 1, tf.int64), index]))
+        example_seed = tf.stack([tf.constant(seed + 1, tf.int64), index])
+        if copy_paste is not None:
+            source = _copy_paste_source(data, seed, index)
+            if augment is not None:
+                image, label = augment(image, label, seed=example_seed, source=source)
+            else:  # same-size examples pasted as they are
+                paste_seed = tf.random.experimental.stateless_fold_in(example_seed, 2)
+                image, label = copy_paste(image, label, *source, seed=paste_seed)
+        elif augment is not None:
+            image, label = augment(image, label, seed=example_seed)
         image, label = tf.cast(image, tf.float32), tf.cast(label, tf.int32)
         if size is not None:
             # Batches (and TensorFlow's traced step) need one static size.
@@ -391,7 +427,7 @@ def _finisher(augment, seed, size=None):
 def _random_access_loader(data, n, seed):
     import tensorflow as tf
 
-    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size)
+    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size, data)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.int64)], autograph=False)
     def load(index):
@@ -409,7 +445,7 @@ def _random_access_loader(data, n, seed):
 def _sampled_loader(data, seed):
     import tensorflow as tf
 
-    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size)
+    examples, finish = data.examples, _finisher(data.augment, seed, data.example_size, data)
 
     @tf.function(
         input_signature=[tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64)], autograph=False
@@ -464,6 +500,11 @@ def train_batches(data, batch_size, start_step, end_step, seed, num_shards=1, sh
         raise ValueError(
             f"`batch_size` ({batch_size}) must be divisible by `num_shards` ({num_shards}). "
             f"Received: batch_size={batch_size}, num_shards={num_shards}"
+        )
+    if data.copy_paste is not None and not data.random_access:
+        raise ValueError(
+            "Copy-paste (data.copy_paste.mode) draws its source examples by index: it needs a training "
+            "source with random access (tf.data.experimental.at): a keras_rr file loader or in-memory arrays."
         )
     n = int(data.num_examples)
     seed = int(seed)

@@ -21,6 +21,8 @@ model.fit(images, labels)
 
 import dataclasses
 
+from keras_rr import validation
+from keras_rr.data.copy_paste import COPY_PASTE_MODES
 from keras_rr.networks.decode_heads.auxiliary_fcn_head import auxiliary_head_for
 from keras_rr.pixel_losses.blv_cross_entropy import track_loss_seed_generator
 from keras_rr.pixel_losses.by_name import make_pixel_loss
@@ -50,6 +52,15 @@ class Variant:
             logits (`keras_rr.models.InGraphAuxiliaryHead`). Defaults to `False`.
         auxiliary_loss_weight: float. Its loss weight. Defaults to `0.4` (mmseg's).
         auxiliary_channels: int. Its conv width. Defaults to `256` (mmseg's).
+        repeat_factor_threshold: float or None. LTSS repeat-factor sampling with this
+            threshold (`keras_rr.data.repeat_factors`, image frequency, max over the
+            image's classes) in the paired experiments; the trainer reads
+            `data.repeat_factor_threshold`. Defaults to `None` (off).
+        copy_paste: str. LTSS copy-paste mode, `"none"`, `"random"` or `"rare"`
+            (`keras_rr.data.CopyPaste`) in the paired experiments; the trainer reads
+            `data.copy_paste.mode`. Defaults to `"none"`.
+        copy_paste_rare_bound: float. The classes `"rare"` pastes: image frequency
+            below this (`keras_rr.data.rare_classes`). Defaults to `0.01`.
 
     Example:
 
@@ -65,8 +76,16 @@ class Variant:
     auxiliary_head: bool = False
     auxiliary_loss_weight: float = 0.4
     auxiliary_channels: int = 256
+    repeat_factor_threshold: object = None
+    copy_paste: str = "none"
+    copy_paste_rare_bound: float = 0.01
 
     def __post_init__(self):
+        validation.check_choice(self.copy_paste, COPY_PASTE_MODES, "copy_paste")
+        if self.repeat_factor_threshold is not None:
+            validation.check_number(
+                self.repeat_factor_threshold, "repeat_factor_threshold", minimum=0.0, min_inclusive=False
+            )
         defaults = region_head_options()
         unknown = sorted(set(self.region_head) - set(defaults))
         if unknown:
@@ -98,6 +117,7 @@ class Variant:
         auxiliary = config.get("auxiliary_head") or {}
         # Head fields absent from a dict (or unset) keep the head's defaults.
         head = {key: rr[key] for key in region_head_options() if rr.get(key) is not None}
+        data = config.get("data") or {}
         return cls(
             name=config.get("name", "run"),
             pixel_loss=config["loss"]["name"],
@@ -107,6 +127,8 @@ class Variant:
             auxiliary_head=bool(auxiliary.get("enabled", False)),
             auxiliary_loss_weight=float(auxiliary.get("loss_weight", cls.auxiliary_loss_weight)),
             auxiliary_channels=int(auxiliary.get("channels", cls.auxiliary_channels)),
+            repeat_factor_threshold=data.get("repeat_factor_threshold"),
+            copy_paste=(data.get("copy_paste") or {}).get("mode", "none"),
         )
 
     def compile_model(self, segmenter, num_classes, statistics, optimizer, ignore_class=255, feature_layer=None):

@@ -17,7 +17,9 @@ from tests.references import np_class_counts
 
 
 def test_dataset_table():
-    assert sorted(DATASETS) == ["ade20k", "ade20k_tfds", "coco_stuff164k", "directory", "synthetic"]
+    assert sorted(DATASETS) == [
+        "ade20k", "ade20k_full", "ade20k_tfds", "coco_stuff164k", "coco_stuff_lt", "directory", "synthetic"
+    ]
     assert DATASETS["ade20k"] == ("training", 150, ADE20K_CLASS_NAMES)
     assert DATASETS["coco_stuff164k"].num_classes == 171 and DATASETS["coco_stuff164k"].split == "train2017"
     # Callers index the entries as tuples too.

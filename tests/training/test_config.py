@@ -89,6 +89,24 @@ RECIPES = {
         "data.num_classes": 171,
         "train.total_steps": 320_000,
     },
+    # The LTSS benchmark's datasets: the paper's recipe with LTSS's iterations.
+    "ade20k_full": {
+        **_PAPER,
+        "data.name": "ade20k_full",
+        "data.train_split": "training",
+        "data.val_split": "validation",
+        "data.num_classes": 847,
+        "data.ignore_class": 65535,
+        "train.total_steps": 200_000,
+    },
+    "coco_stuff_lt": {
+        **_PAPER,
+        "data.name": "coco_stuff_lt",
+        "data.train_split": "train2017",
+        "data.val_split": "val2017",
+        "data.num_classes": 171,
+        "train.total_steps": 320_000,
+    },
     "synthetic": {
         "data.name": "synthetic",
         "data.num_classes": 12,
@@ -200,6 +218,10 @@ _FAMILY_ROWS = {
 }
 # What each file sets on top of its dataset's base.
 ROWS = {
+    "configs/ade20k_full/base.py": {"name": "ade20k_full_base"},
+    "configs/ade20k_full/deeplabv3plus_r50_rr.py": {"name": "ade20k_full_deeplabv3plus_r50_rr", **_RR},
+    "configs/coco_stuff_lt/base.py": {"name": "coco_stuff_lt_base"},
+    "configs/coco_stuff_lt/deeplabv3plus_r50_rr.py": {"name": "coco_stuff_lt_deeplabv3plus_r50_rr", **_RR},
     "configs/ade20k/base.py": {"name": "ade20k_base"},
     "configs/ade20k/deeplabv3plus_r50_baseline.py": {"name": "ade20k_deeplabv3plus_r50_baseline"},
     "configs/ade20k/deeplabv3plus_r50_rr.py": {"name": "ade20k_deeplabv3plus_r50_rr", **_RR},

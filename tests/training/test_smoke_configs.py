@@ -46,9 +46,9 @@ def test_smoke_groups_cover_every_config():
     # (150, SGD: DeepLabV3+, UPerNet and PSPNet rows alike), ADE20K SegFormer (150, AdamW
     # + warmup), COCO-Stuff (171, SGD), the Swin rows on ADE20K and COCO-Stuff (AdamW
     # + warmup + their weight-decay exclusions), the OCRNet rows on both (mmseg's SGD
-    # weight decay 5e-4), and the BEiT-L rows on ADE20K (AdamW with their warmup; the FCN
-    # cannot be numbered for layer decay).
-    assert len(GROUPS) == 18
+    # weight decay 5e-4), the BEiT-L rows on ADE20K (AdamW with their warmup; the FCN
+    # cannot be numbered for layer decay), and ADE20K-Full (847 classes, ignore 65535).
+    assert len(GROUPS) == 20
 
 
 def _group_id(group):
