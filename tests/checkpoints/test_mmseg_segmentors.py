@@ -343,6 +343,7 @@ def uper_net_beit():
             logits = mmseg.resize(decode_head(pyramid), (SIZE, SIZE))
             return _nhwc(logits), _nhwc(auxiliary_head([pyramid[2]]))  # mmseg's auxiliary in_index=2
 
+    reference.timm_state = beit.state_dict()
     return _wrapper(segmenter), state, [], reference
 
 
@@ -408,10 +409,11 @@ def test_timm_swin_checkpoint_loads_as_the_encoder():
 @pytest.mark.parametrize("name, layout, classifier", [
     ("psp_net_resnet_v1c", "timm_resnet", "fc.weight"),
     ("ocr_net_hrnet", "timm_hrnet", "classifier.weight"),
+    ("uper_net_beit", "timm_beit", "fc_norm.weight"),
 ])
 def test_timm_backbone_checkpoint_loads_as_the_encoder_checkpoint(name, layout, classifier):
-    """timm's ResNet-c / HRNet classification state dicts (stem `conv1.0`... / mmseg's HRNet
-    names, plus their classifiers) fill exactly the backbone variables their mmseg-named
+    """timm's ResNet-c / HRNet / BEiT classification state dicts (stem `conv1.0`... / mmseg's HRNet
+    names / `blocks.i`..., plus their classifiers) fill exactly the backbone variables their mmseg-named
     segmentor form does, loaded as the trainer loads `model.encoder_checkpoint`
     (`parts=("backbone",)`); the classifier is skipped, the heads keep their values."""
     wrapper, state, _, reference = _case(name)
