@@ -35,10 +35,12 @@ def blocky_training_data(num_classes, size, count, seed=0):
 
 
 def plain_pair(num_classes, depth, size, model="keras_hub_deeplab_v3_plus", tiny=False):
-    """A segmenter (default: KerasHub's DeepLabV3+) and the compiled plain `keras.Model` over its layers.
+    """A segmenter (default: KerasHub's DeepLabV3+) and the compiled baseline over its layers.
 
     The baseline is the same layers in a plain functional model, so both sides go through
-    the same Keras `fit` (KerasHub tasks add their own preprocessing wrapper).
+    the same Keras `fit` (KerasHub tasks add their own preprocessing wrapper); for a network
+    with `paper_networks.wrapper_options` (OCRNet: its FCN head's loss) it is the wrapper
+    without the region branch (`compiled_baseline`).
 
     Args:
         num_classes, depth, size: the network's class count, ResNet depth (KerasHub's
@@ -50,9 +52,23 @@ def plain_pair(num_classes, depth, size, model="keras_hub_deeplab_v3_plus", tiny
         `(segmenter, plain)`: the segmenter (to wrap) and the compiled baseline.
     """
     from benchmarks.paper_networks import build_network
+    from benchmarks.paper_networks import wrapper_options
 
     segmenter = build_network(model, num_classes, size, depth=depth, tiny=tiny)
-    return segmenter, compiled_plain(segmenter)
+    return segmenter, compiled_baseline(segmenter, num_classes, wrapper_options(model))
+
+
+def compiled_baseline(segmenter, num_classes, options=None, name="plain"):
+    """The baseline RR is compared with: `compiled_plain`, or with wrapper `options` (e.g.
+    `{"auxiliary_head": True}`) the `RegionRebalanceSegmenter` without its region branch.
+
+    Example:
+
+    >>> plain = compiled_baseline(ocr_net, 150, {"auxiliary_head": True})
+    """
+    if not options:
+        return compiled_plain(segmenter, name)
+    return compiled_wrapper(segmenter, num_classes, None, region_branch=False, name=name, **options)
 
 
 def compiled_plain(segmenter, name="plain"):
@@ -83,7 +99,8 @@ def compiled_wrapper(segmenter, num_classes, region_frequency, **kwargs):
 STEP_VARIANTS = ("plain_twin", "rr", "rr_pixel_only", "rr_one_hot", "rr_all_regions")
 
 
-def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIANTS, max_regions_per_image=None):
+def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIANTS, max_regions_per_image=None,
+                  wrapper_options=None):
     """The plain baseline and RR wrappers that each differ from the default in one part.
 
     - `plain_twin`: a second plain model over the same layers, compiled on its own. Its
@@ -103,6 +120,10 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
         variants: names from `STEP_VARIANTS` to build.
         max_regions_per_image: int or None. The region slots per image of the RR
             variants (None: all K). Defaults to `None`.
+        wrapper_options: dict or None. `RegionRebalanceSegmenter` options of the
+            baseline and of every RR variant (`paper_networks.wrapper_options`: OCRNet's
+            `auxiliary_head=True`); with any, `plain` / `plain_twin` are the wrapper
+            without its region branch. Defaults to `None`.
 
     Returns:
         Dict name -> compiled model, always with `"plain"`; all share the same layers.
@@ -117,10 +138,11 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
     unknown = set(variants) - set(STEP_VARIANTS)
     if unknown:
         raise ValueError(f"Unknown variants {sorted(unknown)}; expected some of {STEP_VARIANTS}.")
-    rr = dict(max_regions_per_image=max_regions_per_image)
-    models = {"plain": compiled_plain(segmenter)}
+    options = dict(wrapper_options or {})
+    rr = dict(max_regions_per_image=max_regions_per_image, **options)
+    models = {"plain": compiled_baseline(segmenter, num_classes, options)}
     if "plain_twin" in variants:
-        models["plain_twin"] = compiled_plain(segmenter, "plain_twin")
+        models["plain_twin"] = compiled_baseline(segmenter, num_classes, options, "plain_twin")
     if "rr" in variants:
         models["rr"] = compiled_wrapper(segmenter, num_classes, region_frequency, **rr)
     if "rr_pixel_only" in variants:
@@ -136,7 +158,9 @@ def step_variants(segmenter, num_classes, region_frequency, variants=STEP_VARIAN
             segmenter, num_classes, region_frequency, pooling_method="one_hot", **rr
         )
     if "rr_all_regions" in variants:
-        models["rr_all_regions"] = compiled_wrapper(segmenter, num_classes, region_frequency, max_regions_per_image=None)
+        models["rr_all_regions"] = compiled_wrapper(
+            segmenter, num_classes, region_frequency, max_regions_per_image=None, **options
+        )
     return models
 
 

@@ -57,6 +57,7 @@ def main(argv):
     from benchmarks.overhead_setup import step_variants
     from benchmarks.paper_networks import PAPER_SET
     from benchmarks.paper_networks import build_network
+    from benchmarks.paper_networks import wrapper_options
 
     backend = keras.backend.backend()
     if backend not in ("jax", "torch"):
@@ -69,7 +70,8 @@ def main(argv):
     for name in names:
         network = f"R{depth} DeepLabV3+ (KerasHub)" if name == "keras_hub_deeplab_v3_plus" else name
         segmenter = build_network(name, k, size, depth=depth, tiny=_TINY.value)
-        models = step_variants(segmenter, k, freq, _VARIANTS.value, max_regions_per_image=slots)
+        models = step_variants(segmenter, k, freq, _VARIANTS.value, max_regions_per_image=slots,
+                               wrapper_options=wrapper_options(name))
         setting = f"{network} {size}px b{batch} K={k} max_regions_per_image={slots or 'all'}"
         if backend == "jax":
             costs = _xla_costs(models, images[:batch], labels[:batch], setting)

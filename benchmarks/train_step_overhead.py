@@ -46,13 +46,15 @@ def main(argv):
 
     from benchmarks import timing
     from benchmarks.overhead_setup import blocky_training_data
-    from benchmarks.overhead_setup import compiled_plain
+    from benchmarks.overhead_setup import compiled_baseline
     from benchmarks.overhead_setup import compiled_wrapper
     from benchmarks.overhead_setup import plain_pair
+    from benchmarks.paper_networks import wrapper_options
 
     depth, size, batch, k = _MODEL.values()
     images, labels, freq = blocky_training_data(k, size, batch * _STEPS.value)
     segmenter, plain = plain_pair(k, depth, size, model=_NETWORK.value, tiny=_TINY.value)
+    options = wrapper_options(_NETWORK.value)  # OCRNet: its FCN head's loss on both sides
     rr = compiled_wrapper(
         segmenter,
         k,
@@ -60,6 +62,7 @@ def main(argv):
         pooling_method=_METHOD.value,
         pooling_resolution=_RESOLUTION.value,
         pool_before_upsampling=_BEFORE_UPSAMPLING.value,
+        **options,
     )
 
     def run(model):
@@ -69,7 +72,7 @@ def main(argv):
 
     candidates = {"rr": run(rr)}
     if _NOISE_FLOOR.value:
-        candidates["plain_twin"] = run(compiled_plain(segmenter, "plain_twin"))
+        candidates["plain_twin"] = run(compiled_baseline(segmenter, k, options, "plain_twin"))
     run(plain)()  # compile every step function before timing
     for candidate in candidates.values():
         candidate()
