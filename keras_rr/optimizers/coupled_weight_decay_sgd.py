@@ -4,10 +4,11 @@ import keras
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.optimizers.weight_decay_exclusions import WeightDecayExclusions
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
-class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
+class CoupledWeightDecaySGD(WeightDecayExclusions, keras.optimizers.Optimizer):
     """SGD with momentum and *coupled* weight decay: `torch.optim.SGD`'s update, step for step.
 
     For each variable `w` with gradient `g`, learning rate `lr` (of this step),
@@ -89,7 +90,6 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
         self.coupled_weight_decay = float(
             validation.check_number(coupled_weight_decay, "coupled_weight_decay", minimum=0.0)
         )
-        self._excluded = (frozenset(), ())  # (ids of `var_list`, `var_names`) of exclude_from_weight_decay
 
     def build(self, variables):
         if self.built:
@@ -97,10 +97,7 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
         super().build(variables)
         self.momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum else []
         # Per variable index (Python bools, fixed at build): whether the coupled decay applies.
-        excluded_ids, excluded_names = self._excluded
-        self._decays = tuple(
-            id(v) not in excluded_ids and not any(n in v.name for n in excluded_names) for v in variables
-        )
+        self._decays = tuple(not self.excluded_from_weight_decay(v) for v in variables)
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
@@ -113,25 +110,6 @@ class CoupledWeightDecaySGD(keras.optimizers.Optimizer):
             self.assign(buffer, momentum * buffer + gradient)
             gradient = gradient + momentum * buffer if self.nesterov else buffer
         self.assign_sub(variable, learning_rate * gradient)
-
-    def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Exempts variables from the coupled weight decay (Keras' `Optimizer` method).
-
-        Must be called before the optimizer is built (by `fit` or `build`); each call
-        replaces the previous exclusions.
-
-        Args:
-            var_list: list of variables, or None. These get no decay.
-            var_names: list of str, or None. Variables whose `name` contains one of these
-                get no decay.
-        """
-        if self.built:
-            raise ValueError(
-                "`exclude_from_weight_decay()` can only be configured before the optimizer is built. "
-                f"Received: var_list={var_list}, var_names={var_names}"
-            )
-        names = validation.check_strings(list(var_names or ()), "var_names")
-        self._excluded = (frozenset(id(v) for v in var_list or ()), names)
 
     def get_config(self):
         config = super().get_config()

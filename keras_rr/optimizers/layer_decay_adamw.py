@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_rr import validation
+from keras_rr.optimizers.weight_decay_exclusions import WeightDecayExclusions
 
 # A transformer block of a BEiT-style backbone: `layers.{i}` in the variable path (layer
 # names spell mmseg's dots as "-": `layers-3/attn/qkv/kernel`).
@@ -89,7 +90,7 @@ def decays_weight(variable):
 
 
 @keras.saving.register_keras_serializable(package="keras_rr")
-class LayerDecayAdamW(keras.optimizers.Adam):
+class LayerDecayAdamW(WeightDecayExclusions, keras.optimizers.Adam):
     """AdamW with layer-wise learning-rate decay: mmseg's `LayerDecayOptimizerConstructor` + AdamW.
 
     mmseg fine-tunes BEiT with a learning rate that shrinks geometrically towards the
@@ -132,17 +133,12 @@ class LayerDecayAdamW(keras.optimizers.Adam):
             validation.check_number(layer_decay, "layer_decay", minimum=0.0, maximum=1.0, min_inclusive=False)
         )
         self.decoupled_weight_decay = float(validation.check_number(weight_decay, "weight_decay", minimum=0.0))
-        self._excluded = (frozenset(), ())
 
     def build(self, variables):
         if self.built:
             return
         self._scales = tuple(layer_decay_scales([v.path for v in variables], self.layer_decay))
-        excluded_ids, excluded_names = self._excluded
-        self._decays = tuple(
-            decays_weight(v) and id(v) not in excluded_ids and not any(n in v.name for n in excluded_names)
-            for v in variables
-        )
+        self._decays = tuple(decays_weight(v) and not self.excluded_from_weight_decay(v) for v in variables)
         super().build(variables)
 
     def update_step(self, gradient, variable, learning_rate):
@@ -153,25 +149,6 @@ class LayerDecayAdamW(keras.optimizers.Adam):
             weight_decay = ops.cast(self.decoupled_weight_decay, variable.dtype)
             self.assign_sub(variable, variable * (learning_rate * weight_decay))
         super().update_step(gradient, variable, learning_rate)
-
-    def exclude_from_weight_decay(self, var_list=None, var_names=None):
-        """Exempts more variables from the weight decay (Keras' `Optimizer` method).
-
-        Must be called before the optimizer is built; each call replaces the previous
-        exclusions. 1-D variables are exempt anyway.
-
-        Args:
-            var_list: list of variables, or None. These get no decay.
-            var_names: list of str, or None. Variables whose `name` contains one of these
-                get no decay.
-        """
-        if self.built:
-            raise ValueError(
-                "`exclude_from_weight_decay()` can only be configured before the optimizer is built. "
-                f"Received: var_list={var_list}, var_names={var_names}"
-            )
-        names = validation.check_strings(list(var_names or ()), "var_names")
-        self._excluded = (frozenset(id(v) for v in var_list or ()), names)
 
     def get_config(self):
         config = super().get_config()
