@@ -190,11 +190,8 @@ def _bind_model(model, bindings, kept):
     for layer in layers:
         if not layer.weights:
             continue
-        if isinstance(layer, keras.Model):
-            _bind_nested(layer, bindings, kept)
-        elif isinstance(layer, SwinTransformerPyramid):
-            rules = tuple((pattern.replace("{pyramid}", re.escape(layer.name)), target) for pattern, target in SWIN_RULES)
-            _bind_layer(layer, rules, "backbone.", bindings, kept)
+        if isinstance(layer, (keras.Model, SwinTransformerPyramid)):
+            _bind_backbone_layer(layer, bindings, kept)
         elif _dotted(layer.name).startswith(SEGMENTOR_PREFIXES):
             _bind_layer(layer, None, "", bindings, kept)
         elif _match(HEAD_RULES, layer.name):
@@ -203,7 +200,7 @@ def _bind_model(model, bindings, kept):
             rules = tuple((pattern, target.replace("{psp}", index)) for pattern, target in HEAD_RULES)
             _bind_layer(layer, rules, "decode_head.", bindings, kept)
         elif is_backbone:
-            _bind_layer(layer, None, "backbone.", bindings, kept)
+            _bind_backbone_layer(layer, bindings, kept)
         else:
             kept.extend(variable.path for variable in layer.weights)
 
@@ -211,15 +208,19 @@ def _bind_model(model, bindings, kept):
 def _bind_nested(model, bindings, kept):
     """A nested functional model: a backbone (contract names relative to `backbone.`)."""
     for layer in model.layers:
-        if not layer.weights:
-            continue
-        if isinstance(layer, keras.Model):
-            _bind_nested(layer, bindings, kept)
-        elif isinstance(layer, SwinTransformerPyramid):
-            rules = tuple((pattern.replace("{pyramid}", re.escape(layer.name)), target) for pattern, target in SWIN_RULES)
-            _bind_layer(layer, rules, "backbone.", bindings, kept)
-        else:
-            _bind_layer(layer, None, "backbone.", bindings, kept)
+        if layer.weights:
+            _bind_backbone_layer(layer, bindings, kept)
+
+
+def _bind_backbone_layer(layer, bindings, kept):
+    """A layer of the backbone: a nested model, KerasHub's Swin (its table) or a contract-named layer."""
+    if isinstance(layer, keras.Model):
+        _bind_nested(layer, bindings, kept)
+    elif isinstance(layer, SwinTransformerPyramid):
+        rules = tuple((pattern.replace("{pyramid}", re.escape(layer.name)), target) for pattern, target in SWIN_RULES)
+        _bind_layer(layer, rules, "backbone.", bindings, kept)
+    else:
+        _bind_layer(layer, None, "backbone.", bindings, kept)
 
 
 def _bind_layer(layer, rules, prefix, bindings, kept, strip_own_name=False):

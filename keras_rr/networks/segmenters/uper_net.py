@@ -110,13 +110,8 @@ def uper_net_segmenter(num_classes, encoder, image_size=512, channels=512, pool_
     data_format = keras.config.image_data_format()
     images = keras.Input(square_image_shape(image_size, data_format), name="images")
     features = list(image_encoder(images))
-    features[2] = mark_auxiliary_features(features[2])
-    x = uper_head(features, channels, pool_scales, data_format)
-    x = segmentation_classifier(x, num_classes, dropout, data_format)
-    logits = keras.layers.UpSampling2D(
-        4, interpolation="bilinear", data_format=data_format, name="logits_upsampling"
-    )(x)
-    return presets.with_normalization(keras.Model(images, logits, name=name), normalization)
+    return _uper_net_model(images, features, num_classes, channels, pool_scales, dropout, normalization, name,
+                           data_format)
 
 
 def uper_net_resnet_c(num_classes, depth=50, image_size=512, encoder=None, backbone_preset=None, channels=512,
@@ -329,6 +324,14 @@ def uper_net_beit(num_classes, variant="base", image_size=640, out_indices=None,
     data_format = keras.config.image_data_format()
     images = keras.Input(square_image_shape(image_size, data_format), name="images")
     features = feature2pyramid(list(backbone(images)), RESCALES, data_format, name="neck")
+    return _uper_net_model(images, features, num_classes, channels, pool_scales, dropout, normalization, name,
+                           data_format)
+
+
+def _uper_net_model(images, features, num_classes, channels, pool_scales, dropout, normalization, name, data_format):
+    """`images` -> UPerHead on the four `features` (strides 4..32) -> classifier -> logits at
+    the image size; the auxiliary head taps the stride-16 map (mmseg's `in_index=2`)."""
+    features = list(features)
     features[2] = mark_auxiliary_features(features[2])
     x = uper_head(features, channels, pool_scales, data_format)
     x = segmentation_classifier(x, num_classes, dropout, data_format)
