@@ -532,3 +532,21 @@ def torch_ocr_net_heads(branches, state, image_size, ocr_channels):
     out = torch_mmcv_conv_module(torch.cat([attended, feats], dim=1), state, f"{block}.bottleneck")
     logits = F.conv2d(out, state["decode_head.1.conv_seg.weight"], state["decode_head.1.conv_seg.bias"])
     return _nhwc(prev), _nhwc(torch_resize(logits, (image_size, image_size)))
+
+
+def randomize_torch_batch_norms(module):
+    """Draws every `torch.nn.BatchNorm2d` of `module`'s scale, shift and running statistics.
+
+    timm zero-initialises the last BN of each residual block, so an untouched reference
+    would let the blocks vanish and a comparison test miss them.
+    """
+    import torch
+
+    with torch.no_grad():
+        for child in module.modules():
+            if isinstance(child, torch.nn.BatchNorm2d):
+                child.weight.uniform_(0.5, 1.5)
+                child.bias.normal_(0.0, 0.1)
+                child.running_mean.normal_(0.0, 0.1)
+                child.running_var.uniform_(0.5, 1.5)
+    return module

@@ -33,6 +33,7 @@ from keras_rr.models import RegionRebalanceSegmenter
 from keras_rr.models import load_torch_weights
 from tests.harness import predict
 from tests.harness import to_numpy
+from tests.references import randomize_torch_batch_norms
 
 torch = pytest.importorskip("torch")
 mmseg = pytest.importorskip("tests.checkpoints.mmseg_modules")
@@ -181,14 +182,7 @@ def _timm_resnet_c(output_stride):
     model = ResNet(block=Bottleneck, layers=V1C["stage_blocks"], stem_type="deep", stem_width=V1C["stem_channels"] // 2,
                    channels=tuple(V1C["base_channels"] * 2**i for i in range(4)), output_stride=output_stride,
                    num_classes=3)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5)  # timm zero-inits bn3: undo, or blocks vanish
-                module.bias.normal_(0.0, 0.1)
-                module.running_mean.normal_(0.0, 0.1)
-                module.running_var.uniform_(0.5, 1.5)
-    return model.eval()
+    return randomize_torch_batch_norms(model).eval()
 
 
 def _mmcv_resnet_state(timm_resnet):

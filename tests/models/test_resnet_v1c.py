@@ -16,6 +16,7 @@ from keras_rr.models import resnet_v1c_backbone
 from keras_rr.networks.layers.module_paths import module_path_name
 from keras_rr.networks.layers.module_paths import torch_module_path
 from tests.harness import predict
+from tests.references import randomize_torch_batch_norms
 from tests.timm_reference import import_timm
 
 SIZE = 64
@@ -40,14 +41,7 @@ def _timm_reference(output_stride):
     model = ResNet(block=Bottleneck, layers=BLOCKS, stem_type="deep", stem_width=STEM // 2,
                    channels=tuple(BASE * 2**i for i in range(4)), output_stride=output_stride, num_classes=0)
     del timm
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5)  # timm zero-inits bn3: undo, or blocks vanish
-                module.bias.normal_(0.0, 0.1)
-                module.running_mean.normal_(0.0, 0.1)
-                module.running_var.uniform_(0.5, 1.5)
-    return model.eval()
+    return randomize_torch_batch_norms(model).eval()
 
 
 def _copy_timm_weights(model, reference):
